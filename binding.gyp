@@ -1,0 +1,25 @@
+{
+  "targets": [
+    {
+      "target_name": "zcprobe_native",
+      "sources": [
+        "native/src/addon.cc",
+        "native/src/buffers.cc",
+        "native/src/sockets.cc",
+        "native/src/send.cc",
+        "native/src/zerocopy.cc",
+        "native/src/uring.cc",
+        "native/src/files.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags_cc": ["-std=c++17", "-fno-exceptions", "-Wall", "-Wno-missing-field-initializers"],
+      "conditions": [
+        ["'<!(test -f /usr/include/liburing.h && echo yes || echo no)'=='yes'", {
+          "defines": ["ZCPROBE_HAVE_LIBURING"],
+          "libraries": ["-luring"]
+        }]
+      ]
+    }
+  ]
+}

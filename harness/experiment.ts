@@ -1,0 +1,143 @@
+// An Experiment is plain data: what to send, how, what to change afterwards and when.
+// Everything that runs a case reads one of these; nothing else decides what a case is.
+
+export const METHODS = [
+  'write',
+  'mmap-write',
+  'sendfile',
+  'splice',
+  'vmsplice',
+  'vmsplice-gift',
+  'tee',
+  'msg-zerocopy',
+  'io-uring-zc',
+] as const;
+export type Method = (typeof METHODS)[number];
+
+/** Methods whose source is a file (the mutation changes the file's page cache). */
+export const FILE_METHODS: readonly Method[] = ['mmap-write', 'sendfile', 'splice'];
+
+export const SAFEGUARDS = ['none', 'siocoutq', 'siocoutqnsd', 'zc-completion', 'app-ack', 'copy'] as const;
+export type Safeguard = (typeof SAFEGUARDS)[number];
+
+/** overwrite: memory store into the buffer (or the file's shared mapping); pwrite: write(2) to the
+ * file; ftruncate: truncate the file to 0. */
+export const MUTATIONS = ['overwrite', 'pwrite', 'ftruncate'] as const;
+export type Mutation = (typeof MUTATIONS)[number];
+
+export const TRANSPORTS = ['loopback', 'veth'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+export interface Experiment {
+  method: Method;
+  /** bytes sent in one case */
+  size: number;
+  mutation: Mutation;
+  /** what the sender waits for between "send returned" and the mutation ('none': mutate at once) */
+  safeguard: Safeguard;
+  /** the receiving application sleeps this long after accept() before its first read */
+  receiverDelayMs: number;
+  /** SO_RCVBUF(FORCE) of the receiving socket, bytes; undefined = kernel default (autotuning) */
+  rcvbuf?: number;
+  /** SO_SNDBUF(FORCE) of the sending socket, bytes; undefined = kernel default (autotuning) */
+  sndbuf?: number;
+  /** capacity of the pipes used by splice/vmsplice/tee (F_SETPIPE_SZ), bytes */
+  pipeSize: number;
+  transport: Transport;
+  family: 4 | 6;
+  /** bounded wait of any safeguard, ms */
+  safeguardTimeoutMs: number;
+  /** poll interval of polling safeguards (siocoutq), ms */
+  pollIntervalMs: number;
+}
+
+export const DEFAULTS: Omit<Experiment, 'method' | 'size' | 'mutation'> = {
+  safeguard: 'none',
+  receiverDelayMs: 0,
+  pipeSize: 65536,
+  transport: 'loopback',
+  family: 4,
+  safeguardTimeoutMs: 5000,
+  pollIntervalMs: 1,
+};
+
+export const MAX_SIZE = 4 * 1024 * 1024 * 1024;
+
+export function defaultMutation(method: Method): Mutation {
+  return method === 'sendfile' || method === 'splice' ? 'pwrite' : 'overwrite';
+}
+
+export class ExperimentError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ExperimentError';
+  }
+}
+
+/** Which safeguards make sense for a method; a mismatch is a user error, not a silent no-op. */
+export function safeguardApplies(method: Method, safeguard: Safeguard): boolean {
+  if (safeguard === 'zc-completion') return method === 'msg-zerocopy' || method === 'io-uring-zc';
+  return true;
+}
+
+/** Fills defaults and rejects impossible combinations with an error naming the field. */
+export function makeExperiment(partial: Partial<Experiment> & Pick<Experiment, 'method' | 'size'>): Experiment {
+  const e: Experiment = { ...DEFAULTS, mutation: defaultMutation(partial.method), ...partial } as Experiment;
+  if (!METHODS.includes(e.method)) throw new ExperimentError('method', `method must be one of ${METHODS.join(', ')}`);
+  if (!Number.isInteger(e.size) || e.size < 1 || e.size > MAX_SIZE)
+    throw new ExperimentError('size', `size must be an integer from 1 B to 4 GiB, got ${e.size}`);
+  if (!MUTATIONS.includes(e.mutation))
+    throw new ExperimentError('mutation', `mutation must be one of ${MUTATIONS.join(', ')}`);
+  if (!SAFEGUARDS.includes(e.safeguard))
+    throw new ExperimentError('safeguard', `safeguard must be one of ${SAFEGUARDS.join(', ')}`);
+  if (!TRANSPORTS.includes(e.transport))
+    throw new ExperimentError('transport', `transport must be one of ${TRANSPORTS.join(', ')}`);
+  if (e.family !== 4 && e.family !== 6) throw new ExperimentError('family', 'family must be 4 or 6');
+  const fileBacked = FILE_METHODS.includes(e.method);
+  if ((e.mutation === 'pwrite' || e.mutation === 'ftruncate') && !fileBacked)
+    throw new ExperimentError('mutation', `mutation ${e.mutation} needs a file-backed method (${FILE_METHODS.join(', ')})`);
+  if (e.mutation === 'overwrite' && (e.method === 'sendfile' || e.method === 'splice'))
+    throw new ExperimentError('mutation', `method ${e.method} sends from a file: use mutation pwrite or ftruncate`);
+  if (!safeguardApplies(e.method, e.safeguard))
+    throw new ExperimentError('safeguard', `safeguard ${e.safeguard} applies only to msg-zerocopy and io-uring-zc`);
+  for (const f of ['receiverDelayMs', 'safeguardTimeoutMs', 'pollIntervalMs'] as const) {
+    if (!Number.isFinite(e[f]) || e[f] < 0) throw new ExperimentError(f, `${f} must be a non-negative number`);
+  }
+  if (!Number.isInteger(e.pipeSize) || e.pipeSize < 4096 || e.pipeSize > 256 * 1024 * 1024)
+    throw new ExperimentError('pipeSize', 'pipeSize must be from 4KiB to 256MiB');
+  for (const f of ['rcvbuf', 'sndbuf'] as const) {
+    const v = e[f];
+    if (v !== undefined && (!Number.isInteger(v) || v < 1024 || v > 1024 * 1024 * 1024))
+      throw new ExperimentError(f, `${f} must be from 1KiB to 1GiB`);
+  }
+  return e;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1 << 20, mb: 1e6, mib: 1 << 20, g: 1 << 30, gb: 1e9, gib: 1 << 30 };
+
+/** "64KiB" → 65536, "1MiB", "1.5m", "4096". Throws on anything else. */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new Error(`not a size: "${text}" (examples: 4096, 64KiB, 1MiB, 1GiB)`);
+  const v = Math.round(Number(m[1]) * unit);
+  if (!Number.isSafeInteger(v)) throw new Error(`size too large: "${text}"`);
+  return v;
+}
+
+/** "50ms" → 50, "1s" → 1000, "50" → 50. */
+export function parseDurationMs(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$/.exec(text);
+  if (!m) throw new Error(`not a duration: "${text}" (examples: 50, 50ms, 1s)`);
+  return Number(m[1]) * (m[2] === 's' ? 1000 : 1);
+}
+
+export function formatSize(n: number): string {
+  if (n >= 1 << 30 && n % (1 << 30) === 0) return `${n / (1 << 30)}GiB`;
+  if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n / (1 << 20)}MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024}KiB`;
+  return `${n}B`;
+}

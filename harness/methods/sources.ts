@@ -1,0 +1,62 @@
+// Sources of a case: page-aligned user memory (MADV_DONTFORK) or a file in the work directory.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { FILE, native } from '../native.ts';
+import type { Source } from '../mutation.ts';
+
+let fileCounter = 0;
+
+export function bufferSource(intended: Uint8Array): Source {
+  const bytes = new Uint8Array(native.allocPages(intended.length));
+  bytes.set(intended);
+  return { kind: 'buffer', bytes };
+}
+
+/** A new file holding `intended`, opened read-write; `mapped` adds a shared writable mapping. */
+export function fileSource(intended: Uint8Array, workDir: string, mapped: boolean): Source {
+  const path = join(workDir, `source-${process.pid}-${++fileCounter}.bin`);
+  const fd = native.open(path, FILE.O_RDWR | FILE.O_CREAT | FILE.O_TRUNC, 0o644);
+  let done = 0;
+  while (done < intended.length) done += native.pwrite(fd, intended, done, intended.length - done, done);
+  const mapping = mapped ? new Uint8Array(native.mapFile(fd, intended.length, true)) : undefined;
+  return { kind: 'file', fd, path, size: intended.length, mapping };
+}
+
+export function releaseSource(source: Source): void {
+  if (source.kind !== 'file') return;
+  native.close(source.fd);
+  rmSync(source.path, { force: true });
+}
+
+/** A pipe of the given capacity (F_SETPIPE_SZ; root may exceed pipe-max-size). */
+export function openPipe(capacity: number): { r: number; w: number; capacity: number } {
+  const [r, w] = native.pipe2(0);
+  try {
+    const got = native.fcntlInt(w, FILE.F_SETPIPE_SZ, capacity);
+    return { r, w, capacity: got };
+  } catch (e) {
+    native.close(r);
+    native.close(w);
+    throw e;
+  }
+}
+
+export function closePipe(p: { r: number; w: number }): void {
+  native.close(p.r);
+  native.close(p.w);
+}
+
+/** Moves exactly `len` bytes already in the pipe into the socket. Returns the splice calls made. */
+export function drainPipeToSocket(pipeR: number, fd: number, len: number, flags: number): { calls: number; short: number } {
+  let left = len;
+  let calls = 0;
+  let short = 0;
+  while (left > 0) {
+    const n = native.splice(pipeR, null, fd, null, left, flags);
+    calls++;
+    if (n <= 0) throw new Error(`splice pipe→socket moved ${n} bytes with ${left} left`);
+    if (n < left) short++;
+    left -= n;
+  }
+  return { calls, short };
+}

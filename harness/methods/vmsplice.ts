@@ -1,0 +1,46 @@
+// vmsplice(2) user memory → pipe, then splice(2) pipe → socket: the skbs reference the user's
+// pages. With SPLICE_F_GIFT the pages are "gifted" to the kernel (man vmsplice: the application
+// must not modify them afterwards), which is the claim the gift variant tests.
+import { native, SPLICE } from '../native.ts';
+import { nowMs } from '../mutation.ts';
+import { bufferSource, closePipe, drainPipeToSocket, openPipe } from './sources.ts';
+import type { SendMethod, SendResult } from './types.ts';
+
+/** vmsplices bytes[from, to) in pipe-sized chunks and splices each chunk to the socket. */
+export function vmspliceRange(fd: number, pipe: { r: number; w: number; capacity: number }, bytes: Uint8Array, from: number, to: number, gift: boolean): { calls: number; shortCounts: number } {
+  let off = from;
+  let calls = 0;
+  let shortCounts = 0;
+  const vflags = gift ? SPLICE.SPLICE_F_GIFT : 0;
+  const sflags = SPLICE.SPLICE_F_MOVE | SPLICE.SPLICE_F_MORE;
+  while (off < to) {
+    const want = Math.min(to - off, pipe.capacity);
+    const n = native.vmsplice(pipe.w, bytes, off, want, vflags);
+    calls++;
+    if (n <= 0) throw new Error(`vmsplice returned ${n} at offset ${off}`);
+    if (n < want) shortCounts++;
+    const d = drainPipeToSocket(pipe.r, fd, n, sflags);
+    calls += d.calls;
+    shortCounts += d.short;
+    off += n;
+  }
+  return { calls, shortCounts };
+}
+
+export function vmspliceMethod(gift: boolean): SendMethod {
+  let pipe: { r: number; w: number; capacity: number } | null = null;
+  return {
+    prepare: (_exp, intended) => bufferSource(intended),
+    send(fd, source, exp): SendResult {
+      if (source.kind !== 'buffer') throw new Error('vmsplice needs a buffer source');
+      pipe = openPipe(exp.pipeSize);
+      const startedAt = nowMs();
+      const r = vmspliceRange(fd, pipe, source.bytes, 0, source.bytes.length, gift);
+      return { bytes: source.bytes.length, ...r, startedAt, returnedAt: nowMs() };
+    },
+    release() {
+      if (pipe) closePipe(pipe);
+      pipe = null;
+    },
+  };
+}

@@ -1,0 +1,126 @@
+// The receiving application, in its own process so the sender's pages are never shared with it
+// through fork. It is deliberately blocking and simple: one listener per case on a fixed port,
+// accept, sleep the configured delay, read everything, report. Driven over stdin/stdout.
+import { closeSync, readSync, writeFileSync } from 'node:fs';
+import { native, SOCK } from '../native.ts';
+import type { FromReceiver, ReceiverCase, ToReceiver } from './protocol.ts';
+
+const host = process.argv[2] ?? '127.0.0.1';
+const family: 4 | 6 = host.includes(':') ? 6 : 4;
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+const now = (): number => performance.timeOrigin + performance.now();
+
+function reply(msg: FromReceiver): void {
+  process.stdout.write(JSON.stringify(msg) + '\n');
+}
+
+function sleepMs(ms: number): void {
+  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+function openListener(port: number, rcvbuf?: number): number {
+  const fd = native.socket(family);
+  try {
+    native.setsockoptInt(fd, SOCK.SOL_SOCKET, SOCK.SO_REUSEADDR, 1);
+    if (rcvbuf !== undefined) native.setsockoptInt(fd, SOCK.SOL_SOCKET, SOCK.SO_RCVBUFFORCE, rcvbuf);
+    native.bind(fd, host, port);
+    native.listen(fd, 4);
+    return fd;
+  } catch (e) {
+    native.close(fd);
+    throw e;
+  }
+}
+
+/** Waits for `fd` to become readable before `deadline`, or throws. */
+function waitReadable(fd: number, deadline: number, what: string): void {
+  const left = Math.max(0, Math.ceil(deadline - now()));
+  if (native.poll(fd, SOCK.POLLIN, left) === 0) throw new Error(`timed out waiting for ${what}`);
+}
+
+// A fixed port for the whole run, so one capture filter covers every case.
+const probeFd = openListener(0);
+const port = native.getsockname(probeFd).port;
+native.close(probeFd);
+reply({ type: 'listening', address: host, port });
+
+function runCase(c: ReceiverCase): void {
+  const deadline = now() + c.timeoutMs;
+  const listener = openListener(port, c.rcvbuf);
+  reply({ type: 'ready', id: c.id });
+  let conn = -1;
+  const buf = Buffer.allocUnsafe(c.size + 65536);
+  let got = 0;
+  let acceptedAt = 0;
+  let firstReadAt: number | null = null;
+  let ackSentAt: number | null = null;
+  let peer = { address: '', port: 0 };
+  let rcvbufEffective = 0;
+  try {
+    waitReadable(listener, deadline, 'the sender to connect');
+    conn = native.accept(listener);
+    acceptedAt = now();
+    native.close(listener);
+    peer = native.getpeername(conn);
+    rcvbufEffective = native.getsockoptInt(conn, SOCK.SOL_SOCKET, SOCK.SO_RCVBUF);
+    sleepMs(c.delayMs);
+    for (;;) {
+      if (got === buf.length) throw new Error(`sender sent more than ${buf.length} bytes`);
+      const want = got < c.size ? Math.min(c.size - got, 1 << 20) : buf.length - got;
+      waitReadable(conn, deadline, got < c.size ? `data (${got}/${c.size} bytes read)` : 'EOF');
+      const n = native.read(conn, buf, got, want);
+      if (n === 0) break;
+      firstReadAt ??= now();
+      got += n;
+      if (c.ack && got >= c.size && ackSentAt === null) {
+        native.write(conn, Buffer.from('A'), 0, 1);
+        ackSentAt = now();
+      }
+    }
+    writeFileSync(c.outFile, buf.subarray(0, got));
+    reply({ type: 'result', id: c.id, bytes: got, acceptedAt, firstReadAt, doneAt: now(), rcvbufEffective, peer, ackSentAt });
+  } catch (e) {
+    try {
+      writeFileSync(c.outFile, buf.subarray(0, got));
+    } catch {
+      /* the error below is what matters */
+    }
+    const error = (e as Error).message;
+    reply({ type: 'result', id: c.id, bytes: got, acceptedAt, firstReadAt, doneAt: now(), rcvbufEffective, peer, ackSentAt, error });
+  } finally {
+    if (conn >= 0) native.close(conn);
+    try {
+      native.close(listener);
+    } catch {
+      /* already closed after accept */
+    }
+  }
+}
+
+// Blocking line reader on stdin: the process has nothing else to do between cases.
+const chunk = Buffer.allocUnsafe(65536);
+let pending = '';
+for (;;) {
+  let n: number;
+  try {
+    n = readSync(0, chunk, 0, chunk.length, null);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+    throw e;
+  }
+  if (n === 0) break; // parent closed stdin: exit
+  pending += chunk.toString('utf8', 0, n);
+  let nl: number;
+  while ((nl = pending.indexOf('\n')) >= 0) {
+    const line = pending.slice(0, nl);
+    pending = pending.slice(nl + 1);
+    if (!line.trim()) continue;
+    const msg = JSON.parse(line) as ToReceiver;
+    try {
+      if (msg.type === 'case') runCase(msg);
+    } catch (e) {
+      reply({ type: 'fatal', message: (e as Error).message });
+    }
+  }
+}
+closeSync(0);

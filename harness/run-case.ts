@@ -1,0 +1,141 @@
+// One case, end to end, in one direction of data flow:
+// source → receiver.prepare → connect → method.send → safeguard.wait → mutation → receiver result
+// → verdict. Nothing here reaches back into an earlier step.
+import { join } from 'node:path';
+import type { Experiment } from './experiment.ts';
+import { methodFor } from './methods/index.ts';
+import { releaseSource } from './methods/sources.ts';
+import type { SendResult, ZerocopyCompletionSummary } from './methods/types.ts';
+import { sourceBytes, writeAll } from './methods/write.ts';
+import { applyMutation, mutatedPattern, patternA, type MutationRecord, type Source } from './mutation.ts';
+import { native, SOCK } from './native.ts';
+import type { ReceivedCase, ReceiverProcess } from './receiver/client.ts';
+import { safeguardFor } from './safeguards/index.ts';
+import type { SafeguardResult } from './safeguards/types.ts';
+import { compareStreams, type Mismatch } from './verdict.ts';
+
+export interface Connection {
+  src: string;
+  srcPort: number;
+  dst: string;
+  dstPort: number;
+}
+
+/** Everything a case produced, before any verdict: plain data. */
+export interface CaseRun {
+  id: string;
+  experiment: Experiment;
+  connection: Connection;
+  send: Pick<SendResult, 'bytes' | 'calls' | 'shortCounts' | 'startedAt' | 'returnedAt'>;
+  safeguard: SafeguardResult;
+  mutation: MutationRecord;
+  receiver: Omit<ReceivedCase, 'data'>;
+  zerocopy?: ZerocopyCompletionSummary;
+  /** intended vs received */
+  received: Mismatch;
+  /** tee only: intended vs the second pipe's bytes, read after the mutation */
+  secondOutput?: Mismatch;
+  /** the bytes, for the wire comparison and the evidence bundle */
+  streams: { intended: Uint8Array; mutated: Uint8Array; received: Buffer };
+}
+
+export interface CaseEnv {
+  receiver: ReceiverProcess;
+  workDir: string;
+}
+
+/** Bound on the receiver's side of one case: generous for slow reads, never unbounded. */
+function receiverTimeoutMs(exp: Experiment): number {
+  return 15000 + exp.receiverDelayMs + Math.ceil(exp.size / (10 * 1024 * 1024)) * 1000;
+}
+
+function openSender(exp: Experiment, host: string, port: number): number {
+  const fd = native.socket(exp.family);
+  try {
+    if (exp.sndbuf !== undefined) native.setsockoptInt(fd, SOCK.SOL_SOCKET, SOCK.SO_SNDBUFFORCE, exp.sndbuf);
+    native.connect(fd, host, port);
+    return fd;
+  } catch (e) {
+    native.close(fd);
+    throw e;
+  }
+}
+
+/** 'copy' sends the same source with write(2), from a private copy when the source is a file. */
+function sendByCopy(fd: number, source: Source): SendResult {
+  if (source.kind === 'buffer') return writeAll(fd, source.bytes);
+  if (source.mapping) return writeAll(fd, sourceBytes(source));
+  const copy = new Uint8Array(source.size);
+  for (let got = 0; got < source.size; ) got += native.pread(source.fd, copy, got, source.size - got, got);
+  return writeAll(fd, copy);
+}
+
+let caseCounter = 0;
+
+export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
+  const id = `case-${process.pid}-${++caseCounter}`;
+  const intended = patternA(exp.size);
+  const mutated = mutatedPattern(exp.mutation, exp.size);
+  const method = methodFor(exp.method);
+  const source = method.prepare(exp, intended, env.workDir);
+  let fd = -1;
+  let result: Promise<ReceivedCase> | null = null;
+  try {
+    ({ result } = await env.receiver.prepare({
+      id,
+      size: exp.size,
+      delayMs: exp.receiverDelayMs,
+      rcvbuf: exp.rcvbuf,
+      ack: exp.safeguard === 'app-ack',
+      outFile: join(env.workDir, `${id}.received`),
+      timeoutMs: receiverTimeoutMs(exp),
+    }));
+    fd = openSender(exp, env.receiver.host, env.receiver.port);
+    const local = native.getsockname(fd);
+    const connection = { src: local.address, srcPort: local.port, dst: env.receiver.host, dstPort: env.receiver.port };
+
+    const send = exp.safeguard === 'copy' ? sendByCopy(fd, source) : method.send(fd, source, exp);
+    const safeguard = safeguardFor(exp.safeguard)({ fd, exp, send });
+    const mutation = applyMutation(source, exp.mutation, mutated);
+    const secondOutputBytes = send.readSecondOutput?.();
+    native.shutdown(fd, 1);
+
+    const got = await result;
+    result = null;
+    // Completions still pending are collected for the record (COPIED flags), bounded.
+    const zerocopy = send.zerocopy?.waitAll(2000);
+    const { data, ...receiver } = got;
+    if (receiver.error) throw new Error(`receiver: ${receiver.error}`);
+    return {
+      id,
+      experiment: exp,
+      connection,
+      send: { bytes: send.bytes, calls: send.calls, shortCounts: send.shortCounts, startedAt: send.startedAt, returnedAt: send.returnedAt },
+      safeguard,
+      mutation,
+      receiver,
+      zerocopy,
+      received: compareStreams(intended, data, mutated),
+      secondOutput: secondOutputBytes ? compareStreams(intended, secondOutputBytes, mutated) : undefined,
+      streams: { intended, mutated, received: data },
+    };
+  } finally {
+    if (result) {
+      // The case failed before the receiver finished: let it see EOF (connecting first if we
+      // never did) so it reports and is ready for the next case.
+      if (fd < 0) {
+        try {
+          fd = openSender(exp, env.receiver.host, env.receiver.port);
+        } catch {
+          /* the receiver's own timeout ends its case */
+        }
+      }
+      if (fd >= 0) native.close(fd);
+      fd = -1;
+      await result.catch(() => undefined);
+    }
+    if (fd >= 0) native.close(fd);
+    method.release?.();
+    releaseSource(source);
+  }
+}

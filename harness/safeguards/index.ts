@@ -1,0 +1,75 @@
+// The safeguards that run in the sending process. ('copy' changes how the case is sent rather
+// than what it waits for: see run-case.ts.)
+import type { Safeguard } from '../experiment.ts';
+import { native, SOCK } from '../native.ts';
+import { nowMs } from '../mutation.ts';
+import type { SafeguardContext, SafeguardResult, SafeguardWait } from './types.ts';
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+const sleepMs = (ms: number): void => void Atomics.wait(sleepCell, 0, 0, ms);
+
+const none: SafeguardWait = () => ({ waitedMs: 0, signal: 'returned at once', reached: true });
+
+/** Polls an ioctl queue counter until it reads 0 (bounded). */
+function drainQueue(request: number, name: string): SafeguardWait {
+  return ({ fd, exp }: SafeguardContext): SafeguardResult => {
+    const start = nowMs();
+    const deadline = start + exp.safeguardTimeoutMs;
+    let polls = 0;
+    let left = native.ioctlInt(fd, request);
+    while (left > 0 && nowMs() < deadline) {
+      sleepMs(exp.pollIntervalMs);
+      polls++;
+      left = native.ioctlInt(fd, request);
+    }
+    const waitedMs = nowMs() - start;
+    return left === 0
+      ? { waitedMs, signal: `${name}=0 after ${polls} polls`, reached: true }
+      : { waitedMs, signal: `${name} still ${left} bytes after ${exp.safeguardTimeoutMs} ms`, reached: false };
+  };
+}
+
+/** Waits for the completion of every zero-copy send (error queue, or io_uring F_NOTIF CQEs). */
+const zcCompletion: SafeguardWait = ({ exp, send }) => {
+  if (!send.zerocopy) throw new Error(`zc-completion: method ${exp.method} reports no completions`);
+  const start = nowMs();
+  const s = send.zerocopy.waitAll(exp.safeguardTimeoutMs);
+  const waitedMs = nowMs() - start;
+  const reached = s.received >= s.expected;
+  return {
+    waitedMs,
+    signal: `${s.received}/${s.expected} completions (${s.copied} COPIED)`,
+    reached,
+  };
+};
+
+/** Waits for the receiving application's one-byte ack: it has read every byte. */
+const appAck: SafeguardWait = ({ fd, exp }) => {
+  const start = nowMs();
+  const revents = native.poll(fd, SOCK.POLLIN, exp.safeguardTimeoutMs);
+  const waitedMs = () => nowMs() - start;
+  if ((revents & SOCK.POLLIN) === 0) return { waitedMs: waitedMs(), signal: `no ack within ${exp.safeguardTimeoutMs} ms`, reached: false };
+  const b = Buffer.alloc(1);
+  const n = native.read(fd, b, 0, 1);
+  if (n !== 1 || b[0] !== 0x41) return { waitedMs: waitedMs(), signal: `unexpected ack (${n} bytes)`, reached: false };
+  return { waitedMs: waitedMs(), signal: 'application ack received', reached: true };
+};
+
+const copy: SafeguardWait = () => ({ waitedMs: 0, signal: 'sent by copy (write)', reached: true });
+
+export function safeguardFor(s: Safeguard): SafeguardWait {
+  switch (s) {
+    case 'none':
+      return none;
+    case 'siocoutq':
+      return drainQueue(SOCK.SIOCOUTQ, 'SIOCOUTQ');
+    case 'siocoutqnsd':
+      return drainQueue(SOCK.SIOCOUTQNSD, 'SIOCOUTQNSD');
+    case 'zc-completion':
+      return zcCompletion;
+    case 'app-ack':
+      return appAck;
+    case 'copy':
+      return copy;
+  }
+}
