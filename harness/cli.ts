@@ -1,0 +1,37 @@
+// zcprobe command line: one module per subcommand under harness/cli/. Usage errors print one
+// line and exit 2; failures exit 1.
+import { UsageError } from './cli/args.ts';
+
+type Command = { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }> };
+
+const COMMANDS: Record<string, Command> = {
+  run: { summary: 'run experiments and print their verdicts', load: () => import('./cli/run.ts') },
+};
+
+function usage(): string {
+  const rows = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(10)}${c.summary}`);
+  return `usage: zcprobe <command> [flags]   (zcprobe <command> --help)\n\ncommands:\n${rows.join('\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`zcprobe: unknown command "${name}" (allowed: ${Object.keys(COMMANDS).join(', ')})\n`);
+    return 2;
+  }
+  try {
+    return await (await cmd.load()).run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`zcprobe ${name}: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`zcprobe ${name}: ${(e as Error).stack ?? e}\n`);
+    return 1;
+  }
+}
