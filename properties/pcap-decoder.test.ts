@@ -42,7 +42,7 @@ const frameArb = (linkType: number) =>
 const captureArb: fc.Arbitrary<Capture> = fc
   .record({ linkType: fc.constantFrom(...LINK_TYPES), bigEndian: fc.boolean() })
   .chain(({ linkType, bigEndian }) =>
-    fc.array(frameArb(linkType), { maxLength: 5 }).map((frames) => {
+    fc.array(frameArb(linkType), { minLength: 1, maxLength: 5 }).map((frames) => {
       const file = writePcap(linkType, frames.map((f, i) => ({ tsUs: 1_700_000_000_000_000 + i, ...f })), 262144, { bigEndian });
       const boundaries = [24];
       for (const f of frames) boundaries.push(boundaries[boundaries.length - 1]! + 16 + f.data.length);
@@ -91,6 +91,10 @@ function checkConsistent(d: DecodedPcap, buf: Buffer): DecodedPcap {
     if (s.fileOffset < 24 || s.fileOffset >= buf.length) throw new Error(`bad file offset ${s.fileOffset}`);
     if (s.payload.length > s.payloadLength) throw new Error('payload longer than payloadLength');
     if (s.payloadTruncated !== s.payload.length < s.payloadLength) throw new Error('payloadTruncated inconsistent');
+    // Truncation may only be reported for records whose captured length is below the wire length.
+    const le = buf[0] === 0xd4 || buf[0] === 0x4d;
+    const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
+    if (s.payloadTruncated && u32(s.fileOffset + 8) >= u32(s.fileOffset + 12)) throw new Error('payloadTruncated on a complete record');
   }
   return d;
 }

@@ -1,0 +1,41 @@
+// A session leaves nothing behind: no child process, no open fd, no file in its work directory,
+// after running one case of every method (and after a case that fails).
+import test from 'ava';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { METHODS, makeExperiment } from './experiment.ts';
+import { Session } from './session.ts';
+
+function openFds(): string[] {
+  return readdirSync('/proc/self/fd').sort();
+}
+
+function childPids(): string[] {
+  const out: string[] = [];
+  for (const task of readdirSync('/proc/self/task')) {
+    const f = `/proc/self/task/${task}/children`;
+    if (existsSync(f)) out.push(...readFileSync(f, 'utf8').trim().split(/\s+/).filter(Boolean));
+  }
+  return out;
+}
+
+test.serial('a session run of every method leaves no process, fd or file behind', async (t) => {
+  const fdsBefore = openFds();
+  const childrenBefore = childPids();
+  const session = await Session.open({ transport: 'loopback', family: 4 });
+  const workDir = session.workDir;
+  t.true(childPids().length > childrenBefore.length, 'the receiver runs as a child process');
+  for (const method of METHODS) {
+    await session.run(makeExperiment({ method, size: 200_000, receiverDelayMs: 5 }));
+  }
+  // A case that fails after connecting and sending (the mutation step throws: an experiment that
+  // bypassed validation) must still release its socket, source and receiver case.
+  await t.throwsAsync(session.run({ ...makeExperiment({ method: 'write', size: 1000 }), mutation: 'pwrite' }), {
+    message: /needs a file source/,
+  });
+  await session.run(makeExperiment({ method: 'write', size: 1000 })); // the receiver is still in step
+  t.deepEqual(readdirSync(workDir), [], 'no source or received file remains in the work directory');
+  await session.close();
+  t.false(existsSync(workDir), 'work directory removed');
+  t.deepEqual(childPids(), childrenBefore, 'no child process remains');
+  t.deepEqual(openFds(), fdsBefore, 'no fd remains open');
+});

@@ -1,0 +1,51 @@
+// The verdict code must be able to say "corrupted": a doctored stream is flagged with the right
+// counts, offsets and classes. This is what makes the write() property a real negative control.
+import test from 'ava';
+import { patternA, patternB } from './mutation.ts';
+import { compareStreams, isIdentical, receivedVerdict } from './verdict.ts';
+
+test('identical streams are clean', (t) => {
+  const a = patternA(100_000);
+  const m = compareStreams(a, Buffer.from(a), patternB(100_000));
+  t.true(isIdentical(m));
+  t.is(receivedVerdict(m), 'clean');
+});
+
+test('a doctored stream is flagged: mutation bytes, zeros and other bytes are told apart', (t) => {
+  const size = 1 << 20;
+  const intended = patternA(size);
+  const mutated = patternB(size);
+  const got = Buffer.from(intended);
+  mutated.copy(got, 5000, 5000, 9000); // 4000 bytes of the mutation pattern
+  got.fill(0, 700_000, 700_100); // 100 zero bytes
+  got[size - 1] = intended[size - 1]! ^ 0x01; // one other byte
+  const m = compareStreams(intended, got, mutated);
+  t.is(m.mismatchedBytes, 4101);
+  t.is(m.equalsMutation, 4000);
+  t.is(m.zero, 100);
+  t.is(m.other, 1);
+  t.is(m.firstOffset, 5000);
+  t.is(m.lastOffset, size - 1);
+  t.is(receivedVerdict(m), 'corrupted');
+});
+
+test('a short stream is not clean even when its prefix matches', (t) => {
+  const a = patternA(10_000);
+  const m = compareStreams(a, Buffer.from(a.subarray(0, 9_000)), patternB(10_000));
+  t.is(m.mismatchedBytes, 0);
+  t.is(m.lengthDelta, -1000);
+  t.is(receivedVerdict(m), 'corrupted');
+});
+
+test('no received stream is inconclusive, never clean', (t) => {
+  t.is(receivedVerdict(null), 'inconclusive');
+});
+
+test('patterns: every byte of B differs from A and neither holds zero', (t) => {
+  const a = patternA(251 * 4);
+  const b = patternB(251 * 4);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i] || a[i] === 0 || b[i] === 0) t.fail(`offset ${i}`);
+  }
+  t.pass();
+});

@@ -1,0 +1,47 @@
+// Shared fixtures for property files: one session (receiver process) per test file, opened
+// before any experiment buffer exists and closed after the last test, also on failure.
+import type { TestFn } from 'ava';
+import { toCaseReport, type CaseReport } from '../../harness/case-report.ts';
+import { makeExperiment, type Experiment } from '../../harness/experiment.ts';
+import { Session, type SessionOptions } from '../../harness/session.ts';
+
+export interface SessionHandle {
+  run(partial: Partial<Experiment> & Pick<Experiment, 'method' | 'size'>): Promise<CaseReport>;
+  /** cases and bytes run so far in this file, for "N cases, B bytes covered" statements */
+  readonly stats: { cases: number; bytes: number; startedAt: number };
+}
+
+export function useSession(test: TestFn, options: SessionOptions = { transport: 'loopback', family: 4 }): SessionHandle {
+  let session: Session | null = null;
+  const stats = { cases: 0, bytes: 0, startedAt: 0 };
+  test.before(async () => {
+    session = await Session.open(options);
+    stats.startedAt = performance.now();
+  });
+  test.after.always(async () => {
+    await session?.close();
+  });
+  return {
+    stats,
+    async run(partial) {
+      if (!session) throw new Error('session not open (test.before failed?)');
+      const exp = makeExperiment({ transport: options.transport, family: options.family, ...partial });
+      const report = toCaseReport(await session.run(exp));
+      stats.cases++;
+      stats.bytes += exp.size;
+      return report;
+    },
+  };
+}
+
+/** "37 cases, 112.4 MiB, 21.3 cases/s" */
+export function coverage(stats: SessionHandle['stats']): string {
+  const secs = (performance.now() - stats.startedAt) / 1000;
+  return `${stats.cases} cases, ${(stats.bytes / 1048576).toFixed(1)} MiB, ${(stats.cases / secs).toFixed(1)} cases/s`;
+}
+
+/** fast-check seed: FC_SEED from the environment to replay a run, else a fresh one (printed). */
+export function seedFromEnv(): number {
+  const s = process.env.FC_SEED;
+  return s ? Number(s) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
+}

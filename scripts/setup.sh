@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what zcprobe needs on a Debian/Ubuntu host, only what is missing:
+# system packages (tcpdump, liburing-dev, iproute2, ethtool, a C++ toolchain) and the npm
+# dependencies + native addon (npm ci). Safe to run repeatedly; fast when all is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_cmd tcpdump || need_pkgs+=(tcpdump)
+have_cmd ip || need_pkgs+=(iproute2)
+have_cmd tc || need_pkgs+=(iproute2)
+have_cmd ethtool || need_pkgs+=(ethtool)
+have_cmd setpriv || need_pkgs+=(util-linux)
+have_cmd g++ || need_pkgs+=(g++)
+have_cmd make || need_pkgs+=(make)
+have_cmd python3 || need_pkgs+=(python3)
+[ -f /usr/include/liburing.h ] || need_pkgs+=(liburing-dev)
+
+rebuild=0
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "zcprobe setup: missing system packages: ${need_pkgs[*]}" >&2
+    echo "zcprobe setup: run as root (sudo npm test) or install them: apt-get install ${need_pkgs[*]}" >&2
+    exit 1
+  fi
+  echo "zcprobe setup: apt-get install ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  case " ${need_pkgs[*]} " in *" liburing-dev "*) rebuild=1 ;; esac
+fi
+
+if [ ! -d node_modules ] || [ ! -f build/Release/zcprobe_native.node ]; then
+  echo "zcprobe setup: npm ci (builds the native addon)"
+  npm ci --no-audit --no-fund
+elif [ "$rebuild" = 1 ]; then
+  echo "zcprobe setup: liburing-dev was just installed: rebuilding the addon with io_uring support"
+  npm rebuild --foreground-scripts >/dev/null
+fi
