@@ -20,6 +20,19 @@
           "libraries": ["-luring"]
         }]
       ]
+    },
+    {
+      "target_name": "zcbench",
+      "type": "executable",
+      "sources": ["native/bench/zcbench.c", "native/bench/loops.c"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags_c": ["-std=gnu11", "-Wall", "-Wextra"],
+      "conditions": [
+        ["'<!(test -f /usr/include/liburing.h && echo yes || echo no)'=='yes'", {
+          "defines": ["ZCBENCH_HAVE_LIBURING"],
+          "libraries": ["-luring"]
+        }]
+      ]
     }
   ]
 }

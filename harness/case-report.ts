@@ -1,7 +1,26 @@
-// The one JSON shape of a case, as printed by `zcprobe run --json` and stored in reports.
+// The one JSON shape of a case, as printed by `zcprobe run --json`, written to case.json and
+// stored in reports: the experiment, the three streams' comparison, timings, evidence paths.
 import { release } from 'node:os';
+import type { WireObservation } from './capture/wire.ts';
+import type { EvidencePaths, HexDiff } from './evidence.ts';
 import type { CaseRun } from './run-case.ts';
-import { receivedVerdict, type Mismatch, type ReceivedVerdict } from './verdict.ts';
+import { compareStreams, decideVerdict, type Mismatch, type Verdict } from './verdict.ts';
+
+export interface WireReport extends Mismatch {
+  /** 'captured' or 'off' (--no-capture: two-stream verdict only) */
+  capture: 'captured';
+  iface: string;
+  packets: number;
+  /** contiguous bytes captured from stream offset 0 */
+  bytes: number;
+  complete: boolean;
+  gaps: { start: number; end: number; kind: string }[];
+  retransmissions: number;
+  conflicts: { seqStart: number; seqEnd: number; firstPacket: number; againPacket: number; firstDifferenceAt?: number; differingBytes?: number }[];
+  droppedByKernel: number;
+  /** epoch ms of the first packet that carried a byte differing from I, or null */
+  firstMutatedPacketAt: number | null;
+}
 
 export interface CaseReport {
   id: string;
@@ -16,10 +35,11 @@ export interface CaseReport {
   rcvbuf: number | null;
   sndbuf: number | null;
   pipeSize: number;
-  verdict: ReceivedVerdict;
-  /** why the verdict is inconclusive (safeguard timed out, receiver error, ...) */
+  verdict: Verdict;
+  /** why the verdict is inconclusive, or extra proof (differing retransmissions) */
   reasons: string[];
   received: Mismatch & { bytes: number };
+  wire: WireReport | { capture: 'off' };
   secondOutput?: Mismatch;
   send: { calls: number; shortCounts: number };
   safeguardResult: { waitedMs: number; signal: string; reached: boolean };
@@ -29,19 +49,57 @@ export interface CaseReport {
     sendStartedAt: number;
     sendReturnedAt: number;
     mutatedAt: number;
+    firstMutatedPacketAt: number | null;
     receiverAcceptedAt: number;
     receiverFirstReadAt: number | null;
     receiverDoneAt: number;
   };
+  hexDiff?: HexDiff;
+  evidence?: EvidencePaths;
 }
 
-export function toCaseReport(run: CaseRun): CaseReport {
+function wireReport(run: CaseRun, obs: WireObservation): WireReport {
+  const { intended, mutated } = run.streams;
+  const s = obs.stream;
+  const size = intended.length;
+  const mismatch = compareStreams(intended, s.bytes.subarray(0, Math.min(s.bytes.length, size)), mutated);
+  const complete = s.length >= size && !s.gaps.some((g) => g.start < size);
+  const firstTs = mismatch.firstOffset !== null ? s.firstTsUsAt(mismatch.firstOffset) : undefined;
+  return {
+    capture: 'captured',
+    iface: obs.iface,
+    packets: obs.packets,
+    bytes: s.length,
+    complete,
+    ...mismatch,
+    // the captured prefix may be shorter than I only when incomplete; lengthDelta says by how much
+    lengthDelta: s.length - size,
+    gaps: s.gaps.map((g) => ({ start: g.start, end: g.end, kind: g.kind })),
+    retransmissions: s.retransmissions.length,
+    conflicts: s.conflicts.map((c) => ({
+      seqStart: c.seqStart,
+      seqEnd: c.seqEnd,
+      firstPacket: c.firstPacket,
+      againPacket: c.againPacket,
+      firstDifferenceAt: c.firstDifferenceAt,
+      differingBytes: c.differingBytes,
+    })),
+    droppedByKernel: obs.droppedByKernel,
+    firstMutatedPacketAt: firstTs === undefined ? null : firstTs / 1000,
+  };
+}
+
+export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
   const e = run.experiment;
-  const reasons: string[] = [];
-  if (!run.safeguard.reached) reasons.push(`safeguard ${e.safeguard} did not reach its safe point: ${run.safeguard.signal}`);
-  let verdict = receivedVerdict(run.received);
+  const pre: string[] = [];
   // A safeguard that timed out proves nothing either way about that safeguard.
-  if (reasons.length) verdict = 'inconclusive';
+  if (!run.safeguard.reached) pre.push(`safeguard ${e.safeguard} did not reach its safe point: ${run.safeguard.signal}`);
+  const wire = obs ? wireReport(run, obs) : undefined;
+  const { verdict, reasons } = decideVerdict(
+    run.received,
+    wire && { mismatch: wire, complete: wire.complete, conflicts: wire.conflicts.length, droppedByKernel: wire.droppedByKernel },
+    pre,
+  );
   return {
     id: run.id,
     method: e.method,
@@ -58,6 +116,7 @@ export function toCaseReport(run: CaseRun): CaseReport {
     verdict,
     reasons,
     received: { bytes: run.receiver.bytes, ...run.received },
+    wire: wire ?? { capture: 'off' },
     ...(run.secondOutput ? { secondOutput: run.secondOutput } : {}),
     send: { calls: run.send.calls, shortCounts: run.send.shortCounts },
     safeguardResult: run.safeguard,
@@ -67,6 +126,7 @@ export function toCaseReport(run: CaseRun): CaseReport {
       sendStartedAt: run.send.startedAt,
       sendReturnedAt: run.send.returnedAt,
       mutatedAt: run.mutation.mutatedAt,
+      firstMutatedPacketAt: wire?.firstMutatedPacketAt ?? null,
       receiverAcceptedAt: run.receiver.acceptedAt,
       receiverFirstReadAt: run.receiver.firstReadAt,
       receiverDoneAt: run.receiver.doneAt,
@@ -76,10 +136,16 @@ export function toCaseReport(run: CaseRun): CaseReport {
 
 /** One human line per case. */
 export function formatCaseLine(r: CaseReport): string {
-  const m = r.received;
   const what = `${r.method} ${r.size}B ${r.mutation} safeguard=${r.safeguard} delay=${r.receiverDelayMs}ms ${r.transport}`;
-  if (r.verdict === 'clean') return `${what} → clean (${m.bytes} bytes identical)`;
-  if (r.verdict === 'inconclusive') return `${what} → inconclusive: ${r.reasons.join('; ')}`;
-  const pct = m.mismatchedBytes ? Math.round((100 * m.equalsMutation) / m.mismatchedBytes) : 0;
-  return `${what} → ${r.verdict}: ${m.mismatchedBytes} bytes differ (offsets ${m.firstOffset}..${m.lastOffset}, ${pct}% equal the mutation, ${m.zero} zero)${m.lengthDelta ? `, length ${m.lengthDelta >= 0 ? '+' : ''}${m.lengthDelta}` : ''}`;
+  const describe = (name: string, m: Mismatch) => {
+    if (!m.mismatchedBytes) return `${name}: identical`;
+    const pct = Math.round((100 * m.equalsMutation) / m.mismatchedBytes);
+    return `${name}: ${m.mismatchedBytes} bytes differ @${m.firstOffset}..${m.lastOffset} (${pct}% mutation, ${m.zero} zero)`;
+  };
+  const parts = [describe('received', r.received)];
+  if (r.received.lengthDelta) parts.push(`received length ${r.received.lengthDelta > 0 ? '+' : ''}${r.received.lengthDelta}`);
+  parts.push(r.wire.capture === 'captured' ? describe('wire', r.wire) : 'wire: not captured');
+  const tail = r.reasons.length ? ` — ${r.reasons.join('; ')}` : '';
+  const ev = r.evidence ? ` [evidence ${r.evidence.dir}]` : '';
+  return `${what} → ${r.verdict} (${parts.join(', ')})${tail}${ev}`;
 }

@@ -1,36 +1,68 @@
 // A session owns the long-lived parts of a run: the receiver process (spawned first, before any
-// experiment buffer exists) and a work directory for sources and received bytes.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { release, tmpdir } from 'node:os';
-import { join } from 'node:path';
+// experiment buffer exists), one tcpdump for all cases, a work directory for sources and
+// received bytes, and the run directory where evidence of non-clean cases goes.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { release } from 'node:os';
+import { join, resolve } from 'node:path';
+import { WireCapture } from './capture/wire.ts';
+import { toCaseReport, type CaseReport } from './case-report.ts';
 import { registerCleanup } from './cleanup.ts';
+import { hexDiff, writeEvidence } from './evidence.ts';
 import type { Experiment, Transport } from './experiment.ts';
 import { ReceiverProcess } from './receiver/client.ts';
-import { runCase, type CaseRun } from './run-case.ts';
+import { runCase } from './run-case.ts';
 
 export interface SessionOptions {
   transport: Transport;
   family: 4 | 6;
+  /** capture the wire with tcpdump (three-way verdicts); false: two-stream verdicts only */
+  capture?: boolean;
+  /** where evidence goes (default captures/<run-id>) */
+  runDir?: string;
+  /** keep the whole-session pcap after close (default: only per-case evidence is kept) */
+  keepFullCapture?: boolean;
 }
+
+export function newRunId(): string {
+  return `${new Date().toISOString().replace(/[:.]/g, '-').replace('Z', '')}-${process.pid}`;
+}
+
+export const CAPTURES_DIR = resolve(import.meta.dirname, '..', 'captures');
 
 export class Session {
   private constructor(
     readonly options: SessionOptions,
     readonly receiver: ReceiverProcess,
     readonly workDir: string,
+    readonly runDir: string,
+    readonly capture: WireCapture | null,
     private readonly unregister: () => void,
   ) {}
 
   static async open(options: SessionOptions): Promise<Session> {
     if (options.transport !== 'loopback') throw new Error(`transport ${options.transport} is not available in this session`);
+    const runDir = options.runDir ?? join(CAPTURES_DIR, newRunId());
+    mkdirSync(runDir, { recursive: true });
     // tmpfs when present: received bytes and sources never touch a disk.
-    const base = process.env.ZCPROBE_WORKDIR ?? (process.platform === 'linux' ? '/dev/shm' : tmpdir());
-    const workDir = mkdtempSync(join(base, 'zcprobe-'));
+    const workDir = mkdtempSync(join(process.env.ZCPROBE_WORKDIR ?? '/dev/shm', 'zcprobe-'));
     const unregister = registerCleanup(`workdir ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
+    let receiver: ReceiverProcess | null = null;
     try {
-      const receiver = await ReceiverProcess.spawn({ host: options.family === 6 ? '::1' : '127.0.0.1' });
-      return new Session(options, receiver, workDir, unregister);
+      const host = options.family === 6 ? '::1' : '127.0.0.1';
+      receiver = await ReceiverProcess.spawn({ host });
+      const capture =
+        options.capture === false
+          ? null
+          : await WireCapture.start({
+              iface: 'lo',
+              receiverPort: receiver.port,
+              // tmpfs unless kept: a whole session's capture can be GBs, only evidence slices stay
+              file: join(options.keepFullCapture ? runDir : workDir, 'capture.pcap'),
+              sentinelHost: host,
+            });
+      return new Session(options, receiver, workDir, runDir, capture, unregister);
     } catch (e) {
+      await receiver?.close();
       rmSync(workDir, { recursive: true, force: true });
       unregister();
       throw e;
@@ -41,15 +73,33 @@ export class Session {
     return release();
   }
 
-  async run(exp: Experiment): Promise<CaseRun> {
+  /** Runs one case; writes its evidence bundle when it is not clean. */
+  async run(exp: Experiment): Promise<CaseReport> {
     if (exp.transport !== this.options.transport || exp.family !== this.options.family)
       throw new Error(`experiment wants ${exp.transport}/IPv${exp.family}, session is ${this.options.transport}/IPv${this.options.family}`);
-    return runCase({ receiver: this.receiver, workDir: this.workDir }, exp);
+    const run = await runCase({ receiver: this.receiver, workDir: this.workDir }, exp);
+    const wire = this.capture ? await this.capture.collect(run.connection) : undefined;
+    const report = toCaseReport(run, wire);
+    if (report.verdict !== 'clean') {
+      const w = report.wire.capture === 'captured' ? report.wire : null;
+      const first = Math.min(report.received.firstOffset ?? Infinity, w?.firstOffset ?? Infinity);
+      report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, wire ? wire.stream.bytes : null, run.streams.received);
+      const dir = join(this.runDir, report.id);
+      report.evidence = writeEvidence(dir, { ...report, evidence: undefined, experiment: exp }, report.hexDiff, wire?.pcap ?? null);
+    }
+    return report;
   }
 
   async close(): Promise<void> {
-    await this.receiver.close();
-    rmSync(this.workDir, { recursive: true, force: true });
-    this.unregister();
+    try {
+      if (this.capture) {
+        await this.capture.stop();
+        if (!this.options.keepFullCapture) rmSync(this.capture.file, { force: true });
+      }
+      await this.receiver.close();
+    } finally {
+      rmSync(this.workDir, { recursive: true, force: true });
+      this.unregister();
+    }
   }
 }

@@ -2,7 +2,7 @@
 // counts, offsets and classes. This is what makes the write() property a real negative control.
 import test from 'ava';
 import { patternA, patternB } from './mutation.ts';
-import { compareStreams, isIdentical, receivedVerdict } from './verdict.ts';
+import { compareStreams, decideVerdict, isIdentical, receivedVerdict } from './verdict.ts';
 
 test('identical streams are clean', (t) => {
   const a = patternA(100_000);
@@ -48,4 +48,34 @@ test('patterns: every byte of B differs from A and neither holds zero', (t) => {
     if (a[i] === b[i] || a[i] === 0 || b[i] === 0) t.fail(`offset ${i}`);
   }
   t.pass();
+});
+
+const same = compareStreams(patternA(10), patternA(10), patternB(10));
+const differs = compareStreams(patternA(10), patternB(10), patternB(10));
+const wire = (mismatch = same, extra: Partial<import('./verdict.ts').WireFacts> = {}) => ({ mismatch, complete: true, conflicts: 0, droppedByKernel: 0, ...extra });
+
+test('three-way verdict: clean, on-wire, after-wire', (t) => {
+  t.is(decideVerdict(same, wire(), []).verdict, 'clean');
+  t.is(decideVerdict(differs, wire(differs), []).verdict, 'corrupted-on-wire');
+  t.is(decideVerdict(differs, wire(), []).verdict, 'corrupted-after-wire');
+});
+
+test('three-way verdict: a differing retransmission is corruption on the wire', (t) => {
+  const v = decideVerdict(same, wire(same, { conflicts: 1 }), []);
+  t.is(v.verdict, 'corrupted-on-wire');
+  t.regex(v.reasons.join(), /retransmission/);
+});
+
+test('three-way verdict: drops, gaps and safeguard timeouts are inconclusive, never clean', (t) => {
+  t.is(decideVerdict(same, wire(same, { droppedByKernel: 3 }), []).verdict, 'inconclusive');
+  t.is(decideVerdict(same, wire(same, { complete: false }), []).verdict, 'inconclusive');
+  t.is(decideVerdict(differs, wire(same, { complete: false }), []).verdict, 'inconclusive');
+  t.is(decideVerdict(same, wire(), ['safeguard timed out']).verdict, 'inconclusive');
+  // but mutated bytes seen on the wire stay proof even with drops
+  t.is(decideVerdict(differs, wire(differs, { droppedByKernel: 3 }), []).verdict, 'corrupted-on-wire');
+});
+
+test('without a capture the verdict is two-way', (t) => {
+  t.is(decideVerdict(same, undefined, []).verdict, 'clean');
+  t.is(decideVerdict(differs, undefined, []).verdict, 'corrupted');
 });

@@ -55,9 +55,45 @@ export function isIdentical(m: Mismatch): boolean {
 }
 
 /** Two-stream verdict (intended vs received), used when no capture runs. */
-export type ReceivedVerdict = 'clean' | 'corrupted' | 'inconclusive';
-
-export function receivedVerdict(received: Mismatch | null): ReceivedVerdict {
+export function receivedVerdict(received: Mismatch | null): 'clean' | 'corrupted' | 'inconclusive' {
   if (!received) return 'inconclusive';
   return isIdentical(received) ? 'clean' : 'corrupted';
+}
+
+/** Three streams: intended (I), wire (W, from the pcap) and received (R). */
+export type Verdict = 'clean' | 'corrupted-on-wire' | 'corrupted-after-wire' | 'corrupted' | 'inconclusive';
+
+export interface WireFacts {
+  /** I vs the bytes that first crossed the wire, over the contiguous captured prefix */
+  mismatch: Mismatch;
+  /** the capture holds every byte of the stream (no gap, nothing cut by snaplen) */
+  complete: boolean;
+  /** retransmissions whose bytes differ from the first transmission */
+  conflicts: number;
+  droppedByKernel: number;
+}
+
+/**
+ * clean: W = I and R = I. corrupted-on-wire: the wire carried bytes other than I (including a
+ * retransmission that differs from the first transmission). corrupted-after-wire: W = I but
+ * R ≠ I (the receiver's queued skbs still referenced the sender's pages). inconclusive: the
+ * evidence is incomplete (`reasons` says why) and no mismatch proves corruption. Without a
+ * capture (`wire` undefined) the verdict is two-way: clean or corrupted.
+ */
+export function decideVerdict(received: Mismatch, wire: WireFacts | undefined, reasons: string[]): { verdict: Verdict; reasons: string[] } {
+  const why = [...reasons];
+  if (!wire) return { verdict: why.length ? 'inconclusive' : isIdentical(received) ? 'clean' : 'corrupted', reasons: why };
+  // Mutated bytes seen on the wire are proof even when part of the capture is missing.
+  if (wire.mismatch.mismatchedBytes > 0 || wire.conflicts > 0) {
+    if (wire.conflicts > 0) why.push(`${wire.conflicts} retransmission(s) carried bytes that differ from the first transmission`);
+    return { verdict: 'corrupted-on-wire', reasons: why };
+  }
+  if (wire.droppedByKernel > 0) why.push(`tcpdump reported ${wire.droppedByKernel} packet(s) dropped by the kernel`);
+  if (!wire.complete) why.push('the capture does not hold every byte of the stream (gap or snaplen)');
+  if (why.length) return { verdict: 'inconclusive', reasons: why };
+  return { verdict: isIdentical(received) ? 'clean' : 'corrupted-after-wire', reasons: why };
+}
+
+export function isCorrupted(v: Verdict): boolean {
+  return v === 'corrupted' || v === 'corrupted-on-wire' || v === 'corrupted-after-wire';
 }

@@ -4,6 +4,7 @@
 // to the smallest size and receiver delay that still corrupt.
 import test from 'ava';
 import fc from 'fast-check';
+import { isCorrupted } from '../harness/verdict.ts';
 import { coverage, seedFromEnv, useSession } from './helpers/t-session.ts';
 
 const session = useSession(test);
@@ -16,7 +17,7 @@ test.serial('vmsplice: reuse right after return is unsafe (fast-check finds and 
     fc.asyncProperty(fc.integer({ min: 1, max: 8 * MiB }), fc.integer({ min: 0, max: 100 }), async (size, receiverDelayMs) => {
       const r = await session.run({ method: 'vmsplice', size, receiverDelayMs });
       if (r.verdict === 'inconclusive') inconclusive++;
-      return r.verdict !== 'corrupted';
+      return !isCorrupted(r.verdict);
     }),
     { numRuns: 30, seed },
   );
@@ -26,6 +27,6 @@ test.serial('vmsplice: reuse right after return is unsafe (fast-check finds and 
   t.log(`seed ${seed}, path ${result.counterexamplePath}: minimal counterexample after ${result.numShrinks} shrinks: size=${size} B, receiverDelayMs=${receiverDelayMs}`);
   // Show the shrunk case's evidence: run it once more and print what the receiver got.
   const again = await session.run({ method: 'vmsplice', size, receiverDelayMs });
-  t.log(`replay of the minimal case: ${again.verdict}, ${again.received.mismatchedBytes}/${size} bytes differ, ${again.received.equalsMutation} equal the mutation`);
+  t.log(`replay of the minimal case: ${again.verdict}, ${again.received.mismatchedBytes}/${size} bytes differ, ${again.received.equalsMutation} equal the mutation${again.evidence ? `, evidence ${again.evidence.dir}` : ''}`);
   t.log(coverage(session.stats));
 });

@@ -18,6 +18,9 @@ export interface CaptureOptions {
   /** Run inside `ip netns exec NS`. The sentinel must then be routable into that namespace. */
   netns?: string;
   startTimeoutMs?: number;
+  /** kernel capture buffer (tcpdump -B), KiB: lo carries ~64 KiB GSO frames, and a small ring
+   * drops them under an 8 MiB burst (seen: 88-231 drops per 8 MiB case with the 2 MiB default) */
+  bufferKiB?: number;
   /** Where flush() sends its UDP token; the filter must include `or (udp and dst port P)`. */
   sentinel?: { host?: string; port: number };
 }
@@ -113,6 +116,7 @@ export class CaptureSession {
     // -Z root: Debian's tcpdump otherwise setuid()s to "tcpdump", which clears
     // the parent-death signal and can't write into root-owned directories.
     const tcpdump = [which('tcpdump')!, '-i', opts.iface, '--immediate-mode', '-U', '-s', '0', '-n',
+      '-B', String(opts.bufferKiB ?? 65536),
       '-Z', 'root', '-w', opts.file, opts.filter];
     // `ip netns exec` and setpriv both exec in place, so pid is tcpdump's pid
     // and the pdeathsig set by setpriv (outermost) survives into tcpdump.

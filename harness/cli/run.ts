@@ -1,6 +1,6 @@
 // zcprobe run: builds an Experiment from flags, runs it --repeat times, prints one line (or one
 // JSON object) per case.
-import { formatCaseLine, toCaseReport } from '../case-report.ts';
+import { formatCaseLine } from '../case-report.ts';
 import {
   ExperimentError,
   makeExperiment,
@@ -30,10 +30,11 @@ const SPEC: Record<string, FlagSpec> = {
   'poll-interval-ms': { value: '<ms>', help: 'poll interval of siocoutq/siocoutqnsd (default 1)' },
   repeat: { value: '<n>', help: 'run the case n times (default 1)' },
   json: { boolean: true, help: 'print one JSON object per case' },
+  'no-capture': { boolean: true, help: 'no tcpdump: two-stream verdict (intended vs received) only' },
   help: { boolean: true, help: 'this help' },
 };
 
-export function experimentFromFlags(argv: string[]): { exp: Experiment; repeat: number; json: boolean } | null {
+export function experimentFromFlags(argv: string[]): { exp: Experiment; repeat: number; json: boolean; capture: boolean } | null {
   const { flags, positional } = parseFlags(argv, SPEC);
   if (flags.help) return null;
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
@@ -57,7 +58,7 @@ export function experimentFromFlags(argv: string[]): { exp: Experiment; repeat: 
   const repeat = flagValue(flags, 'repeat', nonNegativeInt) ?? 1;
   if (repeat < 1) throw new UsageError('--repeat must be at least 1');
   try {
-    return { exp: makeExperiment(partial), repeat, json: Boolean(flags.json) };
+    return { exp: makeExperiment(partial), repeat, json: Boolean(flags.json), capture: !flags['no-capture'] };
   } catch (e) {
     if (e instanceof ExperimentError) {
       const flag = e.field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -73,11 +74,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(helpText('usage: zcprobe run --method <method> [flags]', SPEC));
     return 0;
   }
-  const { exp, repeat, json } = parsed;
-  const session = await Session.open({ transport: exp.transport, family: exp.family });
+  const { exp, repeat, json, capture } = parsed;
+  const session = await Session.open({ transport: exp.transport, family: exp.family, capture });
   try {
     for (let i = 0; i < repeat; i++) {
-      const report = toCaseReport(await session.run(exp));
+      const report = await session.run(exp);
       process.stdout.write((json ? JSON.stringify(report) : formatCaseLine(report)) + '\n');
     }
   } finally {

@@ -21,7 +21,9 @@ export function spliceMethod(): SendMethod {
         calls++;
         if (n === 0) throw new Error(`splice file→pipe returned 0 at offset ${offset} (file truncated?)`);
         if (n < want) shortCounts++;
-        const d = drainPipeToSocket(pipe.r, fd, n, SPLICE.SPLICE_F_MOVE | SPLICE.SPLICE_F_MORE);
+        // MSG_MORE except on the last chunk, so the tail is not corked until the FIN.
+        const more = offset + n < source.size ? SPLICE.SPLICE_F_MORE : 0;
+        const d = drainPipeToSocket(pipe.r, fd, n, SPLICE.SPLICE_F_MOVE | more);
         calls += d.calls;
         shortCounts += d.short;
         offset += n;

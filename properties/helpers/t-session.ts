@@ -1,7 +1,7 @@
 // Shared fixtures for property files: one session (receiver process) per test file, opened
 // before any experiment buffer exists and closed after the last test, also on failure.
 import type { TestFn } from 'ava';
-import { toCaseReport, type CaseReport } from '../../harness/case-report.ts';
+import type { CaseReport } from '../../harness/case-report.ts';
 import { makeExperiment, type Experiment } from '../../harness/experiment.ts';
 import { Session, type SessionOptions } from '../../harness/session.ts';
 
@@ -26,7 +26,7 @@ export function useSession(test: TestFn, options: SessionOptions = { transport: 
     async run(partial) {
       if (!session) throw new Error('session not open (test.before failed?)');
       const exp = makeExperiment({ transport: options.transport, family: options.family, ...partial });
-      const report = toCaseReport(await session.run(exp));
+      const report = await session.run(exp);
       stats.cases++;
       stats.bytes += exp.size;
       return report;

@@ -1,0 +1,155 @@
+// Runs the bench: every row once per round, rounds repeated, each run against a fresh receiver
+// process. Figures are raw per-run samples here; report.ts turns them into medians and ratios.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { registerCleanup } from '../cleanup.ts';
+import { native } from '../native.ts';
+import { cellKey, planCells, type BenchConfig, type Capabilities, type Cell, type Skip } from './config.ts';
+import { prepareHarnessSender } from './loops.ts';
+import { cUringUnavailable, runCSender, startReceiver, type ReceiverReport } from './processes.ts';
+
+/** One run of one row: the sender's clock and CPU, and the receiver's CPU. */
+export interface Sample {
+  round: number;
+  bytes: number;
+  /** first send → receiver's 'D' (every byte read), plus zero-copy completions collected */
+  elapsedNs: number;
+  senderUserUs: number;
+  senderSysUs: number;
+  receiverUserUs: number;
+  receiverSysUs: number;
+  calls: number;
+  shortCounts: number;
+  zc?: { expected: number; received: number; copied: number };
+}
+
+export interface RowRun {
+  cell: Cell;
+  samples: Sample[];
+  /** runs that failed, with why (the other rounds still count) */
+  errors: string[];
+}
+
+export interface BenchRun {
+  config: BenchConfig;
+  host: { kernel: string; cpus: number; cpuModel: string; node: string };
+  skipped: Skip[];
+  rows: RowRun[];
+  startedAt: string;
+  elapsedMs: number;
+}
+
+export function probeCapabilities(cUring: string | null): Capabilities {
+  let harnessUring: string | null = null;
+  if (!native.uringCompiled) harnessUring = 'addon built without liburing (no /usr/include/liburing.h at build time)';
+  else if (!native.uringProbeSendZc()) harnessUring = 'kernel lacks IORING_OP_SEND_ZC';
+  return { harnessUring, cUring };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+function checkReceiver(r: ReceiverReport, bytes: number): ReceiverReport {
+  if (r.bytes !== bytes) throw new Error(`receiver read ${r.bytes} bytes, sender sent ${bytes}`);
+  return r;
+}
+
+async function runCell(cfg: BenchConfig, cell: Cell, round: number, workDir: string): Promise<Sample> {
+  const ack = cell.safeguard === 'app-ack' ? cell.size : 0;
+  const reportTimeoutMs = 30000;
+  if (cell.impl === 'c') {
+    const rx = await startReceiver(cfg.target, ack);
+    try {
+      const c = await runCSender({ ...cell, host: cfg.target.host, port: rx.port, pipeSize: cfg.pipeSize, workDir });
+      const r = checkReceiver(await withTimeout(rx.report, reportTimeoutMs, 'receiver'), c.bytes);
+      const zc = c.zcExpected > 0 ? { expected: c.zcExpected, received: c.zcReceived, copied: c.zcCopied } : undefined;
+      return {
+        round,
+        bytes: c.bytes,
+        elapsedNs: c.elapsedNs,
+        senderUserUs: c.userUs,
+        senderSysUs: c.sysUs,
+        receiverUserUs: r.userUs,
+        receiverSysUs: r.sysUs,
+        calls: c.calls,
+        shortCounts: c.shortCounts,
+        zc,
+      };
+    } finally {
+      rx.kill();
+    }
+  }
+  // The source exists before the receiver is spawned, as in a Session (MADV_DONTFORK anyway).
+  const sender = prepareHarnessSender(cfg, cell.method, cell.safeguard, cell.size, workDir);
+  try {
+    const rx = await startReceiver(cfg.target, ack);
+    try {
+      const h = sender.run(cfg.target.host, rx.port, cell.messages);
+      const r = checkReceiver(await withTimeout(rx.report, reportTimeoutMs, 'receiver'), h.bytes);
+      return {
+        round,
+        bytes: h.bytes,
+        elapsedNs: h.elapsedNs,
+        senderUserUs: h.userUs,
+        senderSysUs: h.sysUs,
+        receiverUserUs: r.userUs,
+        receiverSysUs: r.sysUs,
+        calls: h.calls,
+        shortCounts: h.shortCounts,
+        zc: h.zc,
+      };
+    } finally {
+      rx.kill();
+    }
+  } finally {
+    sender.release();
+  }
+}
+
+export type Progress = (line: string) => void;
+
+export async function runBench(cfg: BenchConfig, progress: Progress = () => undefined): Promise<BenchRun> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const caps = probeCapabilities(cfg.withC ? await cUringUnavailable() : null);
+  const { cells, skipped } = planCells(cfg, caps);
+  const rows = new Map<string, RowRun>(cells.map((cell) => [cellKey(cell), { cell, samples: [], errors: [] }]));
+  const base = process.env.ZCPROBE_WORKDIR ?? (process.platform === 'linux' ? '/dev/shm' : tmpdir());
+  const workDir = mkdtempSync(join(base, 'zcprobe-bench-'));
+  const unregister = registerCleanup(`workdir ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
+  try {
+    for (let round = 1; round <= cfg.runs; round++) {
+      const r0 = performance.now();
+      let failed = 0;
+      for (const cell of cells) {
+        const row = rows.get(cellKey(cell))!;
+        try {
+          row.samples.push(await runCell(cfg, cell, round, workDir));
+        } catch (e) {
+          failed++;
+          row.errors.push(`round ${round}: ${(e as Error).message}`);
+        }
+      }
+      const secs = ((performance.now() - r0) / 1000).toFixed(1);
+      progress(`round ${round}/${cfg.runs}: ${cells.length} runs in ${secs} s${failed ? `, ${failed} failed` : ''}`);
+    }
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+    unregister();
+  }
+  const cpuList = cpus();
+  return {
+    config: cfg,
+    host: { kernel: release(), cpus: cpuList.length, cpuModel: cpuList[0]?.model ?? 'unknown', node: process.version },
+    skipped,
+    rows: [...rows.values()],
+    startedAt: startedAt.toISOString(),
+    elapsedMs: Math.round(performance.now() - t0),
+  };
+}
