@@ -28,6 +28,7 @@ export interface CaseReport {
   size: number;
   safeguard: string;
   mutation: string;
+  mutationRange: string;
   transport: string;
   family: number;
   kernel: string;
@@ -106,6 +107,7 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
     size: e.size,
     safeguard: e.safeguard,
     mutation: e.mutation,
+    mutationRange: e.mutationRange,
     transport: e.transport,
     family: e.family,
     kernel: release(),

@@ -6,6 +6,7 @@ type Command = { summary: string; load: () => Promise<{ run: (argv: string[]) =>
 
 const COMMANDS: Record<string, Command> = {
   run: { summary: 'run experiments and print their verdicts', load: () => import('./cli/run.ts') },
+  bench: { summary: 'throughput and CPU cost of each send method and safeguard', load: () => import('./cli/bench.ts') },
 };
 
 function usage(): string {

@@ -33,6 +33,9 @@ export interface Experiment {
   /** bytes sent in one case */
   size: number;
   mutation: Mutation;
+  /** which part of the source the mutation changes: all of it, or only the first half (the
+   * "double buffer" reuse scheme: half A is reused while half B is still being sent) */
+  mutationRange: 'all' | 'first-half';
   /** what the sender waits for between "send returned" and the mutation ('none': mutate at once) */
   safeguard: Safeguard;
   /** the receiving application sleeps this long after accept() before its first read */
@@ -53,6 +56,7 @@ export interface Experiment {
 
 export const DEFAULTS: Omit<Experiment, 'method' | 'size' | 'mutation'> = {
   safeguard: 'none',
+  mutationRange: 'all',
   receiverDelayMs: 0,
   pipeSize: 65536,
   transport: 'loopback',
@@ -91,6 +95,10 @@ export function makeExperiment(partial: Partial<Experiment> & Pick<Experiment, '
     throw new ExperimentError('size', `size must be an integer from 1 B to 4 GiB, got ${e.size}`);
   if (!MUTATIONS.includes(e.mutation))
     throw new ExperimentError('mutation', `mutation must be one of ${MUTATIONS.join(', ')}`);
+  if (e.mutationRange !== 'all' && e.mutationRange !== 'first-half')
+    throw new ExperimentError('mutationRange', 'mutationRange must be all or first-half');
+  if (e.mutationRange === 'first-half' && e.mutation === 'ftruncate')
+    throw new ExperimentError('mutationRange', 'ftruncate cannot change only the first half');
   if (!SAFEGUARDS.includes(e.safeguard))
     throw new ExperimentError('safeguard', `safeguard must be one of ${SAFEGUARDS.join(', ')}`);
   if (!TRANSPORTS.includes(e.transport))

@@ -50,19 +50,20 @@ export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** Changes the source to `next` in one step and records when. */
-export function applyMutation(source: Source, mutation: Mutation, next: Uint8Array): MutationRecord {
+/** Changes the first `length` bytes of the source to `next` in one step and records when. */
+export function applyMutation(source: Source, mutation: Mutation, next: Uint8Array, length?: number): MutationRecord {
   const startedAt = nowMs();
   if (mutation === 'overwrite') {
     const target = source.kind === 'buffer' ? source.bytes : source.mapping;
     if (!target) throw new Error('overwrite of a file source needs its shared mapping');
-    target.set(next.subarray(0, target.length));
+    target.set(next.subarray(0, Math.min(length ?? target.length, target.length)));
   } else if (source.kind !== 'file') {
     throw new Error(`mutation ${mutation} needs a file source`);
   } else if (mutation === 'pwrite') {
+    const end = Math.min(length ?? source.size, source.size);
     let done = 0;
-    while (done < source.size) {
-      const n = native.pwrite(source.fd, next, done, source.size - done, done);
+    while (done < end) {
+      const n = native.pwrite(source.fd, next, done, end - done, done);
       if (n <= 0) throw new Error(`pwrite wrote ${n} bytes at ${done}`);
       done += n;
     }

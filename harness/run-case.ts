@@ -96,7 +96,7 @@ export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
 
     const send = exp.safeguard === 'copy' ? sendByCopy(fd, source) : method.send(fd, source, exp);
     const safeguard = safeguardFor(exp.safeguard)({ fd, exp, send });
-    const mutation = applyMutation(source, exp.mutation, mutated);
+    const mutation = applyMutation(source, exp.mutation, mutated, exp.mutationRange === 'first-half' ? Math.floor(exp.size / 2) : undefined);
     const secondOutputBytes = send.readSecondOutput?.();
     native.shutdown(fd, 1);
 

@@ -10,6 +10,7 @@ import { registerCleanup } from './cleanup.ts';
 import { hexDiff, writeEvidence } from './evidence.ts';
 import type { Experiment, Transport } from './experiment.ts';
 import { ReceiverProcess } from './receiver/client.ts';
+import { openTransport, type TransportEndpoint } from './transport/veth.ts';
 import { runCase } from './run-case.ts';
 
 export interface SessionOptions {
@@ -21,6 +22,8 @@ export interface SessionOptions {
   runDir?: string;
   /** keep the whole-session pcap after close (default: only per-case evidence is kept) */
   keepFullCapture?: boolean;
+  /** veth only: tbf rate limit on the sender's side, e.g. "100mbit", so data waits in the qdisc */
+  rate?: string;
 }
 
 export function newRunId(): string {
@@ -36,33 +39,37 @@ export class Session {
     readonly workDir: string,
     readonly runDir: string,
     readonly capture: WireCapture | null,
+    readonly transport: TransportEndpoint,
     private readonly unregister: () => void,
   ) {}
 
   static async open(options: SessionOptions): Promise<Session> {
-    if (options.transport !== 'loopback') throw new Error(`transport ${options.transport} is not available in this session`);
     const runDir = options.runDir ?? join(CAPTURES_DIR, newRunId());
     mkdirSync(runDir, { recursive: true });
     // tmpfs when present: received bytes and sources never touch a disk.
     const workDir = mkdtempSync(join(process.env.ZCPROBE_WORKDIR ?? '/dev/shm', 'zcprobe-'));
     const unregister = registerCleanup(`workdir ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
     let receiver: ReceiverProcess | null = null;
+    let transport: TransportEndpoint | null = null;
     try {
-      const host = options.family === 6 ? '::1' : '127.0.0.1';
-      receiver = await ReceiverProcess.spawn({ host });
+      transport = await openTransport(options.transport, options.family, options.rate ? { rate: options.rate } : undefined);
+      const host = transport.receiverHost;
+      receiver = await ReceiverProcess.spawn({ host, netns: transport.receiverNetns });
       const capture =
         options.capture === false
           ? null
           : await WireCapture.start({
-              iface: 'lo',
+              iface: transport.captureIface,
               receiverPort: receiver.port,
               // tmpfs unless kept: a whole session's capture can be GBs, only evidence slices stay
               file: join(options.keepFullCapture ? runDir : workDir, 'capture.pcap'),
               sentinelHost: host,
             });
-      return new Session(options, receiver, workDir, runDir, capture, unregister);
+      return new Session(options, receiver, workDir, runDir, capture, transport, unregister);
     } catch (e) {
+      // The receiver must leave the namespace before the transport removes it.
       await receiver?.close();
+      await transport?.close();
       rmSync(workDir, { recursive: true, force: true });
       unregister();
       throw e;
@@ -97,6 +104,7 @@ export class Session {
         if (!this.options.keepFullCapture) rmSync(this.capture.file, { force: true });
       }
       await this.receiver.close();
+      await this.transport.close();
     } finally {
       rmSync(this.workDir, { recursive: true, force: true });
       this.unregister();

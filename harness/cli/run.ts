@@ -19,6 +19,7 @@ const SPEC: Record<string, FlagSpec> = {
   method: { value: '<method>', help: `send method: ${METHODS.join(', ')} (required)` },
   size: { value: '<size>', help: 'bytes per case, e.g. 64KiB, 1MiB (default 1MiB)' },
   mutation: { value: '<kind>', help: `what changes after the send: ${MUTATIONS.join(', ')} (default: overwrite, or pwrite for file methods)` },
+  'mutation-range': { value: 'all|first-half', help: 'mutate the whole source or only its first half (double-buffer scheme)' },
   safeguard: { value: '<name>', help: `what the sender waits for before the mutation: ${SAFEGUARDS.join(', ')} (default none)` },
   'receiver-delay-ms': { value: '<ms>', help: 'receiver sleeps this long after accept before reading (default 0)' },
   rcvbuf: { value: '<size>', help: "receiver's SO_RCVBUF (default: kernel autotuning)" },
@@ -26,6 +27,7 @@ const SPEC: Record<string, FlagSpec> = {
   'pipe-size': { value: '<size>', help: 'pipe capacity for splice/vmsplice/tee (default 64KiB)' },
   transport: { value: '<name>', help: `${TRANSPORTS.join(', ')} (default loopback)` },
   family: { value: '4|6', help: 'IP version (default 4)' },
+  rate: { value: '<rate>', help: 'veth only: tbf rate limit on the sender side, e.g. 100mbit' },
   'safeguard-timeout-ms': { value: '<ms>', help: 'bound on any safeguard wait (default 5000)' },
   'poll-interval-ms': { value: '<ms>', help: 'poll interval of siocoutq/siocoutqnsd (default 1)' },
   repeat: { value: '<n>', help: 'run the case n times (default 1)' },
@@ -34,7 +36,15 @@ const SPEC: Record<string, FlagSpec> = {
   help: { boolean: true, help: 'this help' },
 };
 
-export function experimentFromFlags(argv: string[]): { exp: Experiment; repeat: number; json: boolean; capture: boolean } | null {
+export interface RunFlags {
+  exp: Experiment;
+  repeat: number;
+  json: boolean;
+  capture: boolean;
+  rate?: string;
+}
+
+export function experimentFromFlags(argv: string[]): RunFlags | null {
   const { flags, positional } = parseFlags(argv, SPEC);
   if (flags.help) return null;
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
@@ -46,6 +56,7 @@ export function experimentFromFlags(argv: string[]): { exp: Experiment; repeat: 
     if (v !== undefined) partial[k] = v;
   };
   set('mutation', flagValue(flags, 'mutation', oneOf(MUTATIONS)));
+  set('mutationRange', flagValue(flags, 'mutation-range', oneOf(['all', 'first-half'] as const)));
   set('safeguard', flagValue(flags, 'safeguard', oneOf(SAFEGUARDS)));
   set('receiverDelayMs', flagValue(flags, 'receiver-delay-ms', parseDurationMs));
   set('rcvbuf', flagValue(flags, 'rcvbuf', parseSize));
@@ -58,7 +69,11 @@ export function experimentFromFlags(argv: string[]): { exp: Experiment; repeat: 
   const repeat = flagValue(flags, 'repeat', nonNegativeInt) ?? 1;
   if (repeat < 1) throw new UsageError('--repeat must be at least 1');
   try {
-    return { exp: makeExperiment(partial), repeat, json: Boolean(flags.json), capture: !flags['no-capture'] };
+    const exp = makeExperiment(partial);
+    const rate = flags.rate === undefined ? undefined : String(flags.rate);
+    if (rate !== undefined && exp.transport !== 'veth') throw new UsageError('--rate needs --transport veth');
+    if (rate !== undefined && !/^\d+(\.\d+)?(bit|kbit|mbit|gbit|tbit)$/.test(rate)) throw new UsageError(`--rate: "${rate}" is not a tc rate (e.g. 100mbit)`);
+    return { exp, repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate };
   } catch (e) {
     if (e instanceof ExperimentError) {
       const flag = e.field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -74,8 +89,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(helpText('usage: zcprobe run --method <method> [flags]', SPEC));
     return 0;
   }
-  const { exp, repeat, json, capture } = parsed;
-  const session = await Session.open({ transport: exp.transport, family: exp.family, capture });
+  const { exp, repeat, json, capture, rate } = parsed;
+  const session = await Session.open({ transport: exp.transport, family: exp.family, capture, rate });
   try {
     for (let i = 0; i < repeat; i++) {
       const report = await session.run(exp);

@@ -33,8 +33,7 @@ export interface TransportEndpoint {
   close(): Promise<void>; describe: string;
 }
 
-class NameTaken extends Error {}
-
+class NameTaken extends Error {} // "File exists" from ip: retry under the next index
 function run(cmd: 'ip' | 'tc', args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { timeout: CMD_TIMEOUT_MS, killSignal: 'SIGKILL', env: ENV }, (err, stdout, stderr) => {
@@ -149,8 +148,7 @@ async function waitUsable(t: Subnet, hostIf: string): Promise<void> {
   }
 }
 
-let counter = 0;
-
+let counter = 0; // per-process topology index: names are zcprobe-<pid>-<counter>
 async function build(n: number, family: 4 | 6, rate: string | undefined, tbf: string[] | undefined): Promise<VethTopology> {
   const id = process.pid % 100000;
   const netns = `${PREFIX}${process.pid}-${n}`, hostIf = `zcp${id}h${n}`, nsIf = `zcp${id}n${n}`;

@@ -1,0 +1,61 @@
+// Claims about buffer reuse, as data: the statement, the generated experiments, and what the
+// property checks. Property files and `zcprobe run --replay <claim>:<seed>:<path>` share these,
+// so a counterexample printed by a test replays exactly from the command line.
+import fc from 'fast-check';
+import type { Experiment, Method, Mutation, Safeguard } from './experiment.ts';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export type ExperimentPartial = Partial<Experiment> & Pick<Experiment, 'method' | 'size'>;
+
+export interface Claim {
+  id: string;
+  /** the sentence under test, e.g. "reuse right after sendfile() returns is safe" */
+  statement: string;
+  /** what the test expects of the statement on this kernel: hold (safe) or be falsified */
+  expect: 'holds' | 'falsified';
+  experiments: fc.Arbitrary<ExperimentPartial>;
+  numRuns: number;
+}
+
+const delay = (max: number) => fc.integer({ min: 0, max });
+const bufSize = fc.option(fc.constantFrom(16 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB), { nil: undefined });
+
+/** sizes biased to both small and large messages */
+const size = (max: number) => fc.oneof(fc.integer({ min: 1, max: 64 * KiB }), fc.integer({ min: 1, max }));
+
+function reuseClaim(id: string, method: Method, opts: { mutation?: Mutation; safeguard?: Safeguard; expect: Claim['expect']; maxSize?: number; maxDelay?: number; numRuns?: number; statement: string }): Claim {
+  return {
+    id,
+    statement: opts.statement,
+    expect: opts.expect,
+    numRuns: opts.numRuns ?? 25,
+    experiments: fc
+      .record({ size: size(opts.maxSize ?? 8 * MiB), receiverDelayMs: delay(opts.maxDelay ?? 100), rcvbuf: bufSize, sndbuf: bufSize })
+      .map((r) => ({ method, ...(opts.mutation ? { mutation: opts.mutation } : {}), ...(opts.safeguard ? { safeguard: opts.safeguard } : {}), ...r })),
+  };
+}
+
+export const CLAIMS: Record<string, Claim> = Object.fromEntries(
+  [
+    reuseClaim('write-reuse', 'write', { expect: 'holds', maxSize: 16 * MiB, numRuns: 40, statement: 'overwriting the buffer right after write() returns never changes what arrives' }),
+    reuseClaim('mmap-write-reuse', 'mmap-write', { expect: 'holds', numRuns: 30, statement: 'writing into the mapping right after write() returns never changes what arrives' }),
+    reuseClaim('sendfile-pwrite', 'sendfile', { mutation: 'pwrite', expect: 'falsified', statement: 'pwrite() over the file right after sendfile() returns leaves what arrives unchanged' }),
+    reuseClaim('splice-pwrite', 'splice', { mutation: 'pwrite', expect: 'falsified', statement: 'pwrite() over the file right after splice() returns leaves what arrives unchanged' }),
+    reuseClaim('vmsplice-reuse', 'vmsplice', { expect: 'falsified', statement: 'reusing the buffer right after vmsplice()+splice() return is safe' }),
+    reuseClaim('vmsplice-gift-reuse', 'vmsplice-gift', { expect: 'falsified', statement: 'SPLICE_F_GIFT protects a buffer that is reused right after vmsplice()+splice() return' }),
+    reuseClaim('tee-reuse', 'tee', { expect: 'falsified', maxSize: 4 * MiB, statement: 'after tee(), the duplicated bytes are independent of the source buffer' }),
+    reuseClaim('msg-zerocopy-reuse', 'msg-zerocopy', { expect: 'falsified', statement: 'reusing the buffer right after send(MSG_ZEROCOPY) returns, before its completion, is safe' }),
+    reuseClaim('io-uring-zc-reuse', 'io-uring-zc', { expect: 'falsified', statement: 'reusing the buffer after the SEND_ZC result CQE, before the F_NOTIF CQE, is safe' }),
+  ].map((c) => [c.id, c]),
+);
+
+/** "vmsplice-reuse:12345:0:1:0" → claim, seed, path */
+export function parseReplay(text: string): { claim: Claim; seed: number; path: string } {
+  const m = /^([a-z0-9-]+):(-?\d+):([\d:]*)$/.exec(text);
+  if (!m) throw new Error(`replay must look like <claim>:<seed>:<path> (e.g. vmsplice-reuse:42:0:1:0), got "${text}"`);
+  const claim = CLAIMS[m[1]!];
+  if (!claim) throw new Error(`unknown claim "${m[1]}" (known: ${Object.keys(CLAIMS).join(', ')})`);
+  return { claim, seed: Number(m[2]), path: m[3]! };
+}
