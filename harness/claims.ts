@@ -37,6 +37,28 @@ function reuseClaim(id: string, method: Method, opts: { mutation?: Mutation; saf
   };
 }
 
+/** A safeguard claim: methods drawn from `methods`, fixed conditions merged into every case. */
+function safeguardClaim(id: string, safeguard: Safeguard, methods: Method[], opts: { expect: Claim['expect']; statement: string; fixed?: Partial<Experiment>; maxSize?: number; maxDelay?: number; numRuns?: number; buffers?: boolean }): Claim {
+  const buffers = opts.buffers ?? true;
+  return {
+    id,
+    statement: opts.statement,
+    expect: opts.expect,
+    numRuns: opts.numRuns ?? 20,
+    experiments: fc
+      .record({
+        method: fc.constantFrom(...methods),
+        size: size(opts.maxSize ?? 8 * MiB),
+        receiverDelayMs: delay(opts.maxDelay ?? 100),
+        rcvbuf: buffers ? bufSize : fc.constant(undefined),
+        sndbuf: buffers ? bufSize : fc.constant(undefined),
+      })
+      .map((r) => ({ ...r, safeguard, ...opts.fixed })),
+  };
+}
+
+const ZERO_COPY_SENDERS: Method[] = ['sendfile', 'splice', 'vmsplice', 'vmsplice-gift', 'tee', 'msg-zerocopy', 'io-uring-zc'];
+
 export const CLAIMS: Record<string, Claim> = Object.fromEntries(
   [
     reuseClaim('write-reuse', 'write', { expect: 'holds', maxSize: 16 * MiB, numRuns: 40, statement: 'overwriting the buffer right after write() returns never changes what arrives' }),
@@ -48,6 +70,42 @@ export const CLAIMS: Record<string, Claim> = Object.fromEntries(
     reuseClaim('tee-reuse', 'tee', { expect: 'falsified', maxSize: 4 * MiB, statement: 'after tee(), the duplicated bytes are independent of the source buffer' }),
     reuseClaim('msg-zerocopy-reuse', 'msg-zerocopy', { expect: 'falsified', statement: 'reusing the buffer right after send(MSG_ZEROCOPY) returns, before its completion, is safe' }),
     reuseClaim('io-uring-zc-reuse', 'io-uring-zc', { expect: 'falsified', statement: 'reusing the buffer after the SEND_ZC result CQE, before the F_NOTIF CQE, is safe' }),
+    // Safeguards (issue: which ones really make reuse safe).
+    safeguardClaim('siocoutq-queued', 'siocoutq', ['sendfile', 'splice', 'vmsplice'], {
+      expect: 'falsified',
+      statement: 'once SIOCOUTQ reads 0 (everything ACKed), sendfile/splice/vmsplice may reuse — even while the receiver has not read yet',
+      fixed: { rcvbuf: 32 * MiB, receiverDelayMs: 300 },
+      buffers: false,
+      numRuns: 10,
+    }),
+    safeguardClaim('siocoutq-small-rcvbuf', 'siocoutq', ['vmsplice'], {
+      expect: 'falsified',
+      statement: 'with a 16 KiB receive buffer, SIOCOUTQ = 0 means the receiver has read everything, whatever the message size',
+      fixed: { rcvbuf: 16 * KiB },
+      buffers: false,
+    }),
+    safeguardClaim('siocoutqnsd-queued', 'siocoutqnsd', ['sendfile', 'splice', 'vmsplice'], {
+      expect: 'falsified',
+      statement: 'once SIOCOUTQNSD reads 0 (nothing left unsent), the buffer may be reused',
+      fixed: { rcvbuf: 32 * MiB, receiverDelayMs: 300 },
+      buffers: false,
+      numRuns: 10,
+    }),
+    safeguardClaim('zc-completion', 'zc-completion', ['msg-zerocopy', 'io-uring-zc'], {
+      expect: 'holds',
+      statement: 'after the zero-copy completion (MSG_ERRQUEUE / F_NOTIF CQE) the buffer may be reused',
+      numRuns: 25,
+    }),
+    safeguardClaim('app-ack', 'app-ack', ['mmap-write', ...ZERO_COPY_SENDERS], {
+      expect: 'holds',
+      statement: "after the receiving application's ack (it has read every byte) the source may be reused",
+      numRuns: 25,
+    }),
+    safeguardClaim('copy', 'copy', ['mmap-write', ...ZERO_COPY_SENDERS], {
+      expect: 'holds',
+      statement: 'sending by copy (write) instead makes reuse right after return safe',
+      numRuns: 25,
+    }),
   ].map((c) => [c.id, c]),
 );
 

@@ -7,6 +7,7 @@ type Command = { summary: string; load: () => Promise<{ run: (argv: string[]) =>
 const COMMANDS: Record<string, Command> = {
   run: { summary: 'run experiments and print their verdicts', load: () => import('./cli/run.ts') },
   bench: { summary: 'throughput and CPU cost of each send method and safeguard', load: () => import('./cli/bench.ts') },
+  doctor: { summary: 'check what this host can run (root, tcpdump, io_uring, netns, ...) and how to fix it', load: () => import('./cli/doctor.ts') },
 };
 
 function usage(): string {

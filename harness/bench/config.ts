@@ -53,8 +53,10 @@ export interface BenchConfig {
   /** bytes per safeguard run; 0 leaves the safeguard rows out */
   safeguardTotal: number;
   runs: number;
-  /** also run the C reference sender (needed for harness/C ratios) */
-  withC: boolean;
+  /** bytes per untimed warm-up run of every row before round 1 (JIT, page cache); 0 = none */
+  warmupTotal: number;
+  /** sizes at which the C reference sender runs too (harness/C ratios); a subset of sizes */
+  cSizes: number[];
   /** pipe capacity for splice/vmsplice, as Experiment.pipeSize */
   pipeSize: number;
   /** siocoutq poll interval; 0 spins, so the row measures the drain and not the sleep */
@@ -64,16 +66,18 @@ export interface BenchConfig {
   target: BenchTarget;
 }
 
-// Defaults sized so `zcprobe bench` finishes well inside 5 minutes on a 2-core VM: 1 GiB per plain
-// run (the issue's floor), 5 rounds, and 128 MiB per safeguard run (app-ack costs a round trip per
-// message, and these rows only need a rate to compare with write()).
+// Defaults sized so `zcprobe bench` finishes inside 5 minutes on a 2-core VM (about 1 s per GiB
+// here): 1 GiB per plain run (the issue's floor) and 5 rounds; the C reference only at 1 MiB, where
+// the harness/C goal is set (all sizes would add ~70 s); 128 MiB per safeguard run (app-ack costs a
+// round trip per message, and these rows only need a rate to compare with write()).
 export const DEFAULT_CONFIG: BenchConfig = {
   sizes: [64 * 1024, 1 << 20, 16 << 20],
   methods: [...BENCH_METHODS],
   total: 1 << 30,
   safeguardTotal: 128 << 20,
   runs: 5,
-  withC: true,
+  warmupTotal: 16 << 20,
+  cSizes: [1 << 20],
   pipeSize: 64 * 1024,
   pollIntervalMs: 0,
   safeguardTimeoutMs: 5000,
@@ -115,8 +119,8 @@ export function planCells(cfg: BenchConfig, caps: Capabilities): { cells: Cell[]
   const skipped: Skip[] = [];
   const unavailable = (impl: Impl, m: BenchMethod): string | null =>
     m === 'io-uring-zc' ? (impl === 'harness' ? caps.harnessUring : caps.cUring) : null;
-  const impls: Impl[] = cfg.withC ? ['harness', 'c'] : ['harness'];
-  for (const impl of impls) {
+  const withC = cfg.sizes.some((size) => cfg.cSizes.includes(size));
+  for (const impl of withC ? (['harness', 'c'] as const) : (['harness'] as const)) {
     for (const m of cfg.methods) {
       const why = unavailable(impl, m);
       if (why) skipped.push({ impl, method: m, reason: why });
@@ -124,6 +128,7 @@ export function planCells(cfg: BenchConfig, caps: Capabilities): { cells: Cell[]
   }
   const messages = (total: number, size: number) => Math.max(1, Math.ceil(total / size));
   for (const size of cfg.sizes) {
+    const impls: Impl[] = cfg.cSizes.includes(size) ? ['harness', 'c'] : ['harness'];
     for (const method of cfg.methods) {
       for (const impl of impls) {
         if (!unavailable(impl, method)) cells.push({ impl, method, safeguard: 'none', size, messages: messages(cfg.total, size) });

@@ -114,9 +114,12 @@ export async function startReceiver(target: BenchTarget, ackEvery: number, start
     ]);
     const m = /^port (\d+)$/.exec(line);
     if (!m) throw new Error(`receiver said ${JSON.stringify(line)}, expected "port N"`);
+    const report = p.done.then((f) => lastJson<ReceiverReport>('receiver', f));
+    // A failed run never awaits the report; its rejection must not end the process.
+    report.catch(() => undefined);
     return {
       port: Number(m[1]),
-      report: p.done.then((f) => lastJson<ReceiverReport>('receiver', f)),
+      report,
       kill: () => void (p.child.exitCode === null && p.child.signalCode === null && p.child.kill('SIGKILL')),
     };
   } catch (e) {

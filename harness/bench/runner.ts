@@ -117,13 +117,23 @@ export type Progress = (line: string) => void;
 export async function runBench(cfg: BenchConfig, progress: Progress = () => undefined): Promise<BenchRun> {
   const startedAt = new Date();
   const t0 = performance.now();
-  const caps = probeCapabilities(cfg.withC ? await cUringUnavailable() : null);
+  const caps = probeCapabilities(cfg.cSizes.length ? await cUringUnavailable() : null);
   const { cells, skipped } = planCells(cfg, caps);
   const rows = new Map<string, RowRun>(cells.map((cell) => [cellKey(cell), { cell, samples: [], errors: [] }]));
   const base = process.env.ZCPROBE_WORKDIR ?? (process.platform === 'linux' ? '/dev/shm' : tmpdir());
   const workDir = mkdtempSync(join(base, 'zcprobe-bench-'));
   const unregister = registerCleanup(`workdir ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
   try {
+    // Round 1 would otherwise pay for V8 compiling the harness loops (seen as 2-3x the user CPU of
+    // later rounds); warm-up figures are discarded, and its failures recur in the rounds anyway.
+    if (cfg.warmupTotal > 0) {
+      const w0 = performance.now();
+      for (const cell of cells) {
+        const messages = Math.min(cell.messages, Math.max(1, Math.ceil(cfg.warmupTotal / cell.size)));
+        await runCell(cfg, { ...cell, messages }, 0, workDir).catch(() => undefined);
+      }
+      progress(`warm-up: ${cells.length} runs in ${((performance.now() - w0) / 1000).toFixed(1)} s`);
+    }
     for (let round = 1; round <= cfg.runs; round++) {
       const r0 = performance.now();
       let failed = 0;

@@ -35,12 +35,13 @@ function rowCells(r: RowSummary): string[] {
 }
 
 export function formatTable(rep: BenchReport): string {
-  const cfg = rep.config as { sizes: number[]; total: number; safeguardTotal: number; runs: number; pipeSize: number };
+  const cfg = rep.config as { sizes: number[]; total: number; safeguardTotal: number; runs: number; warmupTotal: number; pipeSize: number };
   const out: string[] = [];
   out.push(`zcprobe bench — ${rep.transport}; kernel ${rep.host.kernel}, ${rep.host.cpus} CPUs (${rep.host.cpuModel}), node ${rep.host.node}`);
   out.push(
     `${cfg.runs} interleaved rounds; ${formatSize(cfg.total)} per plain run, ${formatSize(cfg.safeguardTotal)} per safeguard run; ` +
-      `pipe ${formatSize(cfg.pipeSize)}. Figures: median [min–max] over rounds; MB = 10^6 B, GB = 10^9 B.`,
+      `untimed warm-up ${formatSize(cfg.warmupTotal)} per row; pipe ${formatSize(cfg.pipeSize)}.`,
+    'Figures: median [min–max] over rounds; MB = 10^6 B, GB = 10^9 B.',
   );
   for (const size of cfg.sizes) {
     const rows = rep.rows.filter((r) => r.size === size);

@@ -16,7 +16,7 @@ const SPEC: Record<string, FlagSpec> = {
   total: { value: '<size>', help: `bytes per plain run (default ${formatSize(D.total)})` },
   'safeguard-total': { value: '<size>', help: `bytes per safeguard run, 0 = no safeguard rows (default ${formatSize(D.safeguardTotal)})` },
   runs: { value: '<n>', help: `rounds; figures are medians over them (default ${D.runs})` },
-  'no-c': { boolean: true, help: 'skip the C reference sender (no harness/C ratios)' },
+  'c-sizes': { value: '<size,...>|none', help: `sizes (of --sizes) at which the C reference runs too (default ${D.cSizes.map(formatSize).join(',')})` },
   'pipe-size': { value: '<size>', help: `pipe capacity for splice/vmsplice (default ${formatSize(D.pipeSize)})` },
   'poll-interval-ms': { value: '<ms>', help: `siocoutq poll interval, 0 = spin (default ${D.pollIntervalMs})` },
   transport: { value: '<name>', help: 'loopback (default; the only one so far)' },
@@ -57,14 +57,18 @@ export function benchConfigFromFlags(argv: string[]): { cfg: BenchConfig; json: 
   const pipeSize = flagValue(flags, 'pipe-size', parseSize) ?? D.pipeSize;
   if (pipeSize < 4096 || pipeSize > MAX_MESSAGE) throw new UsageError(`--pipe-size: must be from 4KiB to ${formatSize(MAX_MESSAGE)}`);
   const pollIntervalMs = flagValue(flags, 'poll-interval-ms', nonNegativeInt) ?? D.pollIntervalMs;
+  const sizes = flagValue(flags, 'sizes', list(messageSize)) ?? D.sizes;
+  const cSizes = flagValue(flags, 'c-sizes', (v) => (v === 'none' ? [] : list(messageSize)(v))) ?? D.cSizes.filter((s) => sizes.includes(s));
+  const stray = cSizes.find((s) => !sizes.includes(s));
+  if (stray !== undefined) throw new UsageError(`--c-sizes: ${formatSize(stray)} is not one of --sizes ${sizes.map(formatSize).join(',')}`);
   const cfg: BenchConfig = {
     ...D,
-    sizes: flagValue(flags, 'sizes', list(messageSize)) ?? D.sizes,
+    sizes,
+    cSizes,
     methods: flagValue(flags, 'methods', list<BenchMethod>(oneOf(BENCH_METHODS))) ?? D.methods,
     total: flagValue(flags, 'total', positive(parseSize)) ?? D.total,
     safeguardTotal: flagValue(flags, 'safeguard-total', parseSize) ?? D.safeguardTotal,
     runs: flagValue(flags, 'runs', positive(nonNegativeInt)) ?? D.runs,
-    withC: !flags['no-c'],
     pipeSize,
     pollIntervalMs,
     target: loopbackTarget(family),

@@ -12,6 +12,8 @@ import {
   TRANSPORTS,
   type Experiment,
 } from '../experiment.ts';
+import fc from 'fast-check';
+import { parseReplay, type Claim, type ExperimentPartial } from '../claims.ts';
 import { Session } from '../session.ts';
 import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
 
@@ -31,6 +33,7 @@ const SPEC: Record<string, FlagSpec> = {
   'safeguard-timeout-ms': { value: '<ms>', help: 'bound on any safeguard wait (default 5000)' },
   'poll-interval-ms': { value: '<ms>', help: 'poll interval of siocoutq/siocoutqnsd (default 1)' },
   repeat: { value: '<n>', help: 'run the case n times (default 1)' },
+  replay: { value: '<claim>:<seed>:<path>', help: 'run the exact case a property test printed (e.g. vmsplice-reuse:42:0:1)' },
   json: { boolean: true, help: 'print one JSON object per case' },
   'no-capture': { boolean: true, help: 'no tcpdump: two-stream verdict (intended vs received) only' },
   help: { boolean: true, help: 'this help' },
@@ -48,6 +51,17 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
   const { flags, positional } = parseFlags(argv, SPEC);
   if (flags.help) return null;
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
+  if (flags.replay !== undefined) {
+    const allowed = new Set(['replay', 'json', 'no-capture', 'repeat', 'transport', 'family', 'rate']);
+    const other = Object.keys(flags).find((k) => !allowed.has(k));
+    if (other) throw new UsageError(`--${other} cannot be combined with --replay (the claim defines the case)`);
+    const { claim, seed, path } = flagValue(flags, 'replay', parseReplay)!;
+    const exp = replayedExperiment(claim, seed, path);
+    const transport = flagValue(flags, 'transport', oneOf(TRANSPORTS)) ?? exp.transport ?? 'loopback';
+    const family = flagValue(flags, 'family', (v) => Number(oneOf(['4', '6'] as const)(v)) as 4 | 6) ?? 4;
+    const repeat = flagValue(flags, 'repeat', nonNegativeInt) ?? 1;
+    return { exp: makeExperiment({ ...exp, transport, family }), repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate: flags.rate as string | undefined };
+  }
   const method = flagValue(flags, 'method', oneOf(METHODS));
   if (!method) throw new UsageError(`--method is required (allowed: ${METHODS.join(', ')})`);
   const size = flagValue(flags, 'size', parseSize) ?? 1 << 20;
@@ -81,6 +95,20 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
     }
     throw e;
   }
+}
+
+/** The experiment fast-check generates for `claim` at (seed, path): the shrunk counterexample. */
+export function replayedExperiment(claim: Claim, seed: number, path: string): ExperimentPartial {
+  let found: ExperimentPartial | undefined;
+  fc.check(
+    fc.property(claim.experiments, (e) => {
+      found = e;
+      return false; // stop at the first value the path leads to
+    }),
+    { seed, path, numRuns: 1, endOnFailure: true },
+  );
+  if (!found) throw new UsageError(`--replay: no case at seed ${seed} path ${path}`);
+  return found;
 }
 
 export async function run(argv: string[]): Promise<number> {

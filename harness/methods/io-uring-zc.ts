@@ -42,6 +42,7 @@ export function ioUringZcMethod(): SendMethod {
     prepare: (_exp, intended) => bufferSource(intended),
     send(fd, source): SendResult {
       if (source.kind !== 'buffer') throw new Error('io-uring-zc needs a buffer source');
+      if (ring) native.uringClose(ring); // one ring per send() call: never leak an earlier one
       const r = native.uringCreate(8);
       ring = r;
       const bytes = source.bytes;

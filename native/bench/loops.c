@@ -57,9 +57,9 @@ void sendfile_all(int fd, int file_fd, size_t n, struct stats *st) {
 }
 
 // harness/methods/sources.ts drainPipeToSocket
-static void drain_pipe(int pipe_r, int fd, size_t len, struct stats *st) {
+static void drain_pipe(int pipe_r, int fd, size_t len, unsigned flags, struct stats *st) {
   while (len) {
-    ssize_t r = splice(pipe_r, NULL, fd, NULL, len, SPLICE_F_MOVE | SPLICE_F_MORE);
+    ssize_t r = splice(pipe_r, NULL, fd, NULL, len, flags);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) die("splice pipe->socket");
     counted(st, r, len);
@@ -78,7 +78,10 @@ void via_pipe(int fd, const int pipe[2], size_t cap, int file_fd, const uint8_t 
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) die(file_fd >= 0 ? "splice file->pipe" : "vmsplice");
     counted(st, r, want);
-    drain_pipe(pipe[0], fd, (size_t)r, st);
+    // SPLICE_F_MORE (MSG_MORE) on every chunk but the message's last, as splice.ts/vmsplice.ts:
+    // a corked tail would wait for the next message (or the FIN).
+    unsigned more = off + (size_t)r < n ? SPLICE_F_MORE : 0;
+    drain_pipe(pipe[0], fd, (size_t)r, SPLICE_F_MOVE | more, st);
     off += (size_t)r;
   }
 }

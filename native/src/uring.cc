@@ -131,7 +131,9 @@ static Napi::Value UringWaitNotif(const Napi::CallbackInfo& info) {
   for (;;) {
     struct io_uring_cqe* cqe;
     struct __kernel_timespec ts = {timeoutMs / 1000, (timeoutMs % 1000) * 1000000};
-    int err = io_uring_wait_cqe_timeout(&r->ring, &cqe, &ts);
+    // timeout 0 is a peek: io_uring_wait_cqe_timeout would arm a timer and sleep (~150 us).
+    int err = timeoutMs == 0 ? io_uring_peek_cqe(&r->ring, &cqe) : io_uring_wait_cqe_timeout(&r->ring, &cqe, &ts);
+    if (err == -EAGAIN) return env.Null();
     if (err == -ETIME) return env.Null();
     if (err == -EINTR) continue;
     if (err < 0) return ThrowErrno(env, "io_uring_wait_cqe_timeout", -err);

@@ -1,0 +1,287 @@
+// Feature probes: each one exercises the feature itself and never compares kernel versions, so a
+// backported, compiled-out or policy-disabled feature is reported as it really is. Results are
+// memoized per process (the netns and tcpdump probes cost a few hundred ms), and every probe cleans
+// up what it created (namespace, tcpdump, files), also when it fails.
+import { execFile, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { closeSync, constants as fsc, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as osc, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { registerCleanup } from './cleanup.ts';
+import { CaptureSession, captureUnavailableReason } from './capture/tcpdump.ts';
+import { FILE, isNativeError, native, SOCK, type Ring } from './native.ts';
+
+export const PROBE_NAMES = ['root', 'capNetRaw', 'capNetAdmin', 'capLease', 'tcpdump', 'ioUringSendZc', 'soZerocopy',
+  'netns', 'tbf', 'leases', 'leaseBreakTime', 'pipeResize'] as const;
+export type ProbeName = (typeof PROBE_NAMES)[number];
+export interface Probe { name: ProbeName; ok: boolean; detail: string; fix?: string }
+/** What the full suite needs. capLease is informational: leases on files we own need no CAP_LEASE. */
+export const SUITE_NEEDS: readonly ProbeName[] = PROBE_NAMES.filter((n) => n !== 'capLease');
+/** Namespaces, files and tcpdump runs made by probes carry this prefix (leftover checks look for it). */
+export const PROBE_PREFIX = 'zcprobe-probe-';
+
+type Outcome = Omit<Probe, 'name'>;
+const ok = (detail: string): Outcome => ({ ok: true, detail });
+const missing = (detail: string, fix?: string): Outcome => (fix ? { ok: false, detail, fix } : { ok: false, detail });
+const CMD_TIMEOUT_MS = 5000;
+// sbin is often missing from non-login PATHs (sudo, cron, CI).
+const ENV = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin` };
+const unique = (): string => `${PROBE_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
+
+function errText(e: unknown): string {
+  if (isNativeError(e)) return `${e.syscall}: ${e.code}`;
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+}
+
+function rootProbe(): Outcome {
+  const euid = process.geteuid?.();
+  return euid === 0 ? ok('euid 0') : missing(`euid ${euid ?? '?'}, not root`, 'run as root (sudo npm test)');
+}
+
+function capProbe(cap: string, bit: number, why: string): Outcome {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  if (!m) return missing('no CapEff line in /proc/self/status', 'run on Linux with /proc mounted');
+  if ((BigInt(`0x${m[1]}`) >> BigInt(bit)) & 1n) return ok(`${cap} in CapEff (${why})`);
+  return missing(`${cap} not in CapEff 0x${m[1]} (${why})`, `run as root with ${cap} (containers: --cap-add ${cap.slice(4)})`);
+}
+
+async function tcpdumpProbe(): Promise<Outcome> {
+  const unavailable = captureUnavailableReason();
+  if (unavailable?.startsWith('tcpdump not found')) return missing('not found', 'apt-get install tcpdump');
+  if (unavailable) return missing(unavailable, /root/.test(unavailable) ? 'run as root' : undefined);
+  const v = spawnSync('tcpdump', ['--version'], { env: ENV, encoding: 'utf8', timeout: CMD_TIMEOUT_MS });
+  const version = /tcpdump version (\S+)/.exec(`${v.stdout ?? ''}${v.stderr ?? ''}`)?.[1] ?? 'unknown version';
+  // A bound socket reserves the port, so the sentinel datagrams reach nobody else.
+  const sock = createSocket('udp4');
+  const file = join(tmpdir(), `${unique()}.pcap`);
+  let session: CaptureSession | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => { sock.once('error', reject); sock.bind(0, '127.0.0.1', resolve); });
+    const port = sock.address().port;
+    session = await CaptureSession.start({ iface: 'lo', filter: `udp and dst port ${port}`, file, bufferKiB: 1024, sentinel: { port } });
+    // "listening on" is not enough: a packet we sent must land in the file.
+    await session.flush(3000);
+    await session.stop();
+    return ok(`captures on lo (tcpdump ${version})`);
+  } catch (e) {
+    return missing(`tcpdump ${version} cannot capture on lo: ${errText(e)}`, 'needs CAP_NET_RAW; check AppArmor/seccomp: tcpdump -i lo -c 1');
+  } finally {
+    await session?.stop().catch(() => {}); // idempotent; never leave a tcpdump behind
+    sock.close();
+    rmSync(file, { force: true });
+  }
+}
+
+// One byte over a loopback TCP pair: the op must complete and its notification must arrive.
+function sendZcOnce(ring: Ring): string | undefined {
+  const fds: number[] = [];
+  try {
+    const l = native.socket(4);
+    fds.push(l);
+    native.bind(l, '127.0.0.1', 0);
+    native.listen(l, 1);
+    const c = native.socket(4);
+    fds.push(c);
+    native.connect(c, '127.0.0.1', native.getsockname(l).port);
+    fds.push(native.accept(l)); // already in the backlog: does not block
+    const r = native.uringSendZc(ring, c, new Uint8Array(1), 0, 1, 0);
+    if (r.res !== 1) return `SEND_ZC of 1 byte returned ${r.res < 0 ? Object.entries(osc.errno).find(([, n]) => n === -r.res)?.[0] ?? r.res : r.res}`;
+    if (r.more && !native.uringWaitNotif(ring, 2000)) return 'no SEND_ZC notification within 2 s';
+    return undefined;
+  } finally {
+    for (const fd of fds) native.close(fd);
+  }
+}
+
+function ioUringSendZcProbe(): Outcome {
+  if (!native.uringCompiled) return missing('addon built without liburing (no liburing.h at build time)', 'apt-get install liburing-dev && npm rebuild');
+  const knob = '/proc/sys/kernel/io_uring_disabled'; // absent on kernels without the knob: nothing blocks
+  const disabled = existsSync(knob) ? Number(readFileSync(knob, 'utf8').trim()) : 0;
+  const fix = 'sysctl kernel.io_uring_disabled=0';
+  if (disabled === 2) return missing('io_uring disabled by kernel.io_uring_disabled=2', fix);
+  let ring: Ring | undefined;
+  try {
+    if (!native.uringProbeSendZc()) return missing('kernel lacks IORING_OP_SEND_ZC', 'boot a kernel with io_uring SEND_ZC');
+    ring = native.uringCreate(4);
+    const bad = sendZcOnce(ring);
+    if (bad) return missing(bad, 'boot a kernel with working io_uring SEND_ZC');
+  } catch (e) {
+    if (disabled === 1) return missing(`io_uring restricted by kernel.io_uring_disabled=1 (${errText(e)})`, fix);
+    return missing(`io_uring unusable: ${errText(e)}`, 'allow io_uring_setup (seccomp or container policy blocks it)');
+  } finally {
+    if (ring) native.uringClose(ring);
+  }
+  return ok(`ring created; 1-byte SEND_ZC on loopback TCP completed and notified${disabled ? ` (kernel.io_uring_disabled=${disabled})` : ''}`);
+}
+
+function soZerocopyProbe(): Outcome {
+  const fd = native.socket(4);
+  try {
+    native.setsockoptInt(fd, SOCK.SOL_SOCKET, SOCK.SO_ZEROCOPY, 1);
+    const v = native.getsockoptInt(fd, SOCK.SOL_SOCKET, SOCK.SO_ZEROCOPY);
+    return v === 1 ? ok('setsockopt SO_ZEROCOPY=1 on a TCP socket') : missing(`SO_ZEROCOPY reads back ${v} after setting 1`, 'use a kernel with MSG_ZEROCOPY for TCP');
+  } catch (e) {
+    return missing(`setsockopt SO_ZEROCOPY: ${errText(e)}`, 'use a kernel with MSG_ZEROCOPY for TCP');
+  } finally {
+    native.close(fd);
+  }
+}
+
+function ipCmd(file: 'ip' | 'tc', args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: CMD_TIMEOUT_MS, killSignal: 'SIGKILL', env: ENV }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `${file} not found`
+        : String(stderr).trim().split('\n')[0] || (err.killed ? `timed out after ${CMD_TIMEOUT_MS} ms` : err.message);
+      reject(new Error(`${file} ${args.join(' ')}: ${why}`));
+    });
+  });
+}
+
+function nsFix(msg: string): string | undefined {
+  if (/(ip|tc) not found/.test(msg)) return 'apt-get install iproute2';
+  if (/not permitted|Permission denied|read-only/i.test(msg)) return 'run as root with CAP_SYS_ADMIN and CAP_NET_ADMIN (not in a restricted container)';
+  if (/Unknown device type/i.test(msg)) return 'modprobe veth';
+  if (/qdisc kind is unknown/i.test(msg)) return 'modprobe sch_tbf';
+  return undefined;
+}
+
+// netns, veth and tbf share one namespace (one setup instead of two) but are reported separately.
+let nsRun: Promise<{ netns: Outcome; tbf: Outcome }> | undefined;
+function nsProbes(): Promise<{ netns: Outcome; tbf: Outcome }> {
+  nsRun ??= (async () => {
+    if (process.geteuid?.() !== 0) {
+      const m = missing('network namespaces need root', 'run as root');
+      return { netns: m, tbf: m };
+    }
+    const name = unique();
+    // Signal or exit mid-probe: the registry's synchronous pass deletes the namespace.
+    const unregister = registerCleanup(`netns ${name}`, () => {
+      spawnSync('ip', ['netns', 'del', name], { env: ENV, stdio: 'ignore', timeout: CMD_TIMEOUT_MS });
+    });
+    let netns = missing('not run');
+    let tbf = missing('not tried: no probe namespace with a veth pair (see netns)', 'fix netns first');
+    let created = false;
+    try {
+      await ipCmd('ip', ['netns', 'add', name]);
+      created = true;
+      await ipCmd('ip', ['-n', name, 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1']);
+      netns = ok('created a network namespace with a veth pair, then deleted it');
+      try {
+        await ipCmd('tc', ['-n', name, 'qdisc', 'add', 'dev', 'p0', 'root', 'tbf', 'rate', '100mbit', 'burst', '131072', 'latency', '100ms']);
+        const shown = await ipCmd('tc', ['-n', name, 'qdisc', 'show', 'dev', 'p0']);
+        tbf = /\btbf\b/.test(shown) ? ok('added a tbf qdisc (100mbit) to a veth in a probe namespace')
+          : missing(`tc accepted tbf but shows: ${shown.trim().split('\n')[0]}`, 'modprobe sch_tbf');
+      } catch (e) {
+        tbf = missing(errText(e), nsFix(errText(e)));
+      }
+    } catch (e) {
+      netns = missing(errText(e), nsFix(errText(e)));
+    } finally {
+      if (created) {
+        try {
+          await ipCmd('ip', ['netns', 'del', name]);
+        } catch (e) {
+          netns = missing(`could not delete probe namespace: ${errText(e)}`, `ip netns del ${name}`);
+        }
+      }
+      unregister();
+    }
+    return { netns, tbf };
+  })();
+  return nsRun;
+}
+
+function leasesProbe(): Outcome {
+  const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const path = join(dir, `${unique()}.lease`);
+  writeFileSync(path, 'x', { flag: 'wx', mode: 0o600 });
+  let fd = -1;
+  try {
+    // Read-only: a read lease is refused (EAGAIN) while any fd, ours included, has it open for writing.
+    fd = native.open(path, FILE.O_RDONLY);
+    native.fcntlInt(fd, FILE.F_SETLEASE, FILE.F_RDLCK);
+    const held = native.fcntlInt(fd, FILE.F_GETLEASE);
+    native.fcntlInt(fd, FILE.F_SETLEASE, FILE.F_UNLCK);
+    if (held !== FILE.F_RDLCK) return missing(`F_GETLEASE returned ${held} after F_SETLEASE F_RDLCK`, 'check fs.leases-enable and the filesystem');
+    return ok(`F_RDLCK lease taken and released on a file in ${dir}`);
+  } catch (e) {
+    const code = isNativeError(e) ? e.code : '';
+    const fix = code === 'EACCES' || code === 'EPERM' ? 'run as root or grant CAP_LEASE'
+      : code === 'EINVAL' ? 'sysctl fs.leases-enable=1' : code === 'EAGAIN' ? `the file in ${dir} is open for writing elsewhere; use a local filesystem` : undefined;
+    return missing(`F_SETLEASE F_RDLCK on a file in ${dir}: ${errText(e)}`, fix);
+  } finally {
+    if (fd >= 0) native.close(fd);
+    rmSync(path, { force: true });
+  }
+}
+
+function leaseBreakTimeProbe(): Outcome {
+  const path = '/proc/sys/fs/lease-break-time';
+  let value: string;
+  try {
+    value = readFileSync(path, 'utf8').trim();
+  } catch (e) {
+    return missing(`cannot read ${path}: ${errText(e)}`, 'mount /proc (Linux with file leases)');
+  }
+  try {
+    // Opening for writing checks permission and read-only mounts without changing the value.
+    closeSync(openSync(path, fsc.O_WRONLY));
+  } catch (e) {
+    return missing(`fs.lease-break-time=${value} s but not writable: ${errText(e)}`, 'run as root with a writable /proc/sys');
+  }
+  return ok(`fs.lease-break-time=${value} s, readable and writable (left unchanged)`);
+}
+
+function pipeResizeProbe(): Outcome {
+  const max = readFileSync('/proc/sys/fs/pipe-max-size', 'utf8').trim();
+  const [r, w] = native.pipe2(0);
+  try {
+    const got = native.fcntlInt(w, FILE.F_SETPIPE_SZ, 1 << 20);
+    return got >= 1 << 20 ? ok(`F_SETPIPE_SZ 1 MiB gave ${got} bytes (fs.pipe-max-size=${max})`)
+      : missing(`F_SETPIPE_SZ 1 MiB gave only ${got} bytes`, 'sysctl fs.pipe-max-size=1048576');
+  } catch (e) {
+    return missing(`F_SETPIPE_SZ 1 MiB: ${errText(e)} (fs.pipe-max-size=${max})`, 'sysctl fs.pipe-max-size=1048576, or run as root');
+  } finally {
+    native.close(r);
+    native.close(w);
+  }
+}
+
+const IMPLS: Record<ProbeName, () => Outcome | Promise<Outcome>> = {
+  root: rootProbe,
+  capNetRaw: () => capProbe('CAP_NET_RAW', 13, 'tcpdump live capture'),
+  capNetAdmin: () => capProbe('CAP_NET_ADMIN', 12, 'veth, tc qdiscs, SO_*BUFFORCE'),
+  capLease: () => capProbe('CAP_LEASE', 28, 'leases on files we do not own; ours need none'),
+  tcpdump: tcpdumpProbe,
+  ioUringSendZc: ioUringSendZcProbe,
+  soZerocopy: soZerocopyProbe,
+  netns: async () => (await nsProbes()).netns,
+  tbf: async () => (await nsProbes()).tbf,
+  leases: leasesProbe,
+  leaseBreakTime: leaseBreakTimeProbe,
+  pipeResize: pipeResizeProbe,
+};
+
+const memo = new Map<ProbeName, Promise<Probe>>();
+/** One probe's result; runs it on first use, then answers from the per-process memo. Never rejects. */
+export function probe(name: ProbeName): Promise<Probe> {
+  const impl = IMPLS[name];
+  if (!impl) return Promise.reject(new Error(`unknown probe "${name}" (known: ${PROBE_NAMES.join(', ')})`));
+  let p = memo.get(name);
+  if (!p) {
+    p = (async (): Promise<Probe> => {
+      let o: Outcome;
+      try { o = await impl(); } catch (e) { o = missing(`probe failed: ${errText(e)}`); }
+      return { name, ...o, detail: o.detail.replace(/\s*\n\s*/g, ' ') }; // one line, always
+    })();
+    memo.set(name, p);
+  }
+  return p;
+}
+
+/** Every probe, in PROBE_NAMES order (independent probes run concurrently). */
+export function runAllProbes(): Promise<Probe[]> {
+  return Promise.all(PROBE_NAMES.map(probe));
+}

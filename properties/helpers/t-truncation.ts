@@ -1,0 +1,22 @@
+// Shared by sendfile and splice: truncate the source file to 0 right after the send returns and
+// record, over several sizes and delays, what the receiver and the wire got. This is an
+// observation, not a pass/fail claim: the test asserts only that each case was conclusive and
+// that the classification adds up, and prints the table.
+import type { ExecutionContext } from 'ava';
+import type { Method } from '../../harness/experiment.ts';
+import type { SessionHandle } from './t-session.ts';
+
+export async function recordTruncation(t: ExecutionContext, session: SessionHandle, method: Method): Promise<void> {
+  const rows: string[] = [];
+  for (const size of [4096, 65536, 1 << 20]) {
+    for (const receiverDelayMs of [0, 50]) {
+      const r = await session.run({ method, size, receiverDelayMs, mutation: 'ftruncate' });
+      t.not(r.verdict, 'inconclusive', r.reasons.join('; '));
+      const m = r.received;
+      t.is(m.equalsMutation + m.zero + m.other, m.mismatchedBytes);
+      const wire = r.wire.capture === 'captured' ? `wire ${r.wire.bytes} B, ${r.wire.mismatchedBytes} differ (${r.wire.equalsMutation + r.wire.zero} zero)` : 'no capture';
+      rows.push(`${String(size).padStart(8)} B delay ${String(receiverDelayMs).padStart(3)} ms → ${r.verdict}: received ${m.bytes} B, ${m.mismatchedBytes} differ (${m.equalsMutation + m.zero} zero, ${m.other} other); ${wire}`);
+    }
+  }
+  t.log(`${method} + ftruncate(0) right after return:\n  ${rows.join('\n  ')}`);
+}

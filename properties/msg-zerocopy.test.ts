@@ -1,0 +1,23 @@
+// Claim under test: "after send(MSG_ZEROCOPY) returns, the buffer may be reused before the
+// error-queue completion arrives". Hypothesis: false whenever the data is still queued (receiver
+// delay or small receive buffer): the skbs reference the user pages until the completion. Every
+// completion's COPIED flag is recorded: on loopback the kernel copies at delivery (and for
+// tcpdump), so completions say COPIED — yet the bytes queued before that copy are the user's.
+import test from 'ava';
+import { CLAIMS } from '../harness/claims.ts';
+import { testWithNeeds } from './helpers/requirements.ts';
+import { runClaim } from './helpers/t-claims.ts';
+import { useSession } from './helpers/t-session.ts';
+
+const session = useSession(test);
+
+await testWithNeeds(test, 'MSG_ZEROCOPY: reuse before the completion is unsafe (counterexample found and shrunk)', ['root', 'tcpdump', 'soZerocopy'], async (t) => {
+  const out = await runClaim(t, session, CLAIMS['msg-zerocopy-reuse']!);
+  t.truthy(out.counterexample?.replay.evidence);
+  const zc = out.cases.flatMap((c) => (c.zerocopy ? [c.zerocopy] : []));
+  const expected = zc.reduce((a, z) => a + z.expected, 0);
+  const received = zc.reduce((a, z) => a + z.received, 0);
+  const copied = zc.reduce((a, z) => a + z.copied, 0);
+  t.true(received > 0, 'completions were collected');
+  t.log(`completions: ${received}/${expected} received, ${copied} COPIED (${((100 * copied) / Math.max(1, received)).toFixed(0)}%) — transport loopback`);
+});
