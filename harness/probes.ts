@@ -29,15 +29,8 @@ const CMD_TIMEOUT_MS = 5000;
 const ENV = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin` };
 const unique = (): string => `${PROBE_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`;
 
-function errText(e: unknown): string {
-  if (isNativeError(e)) return `${e.syscall}: ${e.code}`;
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
-}
-
-function rootProbe(): Outcome {
-  const euid = process.geteuid?.();
-  return euid === 0 ? ok('euid 0') : missing(`euid ${euid ?? '?'}, not root`, 'run as root (sudo npm test)');
-}
+const errText = (e: unknown): string =>
+  isNativeError(e) ? `${e.syscall}: ${e.code}` : (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 
 function capProbe(cap: string, bit: number, why: string): Outcome {
   const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -75,20 +68,18 @@ async function tcpdumpProbe(): Promise<Outcome> {
 
 // One byte over a loopback TCP pair: the op must complete and its notification must arrive.
 function sendZcOnce(ring: Ring): string | undefined {
-  const fds: number[] = [];
+  const fds = [native.socket(4)];
   try {
-    const l = native.socket(4);
-    fds.push(l);
+    const [l] = fds as [number];
     native.bind(l, '127.0.0.1', 0);
     native.listen(l, 1);
-    const c = native.socket(4);
-    fds.push(c);
+    const c = fds[fds.push(native.socket(4)) - 1]!;
     native.connect(c, '127.0.0.1', native.getsockname(l).port);
     fds.push(native.accept(l)); // already in the backlog: does not block
     const r = native.uringSendZc(ring, c, new Uint8Array(1), 0, 1, 0);
-    if (r.res !== 1) return `SEND_ZC of 1 byte returned ${r.res < 0 ? Object.entries(osc.errno).find(([, n]) => n === -r.res)?.[0] ?? r.res : r.res}`;
-    if (r.more && !native.uringWaitNotif(ring, 2000)) return 'no SEND_ZC notification within 2 s';
-    return undefined;
+    const errno = Object.entries(osc.errno).find(([, n]) => n === -r.res)?.[0];
+    if (r.res !== 1) return `SEND_ZC of 1 byte on loopback TCP returned ${r.res}${errno ? ` (${errno})` : ''}`;
+    return r.more && !native.uringWaitNotif(ring, 2000) ? 'no SEND_ZC notification within 2 s' : undefined;
   } finally {
     for (const fd of fds) native.close(fd);
   }
@@ -119,10 +110,9 @@ function soZerocopyProbe(): Outcome {
   const fd = native.socket(4);
   try {
     native.setsockoptInt(fd, SOCK.SOL_SOCKET, SOCK.SO_ZEROCOPY, 1);
-    const v = native.getsockoptInt(fd, SOCK.SOL_SOCKET, SOCK.SO_ZEROCOPY);
-    return v === 1 ? ok('setsockopt SO_ZEROCOPY=1 on a TCP socket') : missing(`SO_ZEROCOPY reads back ${v} after setting 1`, 'use a kernel with MSG_ZEROCOPY for TCP');
+    return ok('setsockopt SO_ZEROCOPY=1 on a fresh TCP socket');
   } catch (e) {
-    return missing(`setsockopt SO_ZEROCOPY: ${errText(e)}`, 'use a kernel with MSG_ZEROCOPY for TCP');
+    return missing(`setsockopt SO_ZEROCOPY on a TCP socket: ${errText(e)}`, 'use a kernel with MSG_ZEROCOPY (SO_ZEROCOPY) support');
   } finally {
     native.close(fd);
   }
@@ -139,59 +129,45 @@ function ipCmd(file: 'ip' | 'tc', args: string[]): Promise<string> {
   });
 }
 
-function nsFix(msg: string): string | undefined {
-  if (/(ip|tc) not found/.test(msg)) return 'apt-get install iproute2';
-  if (/not permitted|Permission denied|read-only/i.test(msg)) return 'run as root with CAP_SYS_ADMIN and CAP_NET_ADMIN (not in a restricted container)';
-  if (/Unknown device type/i.test(msg)) return 'modprobe veth';
-  if (/qdisc kind is unknown/i.test(msg)) return 'modprobe sch_tbf';
-  return undefined;
+const NS_FIXES: [RegExp, string][] = [[/(ip|tc) not found/, 'apt-get install iproute2'],
+  [/not permitted|Permission denied|read-only/i, 'run as root with CAP_SYS_ADMIN and CAP_NET_ADMIN (not in a restricted container)'],
+  [/Unknown device type/i, 'modprobe veth'], [/qdisc kind is unknown/i, 'modprobe sch_tbf']];
+const nsFailed = (e: unknown): Outcome => missing(errText(e), NS_FIXES.find(([re]) => re.test(errText(e)))?.[1]);
+async function tbfOnce(ns: string): Promise<Outcome> {
+  try {
+    await ipCmd('tc', ['-n', ns, 'qdisc', 'add', 'dev', 'p0', 'root', 'tbf', 'rate', '100mbit', 'burst', '131072', 'latency', '100ms']);
+    const shown = await ipCmd('tc', ['-n', ns, 'qdisc', 'show', 'dev', 'p0']);
+    return /\btbf\b/.test(shown) ? ok('added a tbf qdisc (100mbit) to a veth in a probe namespace') : missing(`tc shows no tbf: ${shown.trim()}`, 'modprobe sch_tbf');
+  } catch (e) {
+    return nsFailed(e);
+  }
 }
 
 // netns, veth and tbf share one namespace (one setup instead of two) but are reported separately.
-let nsRun: Promise<{ netns: Outcome; tbf: Outcome }> | undefined;
-function nsProbes(): Promise<{ netns: Outcome; tbf: Outcome }> {
-  nsRun ??= (async () => {
-    if (process.geteuid?.() !== 0) {
-      const m = missing('network namespaces need root', 'run as root');
-      return { netns: m, tbf: m };
-    }
-    const name = unique();
-    // Signal or exit mid-probe: the registry's synchronous pass deletes the namespace.
-    const unregister = registerCleanup(`netns ${name}`, () => {
-      spawnSync('ip', ['netns', 'del', name], { env: ENV, stdio: 'ignore', timeout: CMD_TIMEOUT_MS });
+async function nsProbesOnce(): Promise<{ netns: Outcome; tbf: Outcome }> {
+  if (process.geteuid?.() !== 0) return { netns: missing('network namespaces need root', 'run as root'), tbf: missing('tc qdiscs in a namespace need root', 'run as root') };
+  const name = unique();
+  // Signal or exit mid-probe: the registry's synchronous pass deletes the namespace.
+  const unregister = registerCleanup(`netns ${name}`, () => void spawnSync('ip', ['netns', 'del', name], { env: ENV, stdio: 'ignore', timeout: CMD_TIMEOUT_MS }));
+  let netns = missing('not run'), tbf = missing('not tried: no probe namespace with a veth pair (see netns)', 'fix netns first'), added = false;
+  try {
+    await ipCmd('ip', ['netns', 'add', name]);
+    added = true;
+    await ipCmd('ip', ['-n', name, 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1']);
+    netns = ok('created a network namespace with a veth pair, then deleted it');
+    tbf = await tbfOnce(name);
+  } catch (e) {
+    netns = nsFailed(e);
+  } finally {
+    // Also after a failed or timed-out add, which may have created it; "not found" then is fine.
+    await ipCmd('ip', ['netns', 'del', name]).catch((e: unknown) => {
+      if (added) netns = missing(`could not delete probe namespace: ${errText(e)}`, `ip netns del ${name}`);
     });
-    let netns = missing('not run');
-    let tbf = missing('not tried: no probe namespace with a veth pair (see netns)', 'fix netns first');
-    let created = false;
-    try {
-      await ipCmd('ip', ['netns', 'add', name]);
-      created = true;
-      await ipCmd('ip', ['-n', name, 'link', 'add', 'p0', 'type', 'veth', 'peer', 'name', 'p1']);
-      netns = ok('created a network namespace with a veth pair, then deleted it');
-      try {
-        await ipCmd('tc', ['-n', name, 'qdisc', 'add', 'dev', 'p0', 'root', 'tbf', 'rate', '100mbit', 'burst', '131072', 'latency', '100ms']);
-        const shown = await ipCmd('tc', ['-n', name, 'qdisc', 'show', 'dev', 'p0']);
-        tbf = /\btbf\b/.test(shown) ? ok('added a tbf qdisc (100mbit) to a veth in a probe namespace')
-          : missing(`tc accepted tbf but shows: ${shown.trim().split('\n')[0]}`, 'modprobe sch_tbf');
-      } catch (e) {
-        tbf = missing(errText(e), nsFix(errText(e)));
-      }
-    } catch (e) {
-      netns = missing(errText(e), nsFix(errText(e)));
-    } finally {
-      if (created) {
-        try {
-          await ipCmd('ip', ['netns', 'del', name]);
-        } catch (e) {
-          netns = missing(`could not delete probe namespace: ${errText(e)}`, `ip netns del ${name}`);
-        }
-      }
-      unregister();
-    }
-    return { netns, tbf };
-  })();
-  return nsRun;
+    unregister();
+  }
+  return { netns, tbf };
 }
+let nsRun: ReturnType<typeof nsProbesOnce> | undefined;
 
 function leasesProbe(): Outcome {
   const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
@@ -207,9 +183,8 @@ function leasesProbe(): Outcome {
     if (held !== FILE.F_RDLCK) return missing(`F_GETLEASE returned ${held} after F_SETLEASE F_RDLCK`, 'check fs.leases-enable and the filesystem');
     return ok(`F_RDLCK lease taken and released on a file in ${dir}`);
   } catch (e) {
-    const code = isNativeError(e) ? e.code : '';
-    const fix = code === 'EACCES' || code === 'EPERM' ? 'run as root or grant CAP_LEASE'
-      : code === 'EINVAL' ? 'sysctl fs.leases-enable=1' : code === 'EAGAIN' ? `the file in ${dir} is open for writing elsewhere; use a local filesystem` : undefined;
+    const fix = { EACCES: 'run as root or grant CAP_LEASE', EPERM: 'run as root or grant CAP_LEASE', EINVAL: 'sysctl fs.leases-enable=1',
+      EAGAIN: `someone has the file open for writing: use a local filesystem for ${dir}` }[isNativeError(e) ? e.code : ''];
     return missing(`F_SETLEASE F_RDLCK on a file in ${dir}: ${errText(e)}`, fix);
   } finally {
     if (fd >= 0) native.close(fd);
@@ -219,17 +194,13 @@ function leasesProbe(): Outcome {
 
 function leaseBreakTimeProbe(): Outcome {
   const path = '/proc/sys/fs/lease-break-time';
-  let value: string;
+  let value = '?';
   try {
     value = readFileSync(path, 'utf8').trim();
-  } catch (e) {
-    return missing(`cannot read ${path}: ${errText(e)}`, 'mount /proc (Linux with file leases)');
-  }
-  try {
     // Opening for writing checks permission and read-only mounts without changing the value.
     closeSync(openSync(path, fsc.O_WRONLY));
   } catch (e) {
-    return missing(`fs.lease-break-time=${value} s but not writable: ${errText(e)}`, 'run as root with a writable /proc/sys');
+    return missing(`${path} (${value} s): ${errText(e)}`, 'run as root with a writable /proc/sys');
   }
   return ok(`fs.lease-break-time=${value} s, readable and writable (left unchanged)`);
 }
@@ -242,43 +213,33 @@ function pipeResizeProbe(): Outcome {
     return got >= 1 << 20 ? ok(`F_SETPIPE_SZ 1 MiB gave ${got} bytes (fs.pipe-max-size=${max})`)
       : missing(`F_SETPIPE_SZ 1 MiB gave only ${got} bytes`, 'sysctl fs.pipe-max-size=1048576');
   } catch (e) {
-    return missing(`F_SETPIPE_SZ 1 MiB: ${errText(e)} (fs.pipe-max-size=${max})`, 'sysctl fs.pipe-max-size=1048576, or run as root');
+    return missing(`F_SETPIPE_SZ 1 MiB: ${errText(e)} (fs.pipe-max-size=${max})`, 'sysctl fs.pipe-max-size=1048576 (or grant CAP_SYS_RESOURCE)');
   } finally {
-    native.close(r);
-    native.close(w);
+    for (const fd of [r, w]) native.close(fd);
   }
 }
 
 const IMPLS: Record<ProbeName, () => Outcome | Promise<Outcome>> = {
-  root: rootProbe,
+  root: () => (process.geteuid?.() === 0 ? ok('euid 0') : missing(`euid ${process.geteuid?.() ?? '?'}, not root`, 'run as root, e.g. sudo npm test')),
   capNetRaw: () => capProbe('CAP_NET_RAW', 13, 'tcpdump live capture'),
   capNetAdmin: () => capProbe('CAP_NET_ADMIN', 12, 'veth, tc qdiscs, SO_*BUFFORCE'),
   capLease: () => capProbe('CAP_LEASE', 28, 'leases on files we do not own; ours need none'),
-  tcpdump: tcpdumpProbe,
-  ioUringSendZc: ioUringSendZcProbe,
-  soZerocopy: soZerocopyProbe,
-  netns: async () => (await nsProbes()).netns,
-  tbf: async () => (await nsProbes()).tbf,
-  leases: leasesProbe,
-  leaseBreakTime: leaseBreakTimeProbe,
-  pipeResize: pipeResizeProbe,
+  tcpdump: tcpdumpProbe, ioUringSendZc: ioUringSendZcProbe, soZerocopy: soZerocopyProbe,
+  netns: async () => (await (nsRun ??= nsProbesOnce())).netns,
+  tbf: async () => (await (nsRun ??= nsProbesOnce())).tbf,
+  leases: leasesProbe, leaseBreakTime: leaseBreakTimeProbe, pipeResize: pipeResizeProbe,
 };
 
 const memo = new Map<ProbeName, Promise<Probe>>();
-/** One probe's result; runs it on first use, then answers from the per-process memo. Never rejects. */
+/** One probe's result: runs it on first use, then answers from the per-process memo. Rejects only on an unknown name. */
 export function probe(name: ProbeName): Promise<Probe> {
-  const impl = IMPLS[name];
+  const impl = Object.hasOwn(IMPLS, name) ? IMPLS[name] : undefined; // not Object.prototype's keys
   if (!impl) return Promise.reject(new Error(`unknown probe "${name}" (known: ${PROBE_NAMES.join(', ')})`));
-  let p = memo.get(name);
-  if (!p) {
-    p = (async (): Promise<Probe> => {
-      let o: Outcome;
-      try { o = await impl(); } catch (e) { o = missing(`probe failed: ${errText(e)}`); }
-      return { name, ...o, detail: o.detail.replace(/\s*\n\s*/g, ' ') }; // one line, always
-    })();
-    memo.set(name, p);
+  if (!memo.has(name)) {
+    memo.set(name, (async () => impl())().catch((e: unknown) => missing(`probe failed: ${errText(e)}`))
+      .then((o): Probe => ({ name, ...o, detail: o.detail.replace(/\s*\n\s*/g, ' ') }))); // one line, always
   }
-  return p;
+  return memo.get(name)!;
 }
 
 /** Every probe, in PROBE_NAMES order (independent probes run concurrently). */

@@ -13,7 +13,7 @@ const session = useSession(test);
 
 await testWithNeeds(test, 'io_uring SEND_ZC: reuse before the F_NOTIF CQE is unsafe (counterexample found and shrunk)', ['root', 'tcpdump', 'ioUringSendZc'], async (t) => {
   const out = await runClaim(t, session, CLAIMS['io-uring-zc-reuse']!);
-  t.truthy(out.counterexample?.replay.evidence);
+  t.truthy(out.counterexample?.failing.evidence);
   const zc = out.cases.flatMap((c) => (c.zerocopy ? [c.zerocopy] : []));
   const expected = zc.reduce((a, z) => a + z.expected, 0);
   const received = zc.reduce((a, z) => a + z.received, 0);

@@ -12,7 +12,7 @@ const session = useSession(test);
 
 await testWithNeeds(test, 'splice: pwrite right after return changes what arrives (counterexample found and shrunk)', ['root', 'tcpdump'], async (t) => {
   const out = await runClaim(t, session, CLAIMS['splice-pwrite']!);
-  t.truthy(out.counterexample?.replay.evidence);
+  t.truthy(out.counterexample?.failing.evidence);
 });
 
 await testWithNeeds(test, 'splice: ftruncate right after return — record what arrives', ['root', 'tcpdump'], async (t) => {

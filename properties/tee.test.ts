@@ -15,7 +15,7 @@ await testWithNeeds(test, 'tee: both outputs still reference the source pages (c
   const out = await runClaim(t, session, CLAIMS['tee-reuse']!, {
     corrupted: (r) => isCorrupted(r.verdict) || (r.secondOutput?.mismatchedBytes ?? 0) > 0,
   });
-  const replay = out.counterexample?.replay;
+  const replay = out.counterexample?.failing;
   t.truthy(replay);
   if (!replay) return;
   t.true(replay.secondOutput !== undefined, 'the second output was read back');

@@ -12,5 +12,5 @@ const session = useSession(test);
 
 await testWithNeeds(test, 'vmsplice + SPLICE_F_GIFT: gift does not protect a buffer that is reused', ['root', 'tcpdump'], async (t) => {
   const out = await runClaim(t, session, CLAIMS['vmsplice-gift-reuse']!);
-  t.truthy(out.counterexample?.replay.evidence);
+  t.truthy(out.counterexample?.failing.evidence);
 });

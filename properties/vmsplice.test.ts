@@ -15,7 +15,7 @@ const session = useSession(test);
 
 await testWithNeeds(test, 'vmsplice: reuse right after return is unsafe (counterexample found and shrunk)', ['root', 'tcpdump'], async (t) => {
   const out = await runClaim(t, session, CLAIMS['vmsplice-reuse']!);
-  t.truthy(out.counterexample?.replay.evidence, 'the shrunk case has an evidence bundle');
+  t.truthy(out.counterexample?.failing.evidence, 'the shrunk case has an evidence bundle');
 });
 
 await testWithNeeds(test, 'vmsplice double buffer (2× pipe capacity): mutating the first half after vmsplicing the second is unsafe', ['root', 'tcpdump'], async (t) => {

@@ -32,7 +32,7 @@ await testWithNeeds(test, 'vmsplice 1MiB, overwrite after return, receiver waits
     t.true(r.wire.equalsMutation > 0 && r.wire.equalsMutation === r.wire.mismatchedBytes);
     t.true(r.timings.firstMutatedPacketAt !== null && r.timings.firstMutatedPacketAt >= r.timings.mutatedAt - 5, 'mutated bytes hit the wire after the mutation');
   }
-  t.log(`last case: wire first mutated byte at offset ${session.stats.cases ? 'see evidence' : '-'}`);
+
 });
 
 await testWithNeeds(test, 'write 8MiB, receiver waits 50 ms: clean 10/10; identical retransmissions are not conflicts', ['root', 'tcpdump'], async (t) => {

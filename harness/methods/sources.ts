@@ -28,7 +28,8 @@ export function releaseSource(source: Source): void {
   rmSync(source.path, { force: true });
 }
 
-/** A pipe of the given capacity (F_SETPIPE_SZ; root may exceed pipe-max-size). */
+/** A pipe of the given capacity (F_SETPIPE_SZ). Above fs.pipe-max-size this needs
+ * CAP_SYS_RESOURCE, which root may lack (it does in this project's VM): EPERM then. */
 export function openPipe(capacity: number): { r: number; w: number; capacity: number } {
   const [r, w] = native.pipe2(0);
   try {

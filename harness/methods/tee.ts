@@ -21,7 +21,12 @@ export function teeMethod(): SendMethod {
       const size = source.bytes.length;
       // tee() cannot start past the head of A, so both pipes must hold the whole message.
       const capacity = pow2AtLeast(Math.max(size, exp.pipeSize));
-      const a = openPipe(capacity);
+      let a;
+      try {
+        a = openPipe(capacity);
+      } catch (e) {
+        throw new Error(`tee needs pipes that hold the whole message (${capacity} B): ${(e as Error).message} — fs.pipe-max-size limits this without CAP_SYS_RESOURCE`);
+      }
       pipes.push(a);
       const b = openPipe(capacity);
       pipes.push(b);

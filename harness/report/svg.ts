@@ -62,13 +62,40 @@ export function costChart(rows: readonly CostRow[], cells: readonly MatrixCell[]
   return `<svg class="chart" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" ${FONT}>${ref}${parts.join('')}</svg>`;
 }
 
-/** Log-like scale so that 0.05 ms and 300 ms are both readable on one axis. */
-function timeScale(maxMs: number, x0: number, x1: number): { x: (ms: number) => number; ticks: number[] } {
-  const unit = 0.01;
+interface TimeScale {
+  x: (ms: number) => number;
+  ticks: number[];
+  name: string;
+}
+
+/** 1, 2, 5 × 10^k steps giving about `n` ticks from 0 to max. */
+function linearTicks(max: number, n = 6): number[] {
+  const raw = max / n;
+  const pow = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? raw;
+  const ticks: number[] = [];
+  for (let t = 0; t <= max * 1.0001; t += step) ticks.push(Number(t.toPrecision(6)));
+  return ticks;
+}
+
+/**
+ * Events can be 0.4 / 0.6 / 1 ms apart (linear reads best) or 0.05 / 2 / 47 ms (only a log scale
+ * separates them), so both are tried and the one whose closest pair of events is furthest apart
+ * in pixels wins.
+ */
+function timeScale(events: number[], x0: number, x1: number): TimeScale {
+  const maxMs = Math.max(0.1, ...events) * 1.12;
+  const positive = events.filter((e) => e > 0);
+  const unit = Math.max(positive.length ? Math.min(...positive) / 4 : 0.01, maxMs / 1e5);
   const f = (ms: number) => Math.log1p(Math.max(0, ms) / unit);
-  const span = f(maxMs) || 1;
-  const ticks = [0, 0.01, 0.1, 1, 10, 100, 1000, 10000].filter((t) => t <= maxMs * 1.0001);
-  return { x: (ms) => x0 + (f(ms) / span) * (x1 - x0), ticks };
+  const lin: TimeScale = { x: (ms) => x0 + (Math.max(0, ms) / maxMs) * (x1 - x0), ticks: linearTicks(maxMs), name: 'linear' };
+  const decades = [0, ...[-3, -2, -1, 0, 1, 2, 3, 4, 5].map((k) => 10 ** k).filter((t) => t >= unit && t <= maxMs)];
+  const log: TimeScale = { x: (ms) => x0 + (f(ms) / f(maxMs)) * (x1 - x0), ticks: decades, name: 'log scale' };
+  const minGap = (sc: TimeScale) => {
+    const xs = [0, ...events].map(sc.x).sort((a, b) => a - b);
+    return Math.min(Infinity, ...xs.slice(1).map((v, i) => v - xs[i]!));
+  };
+  return minGap(lin) >= minGap(log) ? lin : log;
 }
 
 /**
@@ -84,10 +111,9 @@ export function timelineSvg(t: Counterexample['timeline'], width = 1180): string
     { label: "receiver's first read", ms: t.receiverFirstReadMs, colour: '#1f5fbf', missing: 'the receiver read nothing' },
   ];
   const known = events.flatMap((e) => (e.ms === null ? [] : [e.ms]));
-  const maxMs = Math.max(0.1, ...known) * 1.15;
   const x0 = 20;
   const x1 = width - 20;
-  const { x, ticks } = timeScale(maxMs, x0, x1);
+  const { x, ticks, name } = timeScale(known, x0, x1);
   const lane = 20;
   const axisY = 12 + events.length * lane + 8;
   const height = axisY + 34;
@@ -97,7 +123,7 @@ export function timelineSvg(t: Counterexample['timeline'], width = 1180): string
     const tx = num(x(tick), 1);
     parts.push(`<line x1="${tx}" y1="${axisY}" x2="${tx}" y2="${axisY + 4}" stroke="#444"/><text x="${tx}" y="${axisY + 16}" text-anchor="middle" fill="#555">${esc(tick)}</text>`);
   }
-  parts.push(`<text x="${x1}" y="${axisY + 30}" text-anchor="end" fill="#555">ms after the send started (log scale)</text>`);
+  parts.push(`<text x="${x1}" y="${axisY + 30}" text-anchor="end" fill="#555">ms after the send started (${name})</text>`);
   parts.push(`<circle cx="${x0}" cy="${axisY}" r="4" fill="#333"/><text x="${x0 + 6}" y="${axisY - 6}" fill="#555">send started</text>`);
   events.forEach((e, i) => {
     const y = 12 + i * lane + 10;

@@ -197,3 +197,26 @@ export function cellSummary(c: MatrixCell): string {
 export function otherCounts(c: MatrixCell): string[] {
   return VERDICTS.filter((v) => v !== c.verdict && (c.counts[v] ?? 0) > 0).map((v) => `${c.counts[v]} ${v}`);
 }
+
+/** The command that reruns a counterexample: the property's exact replay when it came from one,
+ * else the experiment spelled out as `zcprobe run` flags. */
+export function replayCommand(c: Counterexample): string {
+  if (c.claim !== undefined && c.seed !== undefined && c.path !== undefined)
+    return `npx zcprobe run --replay ${c.claim}:${c.seed}:${c.path} --transport ${c.transport}`;
+  const rcvbuf = c.rcvbuf === null ? '' : ` --rcvbuf ${c.rcvbuf}`;
+  return `npx zcprobe run --method ${c.method} --size ${c.size} --safeguard ${c.safeguard} --receiver-delay-ms ${c.receiverDelayMs}${rcvbuf} --transport ${c.transport}`;
+}
+
+/** Matrix axes in canonical order: methods and safeguards present, transports as the report
+ * lists them (then any a cell names that the list lacks). */
+export function matrixAxes(r: Pick<Report, 'cells' | 'transports'>): { methods: string[]; safeguards: string[]; transports: string[] } {
+  const uniq = (xs: string[]) => [...new Set(xs)];
+  const transports = uniq([...r.transports.map((t) => t.name), ...r.cells.map((c) => c.transport).sort(byTransport)]);
+  return {
+    methods: uniq(r.cells.map((c) => c.method)).sort(byMethod),
+    safeguards: uniq(r.cells.map((c) => c.safeguard)).sort(bySafeguard),
+    transports,
+  };
+}
+
+export const cellKey = (method: string, safeguard: string, transport: string): string => JSON.stringify([method, safeguard, transport]);

@@ -46,9 +46,18 @@ const zcCompletion: SafeguardWait = ({ exp, send }) => {
 /** Waits for the receiving application's one-byte ack: it has read every byte. */
 const appAck: SafeguardWait = ({ fd, exp }) => {
   const start = nowMs();
-  const revents = native.poll(fd, SOCK.POLLIN, exp.safeguardTimeoutMs);
+  const deadline = start + exp.safeguardTimeoutMs;
   const waitedMs = () => nowMs() - start;
-  if ((revents & SOCK.POLLIN) === 0) return { waitedMs: waitedMs(), signal: `no ack within ${exp.safeguardTimeoutMs} ms`, reached: false };
+  // POLLERR alone is a MSG_ZEROCOPY completion waiting in the error queue, not the ack: keep
+  // waiting for POLLIN (sleeping briefly, since poll would return POLLERR at once again).
+  for (;;) {
+    const left = Math.ceil(deadline - nowMs());
+    if (left <= 0) return { waitedMs: waitedMs(), signal: `no ack within ${exp.safeguardTimeoutMs} ms`, reached: false };
+    const revents = native.poll(fd, SOCK.POLLIN, left);
+    if (revents & SOCK.POLLIN) break;
+    if (revents & SOCK.POLLERR) sleepMs(1);
+    else if (revents & SOCK.POLLHUP) return { waitedMs: waitedMs(), signal: 'connection closed before the ack', reached: false };
+  }
   const b = Buffer.alloc(1);
   const n = native.read(fd, b, 0, 1);
   if (n !== 1 || b[0] !== 0x41) return { waitedMs: waitedMs(), signal: `unexpected ack (${n} bytes)`, reached: false };

@@ -13,7 +13,7 @@ import { coverage, seedFromEnv, type SessionHandle } from './t-session.ts';
 export interface ClaimOutcome {
   seed: number;
   cases: CaseReport[];
-  counterexample?: { experiment: ExperimentPartial; path: string; shrinks: number; replay: CaseReport };
+  counterexample?: { experiment: ExperimentPartial; path: string; shrinks: number; failing: CaseReport; replay: CaseReport };
 }
 
 /** Same as runClaim but with an extra check on every case (e.g. tee's second output). */
@@ -26,10 +26,12 @@ export async function runClaim(
   const seed = seedFromEnv();
   const corrupted = opts.corrupted ?? ((r: CaseReport) => isCorrupted(r.verdict));
   const cases: CaseReport[] = [];
+  const tried: { partial: ExperimentPartial; report: CaseReport }[] = [];
   const result = await fc.check(
     fc.asyncProperty(claim.experiments, async (partial) => {
       const r = await session.run(partial);
       cases.push(r);
+      tried.push({ partial, report: r });
       return !corrupted(r);
     }),
     { numRuns: opts.numRuns ?? claim.numRuns, seed, endOnFailure: claim.expect === 'holds' },
@@ -47,12 +49,18 @@ export async function runClaim(
   if (!result.failed || !result.counterexample) return { seed, cases };
   const [experiment] = result.counterexample;
   const path = result.counterexamplePath ?? '';
+  // The evidence is the run fast-check saw fail for the shrunk value (the last such run).
+  const failing = [...tried].reverse().find((x) => JSON.stringify(x.partial) === JSON.stringify(experiment) && corrupted(x.report))!.report;
+  t.truthy(failing.evidence, 'the shrunk counterexample has an evidence bundle');
+  // One more run of the minimal case says how reproducible it is; near the boundary fast-check
+  // shrinks to, it may come out clean (timing), which is reported, not hidden.
   const replay = await session.run(experiment);
   t.log(`"${claim.statement}": FALSIFIED after ${cases.length} cases, shrunk ${result.numShrinks}×`);
-  t.log(`  minimal case: ${describe(experiment)} → replayed: ${replay.verdict}, received ${replay.received.mismatchedBytes}/${replay.size} bytes differ${replay.wire.capture === 'captured' ? `, wire ${replay.wire.mismatchedBytes}` : ''}`);
-  t.log(`  replay: npx zcprobe run --replay ${claim.id}:${seed}:${path}${replay.evidence ? `  evidence: ${replay.evidence.dir}` : ''}`);
+  t.log(`  minimal case: ${describe(experiment)} → ${failing.verdict}, received ${failing.received.mismatchedBytes}/${failing.size} bytes differ${failing.wire.capture === 'captured' ? `, wire ${failing.wire.mismatchedBytes}` : ''}; evidence ${failing.evidence?.dir}`);
+  t.log(`  replayed once more: ${replay.verdict}`);
+  t.log(`  replay: npx zcprobe run --replay ${claim.id}:${seed}:${path}`);
   t.log(`  ${coverage(session.stats)}`);
-  return { seed, cases, counterexample: { experiment, path, shrinks: result.numShrinks, replay } };
+  return { seed, cases, counterexample: { experiment, path, shrinks: result.numShrinks, failing, replay } };
 }
 
 export function describe(e: ExperimentPartial): string {

@@ -21,15 +21,22 @@ export function useSession(test: TestFn, options: SessionOptions = { transport: 
   test.after.always(async () => {
     await session?.close();
   });
+  // ava runs a file's tests concurrently; cases share one receiver and must not overlap (and
+  // overlapping cases would also disturb each other's timing), so they queue here.
+  let queue: Promise<unknown> = Promise.resolve();
   return {
     stats,
-    async run(partial) {
-      if (!session) throw new Error('session not open (test.before failed?)');
-      const exp = makeExperiment({ transport: options.transport, family: options.family, ...partial });
-      const report = await session.run(exp);
-      stats.cases++;
-      stats.bytes += exp.size;
-      return report;
+    run(partial) {
+      const next = queue.then(async () => {
+        if (!session) throw new Error('session not open (test.before failed?)');
+        const exp = makeExperiment({ transport: options.transport, family: options.family, ...partial });
+        const report = await session.run(exp);
+        stats.cases++;
+        stats.bytes += exp.size;
+        return report;
+      });
+      queue = next.catch(() => undefined);
+      return next;
     },
   };
 }

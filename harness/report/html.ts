@@ -1,0 +1,186 @@
+// The human report: one self-contained HTML file (inline CSS and SVG, no script, no URL) that can
+// be attached to an issue or opened from a captures/ directory offline. A CSP meta tag forbids
+// every external load, so a stray reference would show up as broken rather than phone home.
+import { counterexampleAnchors, counterexampleHtml } from './counterexample.ts';
+import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
+import { formatSize } from '../experiment.ts';
+import { costChart, esc, num } from './svg.ts';
+import { CSS } from './style.ts';
+import { cellKey, cellSummary, matrixAxes, otherCounts, VERDICTS, type MatrixCell, type Report } from './types.ts';
+
+/** Offloads that decide whether the kernel transmits from the caller's pages (scatter-gather and
+ * checksum offload are required for zero-copy) or coalesces/segments them; shown first. */
+const KEY_OFFLOADS = [
+  'scatter-gather',
+  'tx-checksumming',
+  'rx-checksumming',
+  'tcp-segmentation-offload',
+  'generic-segmentation-offload',
+  'generic-receive-offload',
+  'large-receive-offload',
+  'tx-nocache-copy',
+];
+
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${num(ms / 1000, 1)} s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h} h ${m} min` : `${m} min ${s % 60} s`;
+}
+
+function offloadValue(v: string | undefined): string {
+  if (v === undefined) return '<td class="muted">—</td>';
+  const on = v.startsWith('on');
+  const fixed = v.includes('[fixed]');
+  return `<td class="${on ? 'on' : 'off'}">${esc(v.replace(/\s*\[fixed\]/, ''))}${fixed ? ' <small>fixed</small>' : ''}</td>`;
+}
+
+function offloadsTable(offloads: Report['host']['offloads']): string {
+  const ifaces = Object.keys(offloads);
+  if (!ifaces.length) return '<p class="muted">No offload information (ethtool -k) was recorded.</p>';
+  const all = [...new Set(ifaces.flatMap((i) => Object.keys(offloads[i]!)))];
+  const key = KEY_OFFLOADS.filter((f) => all.includes(f));
+  const rest = all.filter((f) => !key.includes(f)).sort();
+  const table = (features: string[]) =>
+    `<table class="offloads"><thead><tr><th>feature</th>${ifaces.map((i) => `<th>${esc(i)}</th>`).join('')}</tr></thead><tbody>` +
+    features.map((f) => `<tr><th>${esc(f)}</th>${ifaces.map((i) => offloadValue(offloads[i]![f])).join('')}</tr>`).join('') +
+    '</tbody></table>';
+  return table(key.length ? key : rest) + (key.length && rest.length ? `<details><summary>${rest.length} more features</summary>${table(rest)}</details>` : '');
+}
+
+function header(r: Report): string {
+  const h = r.host;
+  const facts: [string, string][] = [
+    ['uname', h.uname],
+    ['CPUs', String(h.cpus)],
+    ['Node.js', h.node],
+    ['run', r.runId],
+    ['created', h.createdAt],
+    ['duration', duration(r.durationMs)],
+    ['tool', `${r.tool.name} ${r.tool.version}`],
+  ];
+  const tally = VERDICTS.map((v) => [v, r.cells.filter((c) => c.verdict === v).length] as const).filter(([, n]) => n > 0);
+  return `<header>
+<h1>zcprobe: buffer reuse after zero-copy sends <span class="kernel">kernel ${esc(h.kernel)}</span></h1>
+<p class="tally">${r.cells.length} cells: ${tally.map(([v, n]) => `<span class="badge" style="background:${VERDICT_STYLE[v].fill};color:${VERDICT_STYLE[v].ink}">${n} ${esc(v)}</span>`).join(' ')}</p>
+<div class="host">
+<div><table class="facts">${facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
+<h4>Transports</h4><ul class="transports">${r.transports.map((t) => `<li><b>${esc(t.name)}</b>: ${esc(t.describe)}</li>`).join('')}</ul></div>
+<div><h4>NIC offloads (ethtool -k)</h4>${offloadsTable(h.offloads)}</div>
+</div>
+</header>`;
+}
+
+/** Where a cell links: its first corrupted case that has a section, else any section for the same
+ * method × safeguard × transport (a property's shrunk case has an id of its own). */
+function cellLinks(r: Report): Map<string, string> {
+  const anchors = counterexampleAnchors(r.counterexamples);
+  const byCase = new Map(r.counterexamples.map((c, i) => [c.caseId, anchors[i]!]));
+  const links = new Map<string, string>();
+  r.counterexamples.forEach((c, i) => {
+    const k = cellKey(c.method, c.safeguard, c.transport);
+    if (!links.has(k)) links.set(k, anchors[i]!);
+  });
+  for (const cell of r.cells) {
+    const id = cell.counterexampleIds.find((x) => byCase.has(x));
+    if (id) links.set(cellKey(cell.method, cell.safeguard, cell.transport), byCase.get(id)!);
+  }
+  return links;
+}
+
+function cellHtml(cell: MatrixCell | undefined, link: string | undefined, first: boolean): string {
+  const edge = first ? ' group' : '';
+  if (!cell) return `<td class="na${edge}" title="${esc(`n/a: ${NOT_APPLICABLE}`)}">n/a</td>`;
+  const style = VERDICT_STYLE[cell.verdict];
+  const summary = cellSummary(cell);
+  const [n, ...rest] = summary.includes('/') ? summary.split(' ') : ['', summary];
+  const others = otherCounts(cell);
+  const showReasons = cell.verdict === 'inconclusive' || cell.verdict === 'skipped';
+  const title = [`${cell.method} × ${cell.safeguard} × ${cell.transport}: ${[summary, ...others].join(', ')}`, ...cell.reasons].join('\n');
+  const body =
+    (n ? `<span class="n">${esc(n)}</span> ` : '') +
+    `<span class="v">${esc(rest.join(' '))}</span>` +
+    (others.length ? `<span class="o">${esc(others.join(', '))}</span>` : '') +
+    (showReasons && cell.reasons.length ? `<span class="r">${esc(cell.reasons.join('; '))}</span>` : '') +
+    (link ? '<span class="go">evidence ↓</span>' : '');
+  const inner = link ? `<a href="#${esc(link)}">${body}</a>` : body;
+  return `<td class="cell${edge}" style="background:${style.fill};--ink:${style.ink}" title="${esc(title)}">${inner}</td>`;
+}
+
+function matrix(r: Report): string {
+  const { methods, safeguards, transports } = matrixAxes(r);
+  if (!methods.length) return '<p class="muted">The matrix has no cells.</p>';
+  const cells = new Map(r.cells.map((c) => [cellKey(c.method, c.safeguard, c.transport), c]));
+  const links = cellLinks(r);
+  const head1 = safeguards.map((s) => `<th class="group" colspan="${transports.length}">${esc(s)}</th>`).join('');
+  const head2 = safeguards.map(() => transports.map((t, i) => `<th class="tr${i === 0 ? ' group' : ''}">${esc(t)}</th>`).join('')).join('');
+  const rows = methods.map((m) => {
+    const tds = safeguards.map((s) => transports.map((t, i) => cellHtml(cells.get(cellKey(m, s, t)), links.get(cellKey(m, s, t)), i === 0)).join('')).join('');
+    return `<tr><th class="method">${esc(m)}</th>${tds}</tr>`;
+  });
+  return `<table class="matrix" id="matrix">
+<colgroup><col class="method-col">${safeguards.map(() => transports.map(() => '<col>').join('')).join('')}</colgroup>
+<thead><tr><th class="corner" rowspan="2">method ↓ · safeguard →</th>${head1}</tr><tr>${head2}</tr></thead>
+<tbody>${rows.join('\n')}</tbody></table>`;
+}
+
+function legend(): string {
+  const items = VERDICTS.map(
+    (v) => `<li><span class="swatch" style="background:${VERDICT_STYLE[v].fill};border-color:${VERDICT_STYLE[v].ink}"></span><b>${esc(v)}</b>: ${esc(VERDICT_STYLE[v].meaning)}</li>`,
+  );
+  items.push(`<li><span class="swatch na"></span><b>n/a</b>: ${esc(NOT_APPLICABLE)}</li>`);
+  return `<ul class="legend">${items.join('')}</ul>`;
+}
+
+function costSection(r: Report): string {
+  if (!r.cost.length) return '<p class="muted">No benchmark ran in this report.</p>';
+  // One chart per transport and message size: ratios are only comparable within one of them.
+  const groups = new Map<string, typeof r.cost>();
+  for (const row of r.cost) {
+    const k = `${row.transport}\u0000${row.messageSize}`;
+    groups.set(k, [...(groups.get(k) ?? []), row]);
+  }
+  return [...groups.values()]
+    .map((rows) => {
+      const { transport, messageSize } = rows[0]!;
+      return `<figure><figcaption>${esc(transport)}, ${esc(formatSize(messageSize))} messages: throughput relative to the same method with the <code>copy</code> safeguard (median of runs); bar colour = the cell's verdict in the matrix.</figcaption>${costChart(rows, r.cells)}</figure>`;
+    })
+    .join('\n');
+}
+
+export function renderHtml(r: Report): string {
+  const anchors = counterexampleAnchors(r.counterexamples);
+  const title = `zcprobe report — kernel ${r.host.kernel} — ${r.runId}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>${esc(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+${header(r)}
+<main>
+<section class="matrix-section">
+<h2>Is the buffer safe to reuse? method × safeguard × transport</h2>
+<p class="lead">Each cell: the cases with the cell's verdict / all cases, for mutating the source right after the send returned (<code>none</code>) or after the safeguard. Click a corrupted cell for its counterexample.</p>
+${matrix(r)}
+${legend()}
+${r.notes.length ? `<h4>Notes</h4><ul class="notes">${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
+</section>
+<section class="cost" id="cost">
+<h2>What each safeguard costs</h2>
+${costSection(r)}
+</section>
+<section class="counterexamples" id="counterexamples">
+<h2>Counterexamples (${r.counterexamples.length})</h2>
+${r.counterexamples.length ? r.counterexamples.map((c, i) => counterexampleHtml(c, anchors[i]!, i)).join('\n') : '<p class="muted">None: no case was corrupted.</p>'}
+</section>
+</main>
+</body>
+</html>
+`;
+}
