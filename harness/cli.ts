@@ -7,6 +7,10 @@ type Command = { summary: string; load: () => Promise<{ run: (argv: string[]) =>
 const COMMANDS: Record<string, Command> = {
   run: { summary: 'run experiments and print their verdicts', load: () => import('./cli/run.ts') },
   bench: { summary: 'throughput and CPU cost of each send method and safeguard', load: () => import('./cli/bench.ts') },
+  report: { summary: 'run the evidence suite and write report.html/json/md (npm start)', load: () => import('./cli/report.ts') },
+  matrix: { summary: 'run the method × safeguard × transport matrix, print its cells as JSON', load: () => import('./cli/matrix.ts') },
+  replay: { summary: 're-run a counterexample from a report (or a claim:seed:path) and compare verdicts', load: () => import('./cli/replay.ts') },
+  compare: { summary: 'which matrix cells changed between two report.json files', load: () => import('./cli/compare.ts') },
   doctor: { summary: 'check what this host can run (root, tcpdump, io_uring, netns, ...) and how to fix it', load: () => import('./cli/doctor.ts') },
 };
 

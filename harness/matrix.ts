@@ -55,7 +55,10 @@ export function plannedCells(plan: MatrixPlan): { method: Method; safeguard: Saf
 }
 
 /** Runs every available cell; one session per transport. Returns all case reports. */
-export async function runMatrix(plan: MatrixPlan, opts: { runDir: string; onProgress?: (p: MatrixProgress) => void }): Promise<CaseReport[]> {
+export async function runMatrix(
+  plan: MatrixPlan,
+  opts: { runDir: string; onProgress?: (p: MatrixProgress) => void; onSessionOpen?: (s: Session) => Promise<void> | void },
+): Promise<CaseReport[]> {
   const cells = plannedCells(plan).filter((c) => !c.skipped);
   const total = cells.length * plan.stress.length * plan.repeats;
   const reports: CaseReport[] = [];
@@ -65,6 +68,7 @@ export async function runMatrix(plan: MatrixPlan, opts: { runDir: string; onProg
     if (!mine.length) continue;
     const session = await Session.open({ transport, family: 4, runDir: opts.runDir });
     try {
+      await opts.onSessionOpen?.(session);
       for (const cell of mine) {
         for (let rep = 0; rep < plan.repeats; rep++) {
           for (const s of plan.stress) {

@@ -1,0 +1,68 @@
+// zcprobe compare a/report.json b/report.json: which matrix cells changed verdict between two
+// runs (e.g. two kernels). Prints "no change" when every common cell agrees.
+import { readFileSync } from 'node:fs';
+import type { MatrixCell, Report } from '../report/types.ts';
+import { assertValidReport } from '../report/validate.ts';
+import { helpText, parseFlags, UsageError, type FlagSpec } from './args.ts';
+
+const SPEC: Record<string, FlagSpec> = {
+  json: { boolean: true, help: 'print the differences as JSON' },
+  help: { boolean: true, help: 'this help' },
+};
+
+function load(path: string): Report {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  try {
+    assertValidReport(data);
+  } catch (e) {
+    throw new UsageError(`${path} is not a zcprobe report: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return data as Report;
+}
+
+export interface CellChange {
+  cell: string;
+  before: string | null;
+  after: string | null;
+}
+
+export function compareReports(a: Report, b: Report): CellChange[] {
+  const key = (c: MatrixCell) => `${c.method} × ${c.safeguard} × ${c.transport}`;
+  const A = new Map(a.cells.map((c) => [key(c), c]));
+  const B = new Map(b.cells.map((c) => [key(c), c]));
+  const changes: CellChange[] = [];
+  for (const k of new Set([...A.keys(), ...B.keys()])) {
+    const before = A.get(k)?.verdict ?? null;
+    const after = B.get(k)?.verdict ?? null;
+    if (before !== after) changes.push({ cell: k, before, after });
+  }
+  return changes;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { flags, positional } = parseFlags(argv, SPEC);
+  if (flags.help) {
+    process.stdout.write(helpText('usage: zcprobe compare <a/report.json> <b/report.json>', SPEC));
+    return 0;
+  }
+  if (positional.length !== 2) throw new UsageError(`needs exactly two report.json paths, got ${positional.length}`);
+  const [a, b] = positional.map(load) as [Report, Report];
+  const changes = compareReports(a, b);
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ a: { runId: a.runId, kernel: a.host.kernel }, b: { runId: b.runId, kernel: b.host.kernel }, changes }, null, 2) + '\n');
+    return 0;
+  }
+  process.stdout.write(`a: ${a.runId} (kernel ${a.host.kernel})\nb: ${b.runId} (kernel ${b.host.kernel})\n`);
+  if (!changes.length) {
+    process.stdout.write(`no change: ${a.cells.length} cells agree\n`);
+    return 0;
+  }
+  for (const c of changes) process.stdout.write(`${c.cell}: ${c.before ?? '(absent)'} → ${c.after ?? '(absent)'}\n`);
+  process.stdout.write(`${changes.length} cell(s) changed\n`);
+  return 0;
+}

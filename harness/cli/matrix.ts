@@ -1,0 +1,41 @@
+// zcprobe matrix: runs the method × safeguard × transport matrix (no cost bench, no HTML) and
+// prints its cells as JSON — the data the report is made of.
+import { join } from 'node:path';
+import { runEvidenceSuite } from '../evidence-suite.ts';
+import { METHODS, TRANSPORTS } from '../experiment.ts';
+import { CAPTURES_DIR, newRunId } from '../session.ts';
+import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { progressPrinter } from './progress.ts';
+
+const SPEC: Record<string, FlagSpec> = {
+  repeats: { value: '<n>', help: 'repetitions of each stress case per cell (default 1)' },
+  transport: { value: '<name>', repeatable: true, help: `limit to a transport (${TRANSPORTS.join(', ')})` },
+  method: { value: '<name>', repeatable: true, help: 'limit to a method' },
+  help: { boolean: true, help: 'this help' },
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const { flags, positional } = parseFlags(argv, SPEC);
+  if (flags.help) {
+    process.stdout.write(helpText('usage: zcprobe matrix [flags]   (JSON on stdout, progress on stderr)', SPEC));
+    return 0;
+  }
+  if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
+  const pick = <T extends string>(name: string, all: readonly T[]) =>
+    ((flags[name] as string[] | undefined) ?? [...all]).map((v) => flagValue({ v }, 'v', oneOf(all))!);
+  let transports, methods;
+  try {
+    transports = pick('transport', TRANSPORTS);
+    methods = pick('method', METHODS);
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace('--v:', '--transport/--method:'));
+  }
+  const repeats = flagValue(flags, 'repeats', nonNegativeInt) ?? 1;
+  if (repeats < 1) throw new UsageError('--repeats must be at least 1');
+  const runId = newRunId();
+  const progress = progressPrinter();
+  const report = await runEvidenceSuite({ runDir: join(CAPTURES_DIR, runId), runId, repeats, transports, methods, costTotal: 0, onProgress: progress.update, onPhase: progress.line });
+  progress.done();
+  process.stdout.write(JSON.stringify({ runId, kernel: report.host.kernel, cells: report.cells }, null, 2) + '\n');
+  return 0;
+}

@@ -1,0 +1,61 @@
+// zcprobe replay <report.json> <case-id> | <claim>:<seed>:<path>: re-runs one counterexample and
+// compares the new verdict with the one on record.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { formatCaseLine } from '../case-report.ts';
+import { parseReplay } from '../claims.ts';
+import { makeExperiment, type Experiment } from '../experiment.ts';
+import { Session } from '../session.ts';
+import { flagValue, helpText, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { replayedExperiment } from './run.ts';
+
+const SPEC: Record<string, FlagSpec> = {
+  repeat: { value: '<n>', help: 'run it n times (default 3)' },
+  json: { boolean: true, help: 'one JSON object per run' },
+  help: { boolean: true, help: 'this help' },
+};
+
+function fromReport(reportPath: string, caseId: string): { exp: Experiment; before: string } {
+  if (!existsSync(reportPath)) throw new UsageError(`no such report: ${reportPath}`);
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { counterexamples?: { caseId: string; caseJson: string; verdict: string }[] };
+  const cx = report.counterexamples?.find((c) => c.caseId === caseId);
+  if (!cx) throw new UsageError(`case ${caseId} is not a counterexample in ${reportPath} (known: ${(report.counterexamples ?? []).map((c) => c.caseId).join(', ') || 'none'})`);
+  const caseJson = JSON.parse(readFileSync(join(dirname(reportPath), cx.caseJson), 'utf8')) as { experiment: Experiment; verdict: string };
+  return { exp: makeExperiment(caseJson.experiment), before: caseJson.verdict };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { flags, positional } = parseFlags(argv, SPEC);
+  if (flags.help) {
+    process.stdout.write(helpText('usage: zcprobe replay <report.json> <case-id>\n       zcprobe replay <claim>:<seed>:<path>', SPEC));
+    return 0;
+  }
+  let exp: Experiment;
+  let before: string | null = null;
+  if (positional.length === 2) ({ exp, before } = fromReport(positional[0]!, positional[1]!));
+  else if (positional.length === 1) {
+    let parsed;
+    try {
+      parsed = parseReplay(positional[0]!);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    exp = makeExperiment(replayedExperiment(parsed.claim, parsed.seed, parsed.path));
+  } else throw new UsageError('needs <report.json> <case-id>, or <claim>:<seed>:<path>');
+  const repeat = flagValue(flags, 'repeat', nonNegativeInt) ?? 3;
+  if (repeat < 1) throw new UsageError('--repeat must be at least 1');
+  const session = await Session.open({ transport: exp.transport, family: exp.family });
+  const verdicts: string[] = [];
+  try {
+    for (let i = 0; i < repeat; i++) {
+      const r = await session.run(exp);
+      verdicts.push(r.verdict);
+      process.stdout.write((flags.json ? JSON.stringify(r) : formatCaseLine(r)) + '\n');
+    }
+  } finally {
+    await session.close();
+  }
+  const same = before === null ? null : verdicts.filter((v) => v === before).length;
+  process.stdout.write(before === null ? `replayed ${repeat}×: ${verdicts.join(', ')}\n` : `on record: ${before}; now ${same}/${repeat} the same (${verdicts.join(', ')})\n`);
+  return 0;
+}

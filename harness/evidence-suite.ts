@@ -1,0 +1,168 @@
+// The evidence suite behind `npm start` / `zcprobe report`: probe the host, run every
+// method × safeguard × transport cell it supports (bounded), measure the cost of the safeguards
+// with a short bench, and assemble the Report (harness/report) with its counterexamples.
+import { execFile } from 'node:child_process';
+import { cpus, release } from 'node:os';
+import { relative } from 'node:path';
+import { promisify } from 'node:util';
+import { runBench, type Progress } from './bench/runner.ts';
+import { DEFAULT_CONFIG } from './bench/config.ts';
+import { summarize } from './bench/report.ts';
+import type { CaseReport } from './case-report.ts';
+import { SAFEGUARDS, type Method, type Transport } from './experiment.ts';
+import { plannedCells, runMatrix, STRESS_CASES, type MatrixPlan, type MatrixProgress } from './matrix.ts';
+import { runAllProbes, type Probe } from './probes.ts';
+import { buildMatrixCells, type CostRow, type Counterexample, type Report } from './report/types.ts';
+import { isCorrupted } from './verdict.ts';
+
+const run = promisify(execFile);
+
+export interface SuiteOptions {
+  runDir: string;
+  runId: string;
+  repeats: number;
+  transports: Transport[];
+  methods: Method[];
+  /** bytes per bench run for the cost rows; 0 skips the cost measurement */
+  costTotal: number;
+  onProgress?: (p: MatrixProgress) => void;
+  onPhase?: Progress;
+}
+
+/** What the probes rule out, as plan entries with the probe's reason. */
+export function unavailableFromProbes(probes: Probe[]): MatrixPlan['unavailable'] {
+  const why = (name: Probe['name']) => {
+    const p = probes.find((x) => x.name === name);
+    return p && !p.ok ? `${name}: ${p.detail}${p.fix ? ` (${p.fix})` : ''}` : null;
+  };
+  const out: MatrixPlan['unavailable'] = [];
+  const netns = why('netns');
+  if (netns) out.push({ transport: 'veth', reason: netns });
+  const uring = why('ioUringSendZc');
+  if (uring) out.push({ method: 'io-uring-zc', reason: uring });
+  const zc = why('soZerocopy');
+  if (zc) out.push({ method: 'msg-zerocopy', reason: zc });
+  const leases = why('leases');
+  if (leases) for (const s of SAFEGUARDS) if (s.startsWith('lease')) out.push({ safeguard: s, reason: leases });
+  return out;
+}
+
+async function offloadsOf(iface: string): Promise<Record<string, string>> {
+  try {
+    const { stdout } = await run('ethtool', ['-k', iface], { timeout: 5000 });
+    const features: Record<string, string> = {};
+    for (const line of stdout.split('\n').slice(1)) {
+      const m = /^\s*([a-z0-9-]+): (.+)$/.exec(line);
+      if (m) features[m[1]!] = m[2]!.trim();
+    }
+    return features;
+  } catch {
+    return {}; // ethtool missing: the report says no offloads were read
+  }
+}
+
+function counterexampleOf(c: CaseReport, runDir: string): Counterexample | null {
+  if (!c.evidence || !c.hexDiff) return null;
+  const t0 = c.timings.sendStartedAt;
+  const rel = (x: number | null) => (x === null ? null : x - t0);
+  return {
+    caseId: c.id,
+    method: c.method,
+    safeguard: c.safeguard,
+    transport: c.transport,
+    size: c.size,
+    receiverDelayMs: c.receiverDelayMs,
+    rcvbuf: c.rcvbuf,
+    verdict: c.verdict,
+    hexDiff: c.hexDiff,
+    timeline: {
+      sendReturnedMs: c.timings.sendReturnedAt - t0,
+      mutatedMs: c.timings.mutatedAt - t0,
+      firstMutatedPacketMs: rel(c.timings.firstMutatedPacketAt),
+      receiverFirstReadMs: rel(c.timings.receiverFirstReadAt),
+    },
+    pcap: c.evidence.pcap ? relative(runDir, c.evidence.pcap) : null,
+    caseJson: relative(runDir, c.evidence.caseJson),
+    ...(c.wire.capture === 'captured' ? { wire: { mismatchedBytes: c.wire.mismatchedBytes, firstOffset: c.wire.firstOffset } } : {}),
+    received: { mismatchedBytes: c.received.mismatchedBytes, firstOffset: c.received.firstOffset, equalsMutation: c.received.equalsMutation, zero: c.received.zero },
+  };
+}
+
+const stat3 = (s: { median: number; min: number; max: number }) => ({ median: s.median, min: s.min, max: s.max });
+
+async function measureCost(total: number, onPhase?: Progress): Promise<CostRow[]> {
+  const bench = summarize(
+    await runBench({ ...DEFAULT_CONFIG, sizes: [1 << 20], cSizes: [], total, safeguardTotal: Math.max(1 << 20, total / 4), runs: 3 }, onPhase),
+  );
+  const rows: CostRow[] = [];
+  for (const r of bench.rows) {
+    if (r.impl !== 'harness' || !r.throughputMBps || !r.senderCpuMsPerGB) continue;
+    const copy = r.method === 'write' && r.safeguard === 'none';
+    rows.push({
+      method: r.method,
+      safeguard: copy ? 'copy' : r.safeguard,
+      transport: 'loopback',
+      messageSize: r.size,
+      throughputMBps: stat3(r.throughputMBps),
+      senderCpuMsPerGB: stat3(r.senderCpuMsPerGB),
+      ratioVsCopy: copy ? 1 : (r.vsWrite?.throughput?.median ?? r.throughputMBps.median / (bench.rows.find((w) => w.method === 'write' && w.impl === 'harness' && w.safeguard === 'none')?.throughputMBps?.median ?? NaN)),
+    });
+  }
+  return rows.filter((r) => Number.isFinite(r.ratioVsCopy));
+}
+
+export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
+  const started = performance.now();
+  const probes = await runAllProbes();
+  const tcpdump = probes.find((p) => p.name === 'tcpdump');
+  if (!tcpdump?.ok) throw new Error(`the evidence suite needs a working tcpdump: ${tcpdump?.detail} (run zcprobe doctor)`);
+  const plan: MatrixPlan = {
+    methods: opts.methods,
+    safeguards: [...SAFEGUARDS],
+    transports: opts.transports,
+    repeats: opts.repeats,
+    stress: STRESS_CASES,
+    unavailable: unavailableFromProbes(probes),
+  };
+  const offloads: Report['host']['offloads'] = {};
+  const described: Report['transports'] = [];
+  const cases = await runMatrix(plan, {
+    runDir: opts.runDir,
+    onProgress: opts.onProgress,
+    async onSessionOpen(s) {
+      offloads[s.transport.captureIface] = await offloadsOf(s.transport.captureIface);
+      described.push({ name: s.transport.kind, describe: s.transport.describe });
+    },
+  });
+  const skipped = plannedCells(plan).flatMap((c) => (c.skipped ? [{ method: c.method, safeguard: c.safeguard, transport: c.transport, reason: c.skipped }] : []));
+  const cells = buildMatrixCells(cases, skipped);
+  const counterexamples: Counterexample[] = [];
+  for (const cell of cells) {
+    // The counterexample shown for a cell is a case with the cell's own verdict (its strongest proof).
+    const mine = cases.filter((c) => cell.counterexampleIds.includes(c.id) && isCorrupted(c.verdict));
+    const first = mine.find((c) => c.verdict === cell.verdict) ?? mine[0];
+    const cx = first && counterexampleOf(first, opts.runDir);
+    if (cx) counterexamples.push(cx);
+  }
+  opts.onPhase?.('measuring the cost of the safeguards (loopback, 1 MiB messages)');
+  const cost = opts.costTotal > 0 ? await measureCost(opts.costTotal, opts.onPhase) : [];
+  const { stdout: uname } = await run('uname', ['-a']);
+  return {
+    schemaVersion: 1,
+    runId: opts.runId,
+    tool: { name: 'zcprobe', version: '0.1.0' },
+    host: { kernel: release(), uname: uname.trim(), cpus: cpus().length, node: process.version, offloads, createdAt: new Date().toISOString() },
+    transports: described,
+    cells,
+    counterexamples,
+    cost,
+    notes: [
+      `${cases.length} cases: ${STRESS_CASES.length} stress conditions × ${opts.repeats} repeats per cell (64 KiB and 1 MiB read 50 ms late; 1 MiB read 300 ms late with a 32 MiB receive buffer).`,
+      'Loopback and veth are not a NIC: the receiving socket gets the sender\'s skb, so "ACKed" does not mean the sender\'s pages are free (corrupted-after-wire).',
+      ...(cost.length ? ['Cost: zcprobe bench, loopback, 1 MiB messages, median of 3 interleaved runs; ratio = throughput / write() throughput in the same run.'] : ['Cost not measured (--cost-total 0).']),
+      ...plan.unavailable.map((u) => `not run: ${[u.method, u.safeguard, u.transport].filter(Boolean).join(' / ')} — ${u.reason}`),
+    ],
+    durationMs: performance.now() - started,
+  };
+}
+
