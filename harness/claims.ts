@@ -46,13 +46,17 @@ function safeguardClaim(id: string, safeguard: Safeguard, methods: Method[], opt
     expect: opts.expect,
     numRuns: opts.numRuns ?? 20,
     experiments: fc
-      .record({
-        method: fc.constantFrom(...methods),
-        size: size(opts.maxSize ?? 8 * MiB),
-        receiverDelayMs: delay(opts.maxDelay ?? 100),
-        rcvbuf: buffers ? bufSize : fc.constant(undefined),
-        sndbuf: buffers ? bufSize : fc.constant(undefined),
-      })
+      .constantFrom(...methods)
+      .chain((method) =>
+        fc.record({
+          method: fc.constant(method),
+          // tee's pipes must hold the whole message: at most fs.pipe-max-size (1 MiB by default)
+          size: size(method === 'tee' ? Math.min(MiB, opts.maxSize ?? MiB) : (opts.maxSize ?? 8 * MiB)),
+          receiverDelayMs: delay(opts.maxDelay ?? 100),
+          rcvbuf: buffers ? bufSize : fc.constant(undefined),
+          sndbuf: buffers ? bufSize : fc.constant(undefined),
+        }),
+      )
       .map((r) => ({ ...r, safeguard, ...opts.fixed })),
   };
 }

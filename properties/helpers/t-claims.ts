@@ -39,7 +39,8 @@ export async function runClaim(
   const inconclusive = cases.filter((c) => c.verdict === 'inconclusive');
   for (const c of inconclusive) t.log(`inconclusive case ${c.id}: ${c.reasons.join('; ')}`);
   if (claim.expect === 'holds') {
-    const bad = result.failed ? ` — counterexample ${JSON.stringify(result.counterexample)} (seed ${seed}, path ${result.counterexamplePath})` : '';
+    const error = result.errorInstance instanceof Error ? `; the case threw: ${result.errorInstance.message}` : '';
+    const bad = result.failed ? ` — counterexample ${JSON.stringify(result.counterexample)} (seed ${seed}, path ${result.counterexamplePath})${error}` : '';
     t.false(result.failed, `claim "${claim.statement}" was falsified${bad}`);
     t.is(inconclusive.length, 0, 'a safe claim needs every case conclusive');
     t.log(`"${claim.statement}": holds for ${coverage(session.stats)} (seed ${seed})`);

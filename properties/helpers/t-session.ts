@@ -1,6 +1,6 @@
 // Shared fixtures for property files: one session (receiver process) per test file, opened
 // before any experiment buffer exists and closed after the last test, also on failure.
-import type { TestFn } from 'ava';
+import type { ExecutionContext, TestFn } from 'ava';
 import type { CaseReport } from '../../harness/case-report.ts';
 import { makeExperiment, type Experiment } from '../../harness/experiment.ts';
 import { Session, type SessionOptions } from '../../harness/session.ts';
@@ -11,15 +11,21 @@ export interface SessionHandle {
   readonly stats: { cases: number; bytes: number; startedAt: number };
 }
 
-export function useSession(test: TestFn, options: SessionOptions = { transport: 'loopback', family: 4 }): SessionHandle {
+export function useSession(
+  test: TestFn,
+  options: SessionOptions = { transport: 'loopback', family: 4 },
+  /** checks to run once the session is closed (ava may run separate after-hooks concurrently) */
+  afterClose?: (t: ExecutionContext) => void,
+): SessionHandle {
   let session: Session | null = null;
   const stats = { cases: 0, bytes: 0, startedAt: 0 };
   test.before(async () => {
     session = await Session.open(options);
     stats.startedAt = performance.now();
   });
-  test.after.always(async () => {
+  test.after.always(async (t) => {
     await session?.close();
+    afterClose?.(t);
   });
   // ava runs a file's tests concurrently; cases share one receiver and must not overlap (and
   // overlapping cases would also disturb each other's timing), so they queue here.

@@ -1,0 +1,30 @@
+// Claim: the safeguard verdicts hold on a veth pair between two network namespaces too, and the
+// harness removes every namespace it made. Timeline: list namespaces, run the issue's three
+// reference cases over veth (vmsplice + SIOCOUTQ with a 32 MiB receive buffer read 300 ms late →
+// not clean; MSG_ZEROCOPY + completion → clean; sendfile + application ack → clean), list again.
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { isCorrupted } from '../harness/verdict.ts';
+import { testWithNeeds } from './helpers/requirements.ts';
+import { useSession } from './helpers/t-session.ts';
+
+const netnsList = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+const before = process.getuid?.() === 0 ? netnsList() : '';
+const session = useSession(test, { transport: 'veth', family: 4 }, (t) => {
+  if (process.getuid?.() === 0) t.is(netnsList(), before, 'no namespace is left behind');
+});
+
+await testWithNeeds(test, 'veth: vmsplice + siocoutq (32 MiB rcvbuf, reader 300 ms late) is not clean', ['root', 'tcpdump', 'netns'], async (t) => {
+  for (let i = 0; i < 3; i++) {
+    const r = await session.run({ method: 'vmsplice', size: 1 << 20, safeguard: 'siocoutq', rcvbuf: 32 << 20, receiverDelayMs: 300 });
+    t.true(isCorrupted(r.verdict), `${r.verdict} ${r.reasons.join('; ')}`);
+    t.truthy(r.evidence);
+  }
+});
+
+await testWithNeeds(test, 'veth: msg-zerocopy + zc-completion and sendfile + app-ack are clean', ['root', 'tcpdump', 'netns', 'soZerocopy'], async (t) => {
+  for (let i = 0; i < 3; i++) {
+    t.is((await session.run({ method: 'msg-zerocopy', size: 1 << 20, safeguard: 'zc-completion', receiverDelayMs: 50 })).verdict, 'clean');
+    t.is((await session.run({ method: 'sendfile', size: 1 << 20, safeguard: 'app-ack', receiverDelayMs: 50 })).verdict, 'clean');
+  }
+});
