@@ -190,7 +190,7 @@ if (tcpdumpSkip) console.log(`skipping live tcpdump test: ${tcpdumpSkip}`);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
 
-  const tcpdump = spawn('tcpdump', ['-i', 'lo', '--immediate-mode', '-U', '-s', '0', '-Z', 'root', '-w', file, 'tcp', 'port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const tcpdump = spawn('tcpdump', ['-i', 'lo', '--immediate-mode', '-U', '-s', '0', '-B', '65536', '-Z', 'root', '-w', file, 'tcp', 'port', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = once(tcpdump, 'exit');
   t.teardown(() => {
     if (tcpdump.exitCode === null && tcpdump.signalCode === null) tcpdump.kill('SIGKILL');
