@@ -21,7 +21,7 @@ const SPEC: Record<string, FlagSpec> = {
   'poll-interval-ms': { value: '<ms>', help: `siocoutq poll interval, 0 = spin (default ${D.pollIntervalMs})` },
   transport: { value: '<name>', help: 'loopback (default; the only one so far)' },
   family: { value: '4|6', help: 'IP version (default 4)' },
-  json: { boolean: true, help: 'print one JSON report instead of the table' },
+  json: { boolean: true, help: 'print the JSON report on stdout (the table goes to stderr)' },
   help: { boolean: true, help: 'this help' },
 };
 
@@ -85,7 +85,11 @@ export async function run(argv: string[]): Promise<number> {
   const { cfg, json } = parsed;
   const progress = (line: string) => process.stderr.write(`zcprobe bench: ${line}\n`);
   const report = summarize(await runBench(cfg, progress));
-  process.stdout.write(json ? JSON.stringify(report, null, 2) + '\n' : formatTable(report));
+  // --json: JSON on stdout for machines, the same table on stderr for the person watching.
+  if (json) {
+    process.stderr.write(formatTable(report));
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  } else process.stdout.write(formatTable(report));
   progress(`elapsed ${(report.elapsedMs / 1000).toFixed(1)} s`);
   const failed = report.rows.reduce((n, r) => n + r.errors.length, 0);
   // Figures with holes are still printed; the exit status says some runs failed.
