@@ -17,8 +17,20 @@ export type Method = (typeof METHODS)[number];
 /** Methods whose source is a file (the mutation changes the file's page cache). */
 export const FILE_METHODS: readonly Method[] = ['mmap-write', 'sendfile', 'splice'];
 
-export const SAFEGUARDS = ['none', 'siocoutq', 'siocoutqnsd', 'zc-completion', 'app-ack', 'copy'] as const;
+export const SAFEGUARDS = ['none', 'siocoutq', 'siocoutqnsd', 'zc-completion', 'app-ack', 'copy', 'lease', 'lease-early'] as const;
 export type Safeguard = (typeof SAFEGUARDS)[number];
+
+/** Safeguards that hold an F_RDLCK lease on the source file while sending ('lease' until the
+ * receiver's ack, 'lease-early' only until the send returns); the mutation then comes from
+ * another process, whose open for writing the lease holds back. */
+export function usesLease(s: Safeguard): boolean {
+  return s === 'lease' || s === 'lease-early';
+}
+
+/** The receiving application acks (one byte after reading everything) for these safeguards. */
+export function receiverAcks(s: Safeguard): boolean {
+  return s === 'app-ack' || s === 'lease';
+}
 
 /** overwrite: memory store into the buffer (or the file's shared mapping); pwrite: write(2) to the
  * file; ftruncate: truncate the file to 0. */
@@ -38,6 +50,9 @@ export interface Experiment {
   mutationRange: 'all' | 'first-half';
   /** what the sender waits for between "send returned" and the mutation ('none': mutate at once) */
   safeguard: Safeguard;
+  /** who mutates: the sender itself (default), or another process (harness/mutator) that opens
+   * the file for writing right after the send returns — always so for lease safeguards */
+  mutatedBy?: 'sender' | 'other-process';
   /** the receiving application sleeps this long after accept() before its first read */
   receiverDelayMs: number;
   /** SO_RCVBUF(FORCE) of the receiving socket, bytes; undefined = kernel default (autotuning) */
@@ -84,12 +99,19 @@ export class ExperimentError extends Error {
 /** Which safeguards make sense for a method; a mismatch is a user error, not a silent no-op. */
 export function safeguardApplies(method: Method, safeguard: Safeguard): boolean {
   if (safeguard === 'zc-completion') return method === 'msg-zerocopy' || method === 'io-uring-zc';
+  if (usesLease(safeguard)) return FILE_METHODS.includes(method);
   return true;
 }
 
 /** Fills defaults and rejects impossible combinations with an error naming the field. */
 export function makeExperiment(partial: Partial<Experiment> & Pick<Experiment, 'method' | 'size'>): Experiment {
-  const e: Experiment = { ...DEFAULTS, mutation: defaultMutation(partial.method), ...partial } as Experiment;
+  // A lease guards a file against other openers, so lease cases are mutated by another process,
+  // and that process can only change the file through write(2) or truncation.
+  const lease = usesLease(partial.safeguard ?? DEFAULTS.safeguard);
+  const byOther = partial.mutatedBy === 'other-process' || (lease && partial.mutatedBy === undefined);
+  const mutation = byOther && FILE_METHODS.includes(partial.method) ? 'pwrite' : defaultMutation(partial.method);
+  const e: Experiment = { ...DEFAULTS, mutation, ...partial } as Experiment;
+  if (lease && e.mutatedBy === undefined) e.mutatedBy = 'other-process';
   if (!METHODS.includes(e.method)) throw new ExperimentError('method', `method must be one of ${METHODS.join(', ')}`);
   if (!Number.isInteger(e.size) || e.size < 1 || e.size > MAX_SIZE)
     throw new ExperimentError('size', `size must be an integer from 1 B to 4 GiB, got ${e.size}`);
@@ -110,7 +132,13 @@ export function makeExperiment(partial: Partial<Experiment> & Pick<Experiment, '
   if (e.mutation === 'overwrite' && (e.method === 'sendfile' || e.method === 'splice'))
     throw new ExperimentError('mutation', `method ${e.method} sends from a file: use mutation pwrite or ftruncate`);
   if (!safeguardApplies(e.method, e.safeguard))
-    throw new ExperimentError('safeguard', `safeguard ${e.safeguard} applies only to msg-zerocopy and io-uring-zc`);
+    throw new ExperimentError('safeguard', `safeguard ${e.safeguard} applies only to ${usesLease(e.safeguard) ? FILE_METHODS.join(', ') : 'msg-zerocopy and io-uring-zc'}`);
+  if (e.mutatedBy !== undefined && e.mutatedBy !== 'sender' && e.mutatedBy !== 'other-process')
+    throw new ExperimentError('mutatedBy', 'mutatedBy must be sender or other-process');
+  if (usesLease(e.safeguard) && e.mutatedBy === 'sender')
+    throw new ExperimentError('mutatedBy', `safeguard ${e.safeguard} holds back other processes only: mutatedBy must be other-process`);
+  if (e.mutatedBy === 'other-process' && e.mutation === 'overwrite')
+    throw new ExperimentError('mutation', 'another process changes the file with pwrite or ftruncate, not by overwriting the sender\'s memory');
   for (const f of ['receiverDelayMs', 'safeguardTimeoutMs', 'pollIntervalMs'] as const) {
     if (!Number.isFinite(e[f]) || e[f] < 0) throw new ExperimentError(f, `${f} must be a non-negative number`);
   }

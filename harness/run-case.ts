@@ -1,16 +1,22 @@
 // One case, end to end, in one direction of data flow:
 // source → receiver.prepare → connect → method.send → safeguard.wait → mutation → receiver result
 // → verdict. Nothing here reaches back into an earlier step.
+// Mutation by another process (lease safeguards, mutatedBy 'other-process'): the request goes to
+// the mutator right after the send returns, so its open(O_WRONLY) races the safeguard's wait the
+// way a real concurrent writer would; a lease makes the kernel hold it back until the release.
 import { join } from 'node:path';
-import type { Experiment } from './experiment.ts';
+import { receiverAcks, usesLease, type Experiment } from './experiment.ts';
 import { methodFor } from './methods/index.ts';
-import { releaseSource } from './methods/sources.ts';
+import { readOnlyFileSource, releaseSource } from './methods/sources.ts';
 import type { SendResult, ZerocopyCompletionSummary } from './methods/types.ts';
 import { sourceBytes, writeAll } from './methods/write.ts';
 import { applyMutation, mutatedPattern, patternA, type MutationRecord, type Source } from './mutation.ts';
 import { native, SOCK } from './native.ts';
+import type { MutatorProcess } from './mutator/client.ts';
+import type { WriterRecord } from './mutator/protocol.ts';
 import type { ReceivedCase, ReceiverProcess } from './receiver/client.ts';
 import { safeguardFor } from './safeguards/index.ts';
+import { takeLease } from './safeguards/lease.ts';
 import type { SafeguardResult } from './safeguards/types.ts';
 import { compareStreams, type Mismatch } from './verdict.ts';
 
@@ -42,6 +48,8 @@ export interface CaseRun {
 export interface CaseEnv {
   receiver: ReceiverProcess;
   workDir: string;
+  /** the other process that mutates files when the experiment asks for it */
+  mutator?: MutatorProcess;
 }
 
 /** Bound on the receiver's side of one case: generous for slow reads, never unbounded. */
@@ -70,6 +78,13 @@ function sendByCopy(fd: number, source: Source): SendResult {
   return writeAll(fd, copy);
 }
 
+/** Asks the other process to open the case's file for writing and change it. */
+function askMutator(env: CaseEnv, id: string, exp: Experiment, source: Source, length: number | undefined): Promise<WriterRecord> {
+  if (!env.mutator) throw new Error('mutation by another process needs a mutator (Session spawns one)');
+  if (source.kind !== 'file' || exp.mutation === 'overwrite') throw new Error('another process can only pwrite or truncate a file source');
+  return env.mutator.mutate({ id, path: source.path, mutation: exp.mutation, size: exp.size, length: length ?? exp.size });
+}
+
 let caseCounter = 0;
 
 export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
@@ -77,16 +92,20 @@ export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
   const intended = patternA(exp.size);
   const mutated = mutatedPattern(exp.mutation, exp.size);
   const method = methodFor(exp.method);
-  const source = method.prepare(exp, intended, env.workDir);
+  // A lease needs a source nobody can write through, the sender included (EAGAIN otherwise).
+  const lease = usesLease(exp.safeguard);
+  const source = lease ? readOnlyFileSource(intended, env.workDir, exp.method === 'mmap-write') : method.prepare(exp, intended, env.workDir);
+  const mutationLength = exp.mutationRange === 'first-half' ? Math.floor(exp.size / 2) : undefined;
   let fd = -1;
   let result: Promise<ReceivedCase> | null = null;
+  let writer: Promise<WriterRecord> | null = null;
   try {
     ({ result } = await env.receiver.prepare({
       id,
       size: exp.size,
       delayMs: exp.receiverDelayMs,
       rcvbuf: exp.rcvbuf,
-      ack: exp.safeguard === 'app-ack',
+      ack: receiverAcks(exp.safeguard),
       outFile: join(env.workDir, `${id}.received`),
       timeoutMs: receiverTimeoutMs(exp),
     }));
@@ -94,9 +113,22 @@ export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
     const local = native.getsockname(fd);
     const connection = { src: local.address, srcPort: local.port, dst: env.receiver.host, dstPort: env.receiver.port };
 
+    // Taken before the send: the lease must stand while the kernel still references the file.
+    const held = lease && source.kind === 'file' ? takeLease(source.fd) : undefined;
     const send = exp.safeguard === 'copy' ? sendByCopy(fd, source) : method.send(fd, source, exp);
-    const safeguard = safeguardFor(exp.safeguard)({ fd, exp, send });
-    const mutation = applyMutation(source, exp.mutation, mutated, exp.mutationRange === 'first-half' ? Math.floor(exp.size / 2) : undefined);
+    if (exp.mutatedBy === 'other-process') writer = askMutator(env, id, exp, source, mutationLength);
+    let safeguard = safeguardFor(exp.safeguard)({ fd, exp, send, lease: held });
+    let mutation: MutationRecord;
+    if (writer) {
+      // The other process's clock: mutatedAt is when its pwrite/ftruncate returned.
+      const w = await writer;
+      writer = null;
+      if (w.error) throw new Error(`mutator: ${w.error}`);
+      mutation = { mutation: exp.mutation, startedAt: w.openStartedAt, mutatedAt: w.mutatedAt };
+      safeguard = { ...safeguard, writer: w };
+    } else {
+      mutation = applyMutation(source, exp.mutation, mutated, mutationLength);
+    }
     const secondOutputBytes = send.readSecondOutput?.();
     native.shutdown(fd, 1);
 
@@ -136,6 +168,9 @@ export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
     }
     if (fd >= 0) native.close(fd);
     method.release?.();
+    // Closing the source drops any lease, so a writer still held back goes ahead and answers
+    // (or fails on the removed file) before the next case uses the mutator.
     releaseSource(source);
+    await writer?.catch(() => undefined);
   }
 }

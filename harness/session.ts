@@ -1,6 +1,7 @@
-// A session owns the long-lived parts of a run: the receiver process (spawned first, before any
-// experiment buffer exists), one tcpdump for all cases, a work directory for sources and
-// received bytes, and the run directory where evidence of non-clean cases goes.
+// A session owns the long-lived parts of a run: the receiver process and the mutator process
+// (the "other process" that changes files; both spawned first, before any experiment buffer
+// exists), one tcpdump for all cases, a work directory for sources and received bytes, and the
+// run directory where evidence of non-clean cases goes.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { release } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,6 +10,7 @@ import { toCaseReport, type CaseReport } from './case-report.ts';
 import { registerCleanup } from './cleanup.ts';
 import { hexDiff, writeEvidence } from './evidence.ts';
 import type { Experiment, Transport } from './experiment.ts';
+import { MutatorProcess } from './mutator/client.ts';
 import { ReceiverProcess } from './receiver/client.ts';
 import { openTransport, type TransportEndpoint } from './transport/veth.ts';
 import { runCase } from './run-case.ts';
@@ -36,6 +38,7 @@ export class Session {
   private constructor(
     readonly options: SessionOptions,
     readonly receiver: ReceiverProcess,
+    readonly mutator: MutatorProcess,
     readonly workDir: string,
     readonly runDir: string,
     readonly capture: WireCapture | null,
@@ -50,24 +53,31 @@ export class Session {
     const workDir = mkdtempSync(join(process.env.ZCPROBE_WORKDIR ?? '/dev/shm', 'zcprobe-'));
     const unregister = registerCleanup(`workdir ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
     let receiver: ReceiverProcess | null = null;
+    let mutator: MutatorProcess | null = null;
     let transport: TransportEndpoint | null = null;
     try {
       transport = await openTransport(options.transport, options.family, options.rate ? { rate: options.rate } : undefined);
       const host = transport.receiverHost;
-      receiver = await ReceiverProcess.spawn({ host, netns: transport.receiverNetns });
+      // Both at once (each is a node start-up); whichever started is closed if the other failed.
+      const [r, m] = await Promise.allSettled([ReceiverProcess.spawn({ host, netns: transport.receiverNetns }), MutatorProcess.spawn()]);
+      if (r.status === 'fulfilled') receiver = r.value;
+      if (m.status === 'fulfilled') mutator = m.value;
+      if (r.status === 'rejected') throw r.reason;
+      if (m.status === 'rejected') throw m.reason;
       const capture =
         options.capture === false
           ? null
           : await WireCapture.start({
               iface: transport.captureIface,
-              receiverPort: receiver.port,
+              receiverPort: r.value.port,
               // tmpfs unless kept: a whole session's capture can be GBs, only evidence slices stay
               file: join(options.keepFullCapture ? runDir : workDir, 'capture.pcap'),
               sentinelHost: host,
             });
-      return new Session(options, receiver, workDir, runDir, capture, transport, unregister);
+      return new Session(options, r.value, m.value, workDir, runDir, capture, transport, unregister);
     } catch (e) {
       // The receiver must leave the namespace before the transport removes it.
+      await mutator?.close();
       await receiver?.close();
       await transport?.close();
       rmSync(workDir, { recursive: true, force: true });
@@ -84,7 +94,7 @@ export class Session {
   async run(exp: Experiment): Promise<CaseReport> {
     if (exp.transport !== this.options.transport || exp.family !== this.options.family)
       throw new Error(`experiment wants ${exp.transport}/IPv${exp.family}, session is ${this.options.transport}/IPv${this.options.family}`);
-    const run = await runCase({ receiver: this.receiver, workDir: this.workDir }, exp);
+    const run = await runCase({ receiver: this.receiver, mutator: this.mutator, workDir: this.workDir }, exp);
     const wire = this.capture ? await this.capture.collect(run.connection) : undefined;
     const report = toCaseReport(run, wire);
     if (report.verdict !== 'clean') {
@@ -103,6 +113,7 @@ export class Session {
         await this.capture.stop();
         if (!this.options.keepFullCapture) rmSync(this.capture.file, { force: true });
       }
+      await this.mutator.close();
       await this.receiver.close();
       await this.transport.close();
     } finally {

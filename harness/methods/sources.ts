@@ -12,14 +12,37 @@ export function bufferSource(intended: Uint8Array): Source {
   return { kind: 'buffer', bytes };
 }
 
-/** A new file holding `intended`, opened read-write; `mapped` adds a shared writable mapping. */
-export function fileSource(intended: Uint8Array, workDir: string, mapped: boolean): Source {
+/** A new file in `workDir` holding `intended`, and its read-write fd. */
+function newFile(intended: Uint8Array, workDir: string): { path: string; fd: number } {
   const path = join(workDir, `source-${process.pid}-${++fileCounter}.bin`);
   const fd = native.open(path, FILE.O_RDWR | FILE.O_CREAT | FILE.O_TRUNC, 0o644);
   let done = 0;
   while (done < intended.length) done += native.pwrite(fd, intended, done, intended.length - done, done);
+  return { path, fd };
+}
+
+/** A new file holding `intended`, opened read-write; `mapped` adds a shared writable mapping. */
+export function fileSource(intended: Uint8Array, workDir: string, mapped: boolean): Source {
+  const { path, fd } = newFile(intended, workDir);
   const mapping = mapped ? new Uint8Array(native.mapFile(fd, intended.length, true)) : undefined;
   return { kind: 'file', fd, path, size: intended.length, mapping };
+}
+
+/** The same file for lease cases: the sender keeps only a read-only fd (and, for mmap-write, a
+ * read-only shared mapping), because the kernel refuses a read lease (EAGAIN) while any fd or
+ * shared mapping can write the file — including the sender's own. */
+export function readOnlyFileSource(intended: Uint8Array, workDir: string, mapped: boolean): Source {
+  const { path, fd: rw } = newFile(intended, workDir);
+  native.close(rw);
+  const fd = native.open(path, FILE.O_RDONLY);
+  try {
+    const mapping = mapped ? new Uint8Array(native.mapFile(fd, intended.length, false)) : undefined;
+    return { kind: 'file', fd, path, size: intended.length, mapping };
+  } catch (e) {
+    native.close(fd);
+    rmSync(path, { force: true });
+    throw e;
+  }
 }
 
 export function releaseSource(source: Source): void {

@@ -26,7 +26,8 @@ function outcome(method: Method, safeguard: Safeguard, transport: string, stress
   const clean = { verdict: 'clean' as Verdict, reasons: [] };
   // Two-stream verdicts: tcpdump could not attach to the veth for the tee cells (see notes).
   const captured = !(method === 'tee' && transport === 'veth');
-  if (safeguard === 'copy' || safeguard === 'app-ack' || safeguard === 'zc-completion') return clean;
+  if (safeguard === 'copy' || safeguard === 'app-ack' || safeguard === 'zc-completion' || safeguard === 'lease') return clean;
+  if (safeguard === 'lease-early') safeguard = 'none'; // released at once: behaves like no safeguard
   if (method === 'write' || method === 'mmap-write') {
     // A loaded veth capture dropping packets makes an otherwise clean cell inconclusive.
     if (transport === 'veth' && safeguard === 'none' && stress === 1 && rep === 2) return { verdict: 'inconclusive', reasons: [DROPPED] };

@@ -52,4 +52,4 @@ export const VERDICT_STYLE: Record<Verdict, VerdictStyle> = {
   },
 };
 
-export const NOT_APPLICABLE = 'the safeguard does not apply to the method (zc-completion exists only for MSG_ZEROCOPY and io_uring SEND_ZC).';
+export const NOT_APPLICABLE = 'the safeguard does not apply to the method (zc-completion exists only for MSG_ZEROCOPY and io_uring SEND_ZC; lease and lease-early only for file-backed sends: sendfile, splice, mmap-write).';

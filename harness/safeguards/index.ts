@@ -1,8 +1,9 @@
 // The safeguards that run in the sending process. ('copy' changes how the case is sent rather
-// than what it waits for: see run-case.ts.)
+// than what it waits for: see run-case.ts. The lease safeguards live in lease.ts.)
 import type { Safeguard } from '../experiment.ts';
 import { native, SOCK } from '../native.ts';
 import { nowMs } from '../mutation.ts';
+import { leaseEarly, leaseUntilAck } from './lease.ts';
 import type { SafeguardContext, SafeguardResult, SafeguardWait } from './types.ts';
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -80,5 +81,9 @@ export function safeguardFor(s: Safeguard): SafeguardWait {
       return appAck;
     case 'copy':
       return copy;
+    case 'lease':
+      return leaseUntilAck;
+    case 'lease-early':
+      return leaseEarly;
   }
 }
