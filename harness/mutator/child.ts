@@ -2,13 +2,12 @@
 // another process because a read lease only holds back *other* openers: the kernel blocks this
 // process's open(O_WRONLY) until the lease holder releases (or fs.lease-break-time runs out).
 // Blocking and simple, like the receiver: one request at a time, driven over stdin/stdout.
-import { readSync, writeSync } from 'node:fs';
+import { reply as replyLine, serveJsonLines } from '../child/serve.ts';
 import { mutatedPattern, nowMs, patternB } from '../mutation.ts';
 import { FILE, native } from '../native.ts';
 import type { FromMutator, MutateRequest, ToMutator, WriterRecord } from './protocol.ts';
 
-// Synchronous writes: the parent must see each line even if this process is killed right after.
-const reply = (msg: FromMutator): void => void writeSync(1, JSON.stringify(msg) + '\n');
+const reply = (msg: FromMutator): void => replyLine(msg);
 
 // Build the pattern cache now, not on the first request: a slow first mutation would let the
 // receiver read before it and hide a corruption.
@@ -40,28 +39,6 @@ function mutate(m: MutateRequest): WriterRecord {
   }
 }
 
-// Blocking line reader on stdin: the process has nothing else to do between requests.
-const chunk = Buffer.allocUnsafe(65536);
-let pending = '';
-for (;;) {
-  let n: number;
-  try {
-    n = readSync(0, chunk, 0, chunk.length, null);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-    throw e;
-  }
-  if (n === 0) break; // parent closed stdin: exit
-  pending += chunk.toString('utf8', 0, n);
-  for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-    const line = pending.slice(0, nl);
-    pending = pending.slice(nl + 1);
-    if (!line.trim()) continue;
-    try {
-      const msg = JSON.parse(line) as ToMutator;
-      if (msg.type === 'mutate') reply({ type: 'mutated', id: msg.id, ...mutate(msg) });
-    } catch (e) {
-      reply({ type: 'fatal', message: (e as Error).message });
-    }
-  }
-}
+serveJsonLines<ToMutator>((msg) => {
+  if (msg.type === 'mutate') reply({ type: 'mutated', id: msg.id, ...mutate(msg) });
+});

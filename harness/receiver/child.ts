@@ -1,7 +1,8 @@
 // The receiving application, in its own process so the sender's pages are never shared with it
 // through fork. It is deliberately blocking and simple: one listener per case on a fixed port,
 // accept, sleep the configured delay, read everything, report. Driven over stdin/stdout.
-import { closeSync, readSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { reply as replyLine, serveJsonLines } from '../child/serve.ts';
 import { native, SOCK } from '../native.ts';
 import type { FromReceiver, ReceiverCase, ToReceiver } from './protocol.ts';
 
@@ -10,9 +11,7 @@ const family: 4 | 6 = host.includes(':') ? 6 : 4;
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 const now = (): number => performance.timeOrigin + performance.now();
 
-function reply(msg: FromReceiver): void {
-  process.stdout.write(JSON.stringify(msg) + '\n');
-}
+const reply = (msg: FromReceiver): void => replyLine(msg);
 
 function sleepMs(ms: number): void {
   if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
@@ -97,30 +96,6 @@ function runCase(c: ReceiverCase): void {
   }
 }
 
-// Blocking line reader on stdin: the process has nothing else to do between cases.
-const chunk = Buffer.allocUnsafe(65536);
-let pending = '';
-for (;;) {
-  let n: number;
-  try {
-    n = readSync(0, chunk, 0, chunk.length, null);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-    throw e;
-  }
-  if (n === 0) break; // parent closed stdin: exit
-  pending += chunk.toString('utf8', 0, n);
-  let nl: number;
-  while ((nl = pending.indexOf('\n')) >= 0) {
-    const line = pending.slice(0, nl);
-    pending = pending.slice(nl + 1);
-    if (!line.trim()) continue;
-    const msg = JSON.parse(line) as ToReceiver;
-    try {
-      if (msg.type === 'case') runCase(msg);
-    } catch (e) {
-      reply({ type: 'fatal', message: (e as Error).message });
-    }
-  }
-}
-closeSync(0);
+serveJsonLines<ToReceiver>((msg) => {
+  if (msg.type === 'case') runCase(msg);
+});
