@@ -6,6 +6,7 @@ import test from 'ava';
 import { CLAIMS } from '../harness/claims.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
 import { runClaim } from './helpers/t-claims.ts';
+import { completionTotals } from './helpers/t-zerocopy.ts';
 import { useSession } from './helpers/t-session.ts';
 
 const session = useSession(test);
@@ -14,9 +15,7 @@ await testWithNeeds(test, 'zc-completion: reuse after the completion is safe (MS
   const out = await runClaim(t, session, CLAIMS['zc-completion']!);
   const zc = out.cases.flatMap((c) => (c.zerocopy ? [c.zerocopy] : []));
   t.true(zc.length === out.cases.length && zc.every((z) => z.received === z.expected), 'every send completed before the mutation');
-  const copied = zc.reduce((a, z) => a + z.copied, 0);
-  const total = zc.reduce((a, z) => a + z.received, 0);
-  t.log(`  completions: ${total}, COPIED ${copied} (${((100 * copied) / Math.max(1, total)).toFixed(0)}%), waited median ${median(out.cases.map((c) => c.safeguardResult.waitedMs)).toFixed(1)} ms`);
+  t.log(`  completions: ${completionTotals(out.cases).line}, waited median ${median(out.cases.map((c) => c.safeguardResult.waitedMs)).toFixed(1)} ms`);
 });
 
 function median(xs: number[]): number {
