@@ -95,6 +95,7 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
   const pre: string[] = [];
   // A safeguard that timed out proves nothing either way about that safeguard.
   if (!run.safeguard.reached) pre.push(`safeguard ${e.safeguard} did not reach its safe point: ${run.safeguard.signal}`);
+  if (run.receiver.error) pre.push(`receiver: ${run.receiver.error}`);
   const wire = obs ? wireReport(run, obs) : undefined;
   const { verdict, reasons } = decideVerdict(
     run.received,

@@ -2,13 +2,15 @@
 // counts, offsets and classes. This is what makes the write() property a real negative control.
 import test from 'ava';
 import { patternA, patternB } from './mutation.ts';
-import { compareStreams, decideVerdict, isIdentical, receivedVerdict } from './verdict.ts';
+import { compareStreams, decideVerdict, isIdentical, type Mismatch } from './verdict.ts';
+
+const twoWay = (m: Mismatch) => decideVerdict(m, undefined, []).verdict;
 
 test('identical streams are clean', (t) => {
   const a = patternA(100_000);
   const m = compareStreams(a, Buffer.from(a), patternB(100_000));
   t.true(isIdentical(m));
-  t.is(receivedVerdict(m), 'clean');
+  t.is(twoWay(m), 'clean');
 });
 
 test('a doctored stream is flagged: mutation bytes, zeros and other bytes are told apart', (t) => {
@@ -26,7 +28,7 @@ test('a doctored stream is flagged: mutation bytes, zeros and other bytes are to
   t.is(m.other, 1);
   t.is(m.firstOffset, 5000);
   t.is(m.lastOffset, size - 1);
-  t.is(receivedVerdict(m), 'corrupted');
+  t.is(twoWay(m), 'corrupted');
 });
 
 test('a short stream is not clean even when its prefix matches', (t) => {
@@ -34,11 +36,12 @@ test('a short stream is not clean even when its prefix matches', (t) => {
   const m = compareStreams(a, Buffer.from(a.subarray(0, 9_000)), patternB(10_000));
   t.is(m.mismatchedBytes, 0);
   t.is(m.lengthDelta, -1000);
-  t.is(receivedVerdict(m), 'corrupted');
+  t.is(twoWay(m), 'corrupted');
 });
 
-test('no received stream is inconclusive, never clean', (t) => {
-  t.is(receivedVerdict(null), 'inconclusive');
+test('a receiver-side failure reason makes the case inconclusive, never clean', (t) => {
+  const m = compareStreams(patternA(10), patternA(10), patternB(10));
+  t.is(decideVerdict(m, undefined, ['receiver: timed out']).verdict, 'inconclusive');
 });
 
 test('patterns: every byte of B differs from A and neither holds zero', (t) => {

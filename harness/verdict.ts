@@ -54,11 +54,6 @@ export function isIdentical(m: Mismatch): boolean {
   return m.mismatchedBytes === 0 && m.lengthDelta === 0;
 }
 
-/** Two-stream verdict (intended vs received), used when no capture runs. */
-export function receivedVerdict(received: Mismatch | null): 'clean' | 'corrupted' | 'inconclusive' {
-  if (!received) return 'inconclusive';
-  return isIdentical(received) ? 'clean' : 'corrupted';
-}
 
 /** Three streams: intended (I), wire (W, from the pcap) and received (R). */
 export type Verdict = 'clean' | 'corrupted-on-wire' | 'corrupted-after-wire' | 'corrupted' | 'inconclusive';
