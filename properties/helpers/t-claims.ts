@@ -58,7 +58,7 @@ export async function runClaim(
   // shrinks to, it may come out clean (timing), which is reported, not hidden.
   const replay = await session.run(experiment);
   t.log(`"${claim.statement}": FALSIFIED after ${cases.length} cases, shrunk ${result.numShrinks}×`);
-  t.log(`  minimal case: ${describe(experiment)} → ${failing.verdict}, received ${failing.received.mismatchedBytes}/${failing.size} bytes differ${failing.wire.capture === 'captured' ? `, wire ${failing.wire.mismatchedBytes}` : ''}; evidence ${failing.evidence?.dir}`);
+  t.log(`  minimal case: ${describe(experiment)} → ${failing.verdict}, received ${failing.received.mismatchedBytes}/${failing.size} bytes differ${failing.wire.capture === 'captured' ? `, wire ${failing.wire.mismatchedBytes}` : ''}${failing.reasons.length ? ` (${failing.reasons.join('; ')})` : ''}; evidence ${failing.evidence?.dir}`);
   t.log(`  replayed once more: ${replay.verdict}`);
   t.log(`  replay: npx zcprobe run --replay ${claim.id}:${seed}:${path}`);
   t.log(`  ${coverage(session.stats)}`);
