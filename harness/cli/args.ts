@@ -79,3 +79,13 @@ export function nonNegativeInt(v: string): number {
   if (!Number.isInteger(n) || n < 0) throw new Error(`"${v}" is not a non-negative integer`);
   return n;
 }
+
+/** A repeatable flag whose values must come from `allowed`; all of `allowed` when absent. */
+export function listFlag<T extends string>(flags: Flags, name: string, allowed: readonly T[]): T[] {
+  const given = flags[name] as string[] | undefined;
+  if (!given) return [...allowed];
+  return given.map((v) => {
+    if (!allowed.includes(v as T)) throw new UsageError(`--${name}: "${v}" is not one of ${allowed.join(', ')}`);
+    return v as T;
+  });
+}

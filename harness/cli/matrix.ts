@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { runEvidenceSuite } from '../evidence-suite.ts';
 import { METHODS, TRANSPORTS } from '../experiment.ts';
 import { CAPTURES_DIR, newRunId } from '../session.ts';
-import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { flagValue, helpText, listFlag, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
 import { progressPrinter } from './progress.ts';
 
 const SPEC: Record<string, FlagSpec> = {
@@ -21,15 +21,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
-  const pick = <T extends string>(name: string, all: readonly T[]) =>
-    ((flags[name] as string[] | undefined) ?? [...all]).map((v) => flagValue({ v }, 'v', oneOf(all))!);
-  let transports, methods;
-  try {
-    transports = pick('transport', TRANSPORTS);
-    methods = pick('method', METHODS);
-  } catch (e) {
-    throw new UsageError((e as Error).message.replace('--v:', '--transport/--method:'));
-  }
+  const transports = listFlag(flags, 'transport', TRANSPORTS);
+  const methods = listFlag(flags, 'method', METHODS);
   const repeats = flagValue(flags, 'repeats', nonNegativeInt) ?? 1;
   if (repeats < 1) throw new UsageError('--repeats must be at least 1');
   const runId = newRunId();

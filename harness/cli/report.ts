@@ -4,7 +4,7 @@ import { METHODS, parseSize, TRANSPORTS } from '../experiment.ts';
 import { runEvidenceSuite } from '../evidence-suite.ts';
 import { writeReport } from '../report/write.ts';
 import { CAPTURES_DIR, newRunId } from '../session.ts';
-import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { flagValue, helpText, listFlag, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
 import { progressPrinter } from './progress.ts';
 
 const SPEC: Record<string, FlagSpec> = {
@@ -25,14 +25,8 @@ export async function run(argv: string[]): Promise<number> {
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
   const repeats = flagValue(flags, 'repeats', nonNegativeInt) ?? 2;
   if (repeats < 1) throw new UsageError('--repeats must be at least 1');
-  const transports = ((flags.transport as string[] | undefined) ?? [...TRANSPORTS]).map((t) => flagValue({ t }, 't', oneOf(TRANSPORTS))!);
-  const methods = ((flags.method as string[] | undefined) ?? [...METHODS]).map((m) => {
-    try {
-      return oneOf(METHODS)(m);
-    } catch (e) {
-      throw new UsageError(`--method: ${(e as Error).message}`);
-    }
-  });
+  const transports = listFlag(flags, 'transport', TRANSPORTS);
+  const methods = listFlag(flags, 'method', METHODS);
   const costTotal = flagValue(flags, 'cost-total', parseSize) ?? 256 << 20;
   const runId = newRunId();
   const runDir = (flags.out as string | undefined) ?? join(CAPTURES_DIR, runId);
