@@ -2,7 +2,7 @@
 // property checks. Property files and `zcprobe run --replay <claim>:<seed>:<path>` share these,
 // so a counterexample printed by a test replays exactly from the command line.
 import fc from 'fast-check';
-import type { Experiment, Method, Mutation, Safeguard } from './experiment.ts';
+import type { Experiment, Method, Safeguard } from './experiment.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -25,26 +25,14 @@ const bufSize = fc.option(fc.constantFrom(16 * KiB, 64 * KiB, 256 * KiB, 1 * MiB
 /** sizes biased to both small and large messages */
 const size = (max: number) => fc.oneof(fc.integer({ min: 1, max: 64 * KiB }), fc.integer({ min: 1, max }));
 
-function reuseClaim(id: string, method: Method, opts: { mutation?: Mutation; safeguard?: Safeguard; expect: Claim['expect']; maxSize?: number; maxDelay?: number; numRuns?: number; statement: string }): Claim {
-  return {
-    id,
-    statement: opts.statement,
-    expect: opts.expect,
-    numRuns: opts.numRuns ?? 25,
-    experiments: fc
-      .record({ size: size(opts.maxSize ?? 8 * MiB), receiverDelayMs: delay(opts.maxDelay ?? 100), rcvbuf: bufSize, sndbuf: bufSize })
-      .map((r) => ({ method, ...(opts.mutation ? { mutation: opts.mutation } : {}), ...(opts.safeguard ? { safeguard: opts.safeguard } : {}), ...r })),
-  };
-}
-
-/** A safeguard claim: methods drawn from `methods`, fixed conditions merged into every case. */
-function safeguardClaim(id: string, safeguard: Safeguard, methods: Method[], opts: { expect: Claim['expect']; statement: string; fixed?: Partial<Experiment>; maxSize?: number; maxDelay?: number; numRuns?: number; buffers?: boolean }): Claim {
+/** A claim over generated cases: the method drawn from `methods`, `fixed` merged into every case. */
+function claim(id: string, safeguard: Safeguard, methods: Method[], opts: { expect: Claim['expect']; statement: string; fixed?: Partial<Experiment>; maxSize?: number; maxDelay?: number; numRuns?: number; buffers?: boolean }): Claim {
   const buffers = opts.buffers ?? true;
   return {
     id,
     statement: opts.statement,
     expect: opts.expect,
-    numRuns: opts.numRuns ?? 20,
+    numRuns: opts.numRuns ?? 25,
     experiments: fc
       .constantFrom(...methods)
       .chain((method) =>
@@ -65,47 +53,47 @@ const ZERO_COPY_SENDERS: Method[] = ['sendfile', 'splice', 'vmsplice', 'vmsplice
 
 export const CLAIMS: Record<string, Claim> = Object.fromEntries(
   [
-    reuseClaim('write-reuse', 'write', { expect: 'holds', maxSize: 16 * MiB, numRuns: 40, statement: 'overwriting the buffer right after write() returns never changes what arrives' }),
-    reuseClaim('mmap-write-reuse', 'mmap-write', { expect: 'holds', numRuns: 30, statement: 'writing into the mapping right after write() returns never changes what arrives' }),
-    reuseClaim('sendfile-pwrite', 'sendfile', { mutation: 'pwrite', expect: 'falsified', statement: 'pwrite() over the file right after sendfile() returns leaves what arrives unchanged' }),
-    reuseClaim('splice-pwrite', 'splice', { mutation: 'pwrite', expect: 'falsified', statement: 'pwrite() over the file right after splice() returns leaves what arrives unchanged' }),
-    reuseClaim('vmsplice-reuse', 'vmsplice', { expect: 'falsified', statement: 'reusing the buffer right after vmsplice()+splice() return is safe' }),
-    reuseClaim('vmsplice-gift-reuse', 'vmsplice-gift', { expect: 'falsified', statement: 'SPLICE_F_GIFT protects a buffer that is reused right after vmsplice()+splice() return' }),
-    reuseClaim('tee-reuse', 'tee', { expect: 'falsified', maxSize: 1 * MiB, statement: 'after tee(), the duplicated bytes are independent of the source buffer' }),
-    reuseClaim('msg-zerocopy-reuse', 'msg-zerocopy', { expect: 'falsified', statement: 'reusing the buffer right after send(MSG_ZEROCOPY) returns, before its completion, is safe' }),
-    reuseClaim('io-uring-zc-reuse', 'io-uring-zc', { expect: 'falsified', statement: 'reusing the buffer after the SEND_ZC result CQE, before the F_NOTIF CQE, is safe' }),
+    claim('write-reuse', 'none', ['write'], { expect: 'holds', maxSize: 16 * MiB, numRuns: 40, statement: 'overwriting the buffer right after write() returns never changes what arrives' }),
+    claim('mmap-write-reuse', 'none', ['mmap-write'], { expect: 'holds', numRuns: 30, statement: 'writing into the mapping right after write() returns never changes what arrives' }),
+    claim('sendfile-pwrite', 'none', ['sendfile'], { fixed: { mutation: 'pwrite' }, expect: 'falsified', statement: 'pwrite() over the file right after sendfile() returns leaves what arrives unchanged' }),
+    claim('splice-pwrite', 'none', ['splice'], { fixed: { mutation: 'pwrite' }, expect: 'falsified', statement: 'pwrite() over the file right after splice() returns leaves what arrives unchanged' }),
+    claim('vmsplice-reuse', 'none', ['vmsplice'], { expect: 'falsified', statement: 'reusing the buffer right after vmsplice()+splice() return is safe' }),
+    claim('vmsplice-gift-reuse', 'none', ['vmsplice-gift'], { expect: 'falsified', statement: 'SPLICE_F_GIFT protects a buffer that is reused right after vmsplice()+splice() return' }),
+    claim('tee-reuse', 'none', ['tee'], { expect: 'falsified', statement: 'after tee(), the duplicated bytes are independent of the source buffer' }),
+    claim('msg-zerocopy-reuse', 'none', ['msg-zerocopy'], { expect: 'falsified', statement: 'reusing the buffer right after send(MSG_ZEROCOPY) returns, before its completion, is safe' }),
+    claim('io-uring-zc-reuse', 'none', ['io-uring-zc'], { expect: 'falsified', statement: 'reusing the buffer after the SEND_ZC result CQE, before the F_NOTIF CQE, is safe' }),
     // Safeguards (issue: which ones really make reuse safe).
-    safeguardClaim('siocoutq-queued', 'siocoutq', ['sendfile', 'splice', 'vmsplice'], {
+    claim('siocoutq-queued', 'siocoutq', ['sendfile', 'splice', 'vmsplice'], {
       expect: 'falsified',
       statement: 'once SIOCOUTQ reads 0 (everything ACKed), sendfile/splice/vmsplice may reuse — even while the receiver has not read yet',
       fixed: { rcvbuf: 32 * MiB, receiverDelayMs: 300 },
       buffers: false,
       numRuns: 10,
     }),
-    safeguardClaim('siocoutq-small-rcvbuf', 'siocoutq', ['vmsplice'], {
+    claim('siocoutq-small-rcvbuf', 'siocoutq', ['vmsplice'], {
       expect: 'falsified',
       statement: 'with a 16 KiB receive buffer, SIOCOUTQ = 0 means the receiver has read everything, whatever the message size',
       fixed: { rcvbuf: 16 * KiB },
       buffers: false,
     }),
-    safeguardClaim('siocoutqnsd-queued', 'siocoutqnsd', ['sendfile', 'splice', 'vmsplice'], {
+    claim('siocoutqnsd-queued', 'siocoutqnsd', ['sendfile', 'splice', 'vmsplice'], {
       expect: 'falsified',
       statement: 'once SIOCOUTQNSD reads 0 (nothing left unsent), the buffer may be reused',
       fixed: { rcvbuf: 32 * MiB, receiverDelayMs: 300 },
       buffers: false,
       numRuns: 10,
     }),
-    safeguardClaim('zc-completion', 'zc-completion', ['msg-zerocopy', 'io-uring-zc'], {
+    claim('zc-completion', 'zc-completion', ['msg-zerocopy', 'io-uring-zc'], {
       expect: 'holds',
       statement: 'after the zero-copy completion (MSG_ERRQUEUE / F_NOTIF CQE) the buffer may be reused',
       numRuns: 25,
     }),
-    safeguardClaim('app-ack', 'app-ack', ['mmap-write', ...ZERO_COPY_SENDERS], {
+    claim('app-ack', 'app-ack', ['mmap-write', ...ZERO_COPY_SENDERS], {
       expect: 'holds',
       statement: "after the receiving application's ack (it has read every byte) the source may be reused",
       numRuns: 25,
     }),
-    safeguardClaim('copy', 'copy', ['mmap-write', ...ZERO_COPY_SENDERS], {
+    claim('copy', 'copy', ['mmap-write', ...ZERO_COPY_SENDERS], {
       expect: 'holds',
       statement: 'sending by copy (write) instead makes reuse right after return safe',
       numRuns: 25,

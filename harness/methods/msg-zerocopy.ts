@@ -6,8 +6,6 @@ import { nowMs } from '../mutation.ts';
 import { bufferSource } from './sources.ts';
 import type { SendMethod, SendResult, ZerocopyCompletionSummary, ZerocopyPending } from './types.ts';
 
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-
 function tracker(fd: number, expected: number): ZerocopyPending {
   // Completion ranges [lo, hi] count zero-copy sends from 0 on this socket.
   const done = new Set<number>();
@@ -31,8 +29,7 @@ function tracker(fd: number, expected: number): ZerocopyPending {
       collect();
       while (done.size < expected && nowMs() < deadline) {
         // POLLERR signals a non-empty error queue; poll in short slices to honour the deadline.
-        const left = Math.max(1, Math.min(50, Math.ceil(deadline - nowMs())));
-        if ((native.poll(fd, 0, left) & SOCK.POLLERR) === 0) Atomics.wait(sleepCell, 0, 0, 0);
+        native.poll(fd, 0, Math.max(1, Math.min(50, Math.ceil(deadline - nowMs()))));
         collect();
       }
       return summary();
