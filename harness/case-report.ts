@@ -4,7 +4,8 @@ import { release } from 'node:os';
 import type { WireObservation } from './capture/wire.ts';
 import type { EvidencePaths, HexDiff } from './evidence.ts';
 import type { CaseRun } from './run-case.ts';
-import { compareStreams, decideVerdict, type Mismatch, type Verdict } from './verdict.ts';
+import type { SafeguardResult } from './safeguards/types.ts';
+import { compareStreams, decideVerdict, type Mismatch, type Verdict, type WireFacts } from './verdict.ts';
 
 export interface WireReport extends Mismatch {
   /** 'captured' or 'off' (--no-capture: two-stream verdict only) */
@@ -16,8 +17,10 @@ export interface WireReport extends Mismatch {
   complete: boolean;
   gaps: { start: number; end: number; kind: string }[];
   retransmissions: number;
-  conflicts: { seqStart: number; seqEnd: number; firstPacket: number; againPacket: number; firstDifferenceAt?: number; differingBytes?: number }[];
+  conflicts: { seqStart: number; seqEnd: number; firstPacket: number; againPacket: number; firstDifferenceAt?: number; differingBytes?: number; changed: Mismatch }[];
   droppedByKernel: number;
+  /** why this capture cannot serve as evidence either way (empty: it can) */
+  integrity: string[];
   /** epoch ms of the first packet that carried a byte differing from I, or null */
   firstMutatedPacketAt: number | null;
 }
@@ -43,7 +46,9 @@ export interface CaseReport {
   wire: WireReport | { capture: 'off' };
   secondOutput?: Mismatch;
   send: { calls: number; shortCounts: number };
-  safeguardResult: { waitedMs: number; signal: string; reached: boolean };
+  /** waitedMs, signal, reached; lease safeguards add the lease record, another process's
+   * mutation adds the writer's record */
+  safeguardResult: SafeguardResult;
   zerocopy?: { expected: number; received: number; copied: number };
   connection: CaseRun['connection'];
   timings: {
@@ -57,6 +62,30 @@ export interface CaseReport {
   };
   hexDiff?: HexDiff;
   evidence?: EvidencePaths;
+}
+
+/** The receiver's view of an address: an IPv4-mapped IPv6 address is the IPv4 one. */
+function plainAddress(a: string): string {
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+/** Facts that make the capture unusable as evidence, each a sentence (see WireFacts.integrity). */
+function integrityProblems(run: CaseRun, obs: WireObservation): string[] {
+  const s = obs.stream;
+  const out: string[] = [];
+  if (!s.sawSyn) out.push('the stream start is not anchored: no SYN of this connection was captured, so offsets are guesses');
+  if (s.synIsns > 1) out.push(`${s.synIsns} different ISNs on this 4-tuple: more than one connection is in the capture`);
+  if (s.outOfWindowSegments) out.push(`${s.outOfWindowSegments} segment(s) lie before the stream start`);
+  if (s.uncomparedOverlaps) out.push(`${s.uncomparedOverlaps} retransmitted overlap(s) could not be compared (not captured)`);
+  if (s.truncatedPayloads) out.push(`${s.truncatedPayloads} segment payload(s) were cut short by snaplen`);
+  const u = obs.undecodable;
+  if (u.headerTruncated || u.fragments) out.push(`${u.headerTruncated} frame(s) with truncated headers and ${u.fragments} IP fragment(s) could not be decoded and may belong to this connection`);
+  const peer = run.receiver.peer;
+  const c = run.connection;
+  if (peer && (plainAddress(peer.address) !== plainAddress(c.src) || peer.port !== c.srcPort))
+    out.push(`the receiver's peer ${peer.address}:${peer.port} is not the captured connection's sender ${c.src}:${c.srcPort}`);
+  if (obs.finished && !obs.finished.ok) out.push(`the connection had not finished on the wire when it was collected: ${obs.finished.reason ?? 'no reason given'}`);
+  return out;
 }
 
 function wireReport(run: CaseRun, obs: WireObservation): WireReport {
@@ -84,10 +113,31 @@ function wireReport(run: CaseRun, obs: WireObservation): WireReport {
       againPacket: c.againPacket,
       firstDifferenceAt: c.firstDifferenceAt,
       differingBytes: c.differingBytes,
+      changed: changedVersion(c.seqStart, c.seqEnd, c.firstBytes!, c.againBytes!, intended, mutated),
     })),
     droppedByKernel: obs.droppedByKernel,
+    integrity: integrityProblems(run, obs),
     firstMutatedPacketAt: firstTs === undefined ? null : firstTs / 1000,
   };
+}
+
+/** Of a conflict's two versions, the one that differs from I, compared with I (offsets are the
+ * stream's). Bytes past the intended stream count as foreign. */
+function changedVersion(start: number, end: number, first: Buffer, again: Buffer, intended: Uint8Array, mutated: Uint8Array): Mismatch {
+  const slice = (a: Uint8Array) => a.subarray(Math.min(start, a.length), Math.min(end, a.length));
+  const i = slice(intended);
+  const m = slice(mutated);
+  const firstVsI = compareStreams(i, first, m);
+  const version = firstVsI.mismatchedBytes > 0 || firstVsI.lengthDelta !== 0 ? first : again;
+  const c = compareStreams(i, version, m);
+  const past = Math.max(0, version.length - i.length);
+  const shift = (o: number | null) => (o === null ? null : o + start);
+  return { ...c, other: c.other + past, mismatchedBytes: c.mismatchedBytes + past, firstOffset: shift(c.firstOffset ?? (past ? i.length : null)), lastOffset: shift(past ? version.length - 1 : c.lastOffset) };
+}
+
+/** What decideVerdict needs of a wire report. */
+export function wireFacts(w: WireReport): WireFacts {
+  return { mismatch: w, complete: w.complete, conflicts: w.conflicts.map((c) => ({ changed: c.changed })), droppedByKernel: w.droppedByKernel, integrity: w.integrity };
 }
 
 export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
@@ -97,11 +147,7 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
   if (!run.safeguard.reached) pre.push(`safeguard ${e.safeguard} did not reach its safe point: ${run.safeguard.signal}`);
   if (run.receiver.error) pre.push(`receiver: ${run.receiver.error}`);
   const wire = obs ? wireReport(run, obs) : undefined;
-  const { verdict, reasons } = decideVerdict(
-    run.received,
-    wire && { mismatch: wire, complete: wire.complete, conflicts: wire.conflicts.length, droppedByKernel: wire.droppedByKernel },
-    pre,
-  );
+  const { verdict, reasons } = decideVerdict(run.received, wire && wireFacts(wire), pre);
   return {
     id: run.id,
     method: e.method,

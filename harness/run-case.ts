@@ -1,22 +1,22 @@
 // One case, end to end, in one direction of data flow:
-// source → receiver.prepare → connect → method.send → safeguard.wait → mutation → receiver result
-// → verdict. Nothing here reaches back into an earlier step.
-// Mutation by another process (lease safeguards, mutatedBy 'other-process'): the request goes to
-// the mutator right after the send returns, so its open(O_WRONLY) races the safeguard's wait the
-// way a real concurrent writer would; a lease makes the kernel hold it back until the release.
+// source → receiver.prepare → connect → safeguard.beforeSend → send → safeguard.wait → mutation
+// → receiver result. Nothing here reaches back into an earlier step, and no method or safeguard
+// is named here: each brings its own hooks (methods/types.ts, safeguards/types.ts).
+// Mutation by another process (mutatedBy 'other-process'): for a safeguard that holds writers
+// back itself (leases) the request goes to the mutator right after the send returns, so its
+// open(O_WRONLY) races the wait the way a real concurrent writer would; for any other safeguard
+// it goes only after the wait, so the safeguard is never blamed for a change it never held back.
 import { join } from 'node:path';
-import { receiverAcks, usesLease, type Experiment } from './experiment.ts';
+import { receiverAcks, type Experiment } from './experiment.ts';
 import { methodFor } from './methods/index.ts';
-import { readOnlyFileSource, releaseSource } from './methods/sources.ts';
+import { releaseSource } from './methods/sources.ts';
 import type { SendResult, ZerocopyCompletionSummary } from './methods/types.ts';
-import { sourceBytes, writeAll } from './methods/write.ts';
 import { applyMutation, mutatedPattern, patternA, type MutationRecord, type Source } from './mutation.ts';
 import { native, SOCK } from './native.ts';
 import type { MutatorProcess } from './mutator/client.ts';
 import type { WriterRecord } from './mutator/protocol.ts';
 import type { ReceivedCase, ReceiverProcess } from './receiver/client.ts';
 import { safeguardFor } from './safeguards/index.ts';
-import { takeLease } from './safeguards/lease.ts';
 import type { SafeguardResult } from './safeguards/types.ts';
 import { compareStreams, type Mismatch } from './verdict.ts';
 
@@ -69,15 +69,6 @@ function openSender(exp: Experiment, host: string, port: number): number {
   }
 }
 
-/** 'copy' sends the same source with write(2), from a private copy when the source is a file. */
-function sendByCopy(fd: number, source: Source): SendResult {
-  if (source.kind === 'buffer') return writeAll(fd, source.bytes);
-  if (source.mapping) return writeAll(fd, sourceBytes(source));
-  const copy = new Uint8Array(source.size);
-  for (let got = 0; got < source.size; ) got += native.pread(source.fd, copy, got, source.size - got, got);
-  return writeAll(fd, copy);
-}
-
 /** Asks the other process to open the case's file for writing and change it. */
 function askMutator(env: CaseEnv, id: string, exp: Experiment, source: Source, length: number | undefined): Promise<WriterRecord> {
   if (!env.mutator) throw new Error('mutation by another process needs a mutator (Session spawns one)');
@@ -92,9 +83,8 @@ export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
   const intended = patternA(exp.size);
   const mutated = mutatedPattern(exp.mutation, exp.size);
   const method = methodFor(exp.method);
-  // A lease needs a source nobody can write through, the sender included (EAGAIN otherwise).
-  const lease = usesLease(exp.safeguard);
-  const source = lease ? readOnlyFileSource(intended, env.workDir, exp.method === 'mmap-write') : method.prepare(exp, intended, env.workDir);
+  const guard = safeguardFor(exp.safeguard);
+  const source = guard.prepareSource ? guard.prepareSource(exp, intended, env.workDir) : method.prepare(exp, intended, env.workDir);
   const mutationLength = exp.mutationRange === 'first-half' ? Math.floor(exp.size / 2) : undefined;
   let fd = -1;
   let result: Promise<ReceivedCase> | null = null;
@@ -113,11 +103,12 @@ export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
     const local = native.getsockname(fd);
     const connection = { src: local.address, srcPort: local.port, dst: env.receiver.host, dstPort: env.receiver.port };
 
-    // Taken before the send: the lease must stand while the kernel still references the file.
-    const held = lease && source.kind === 'file' ? takeLease(source.fd) : undefined;
-    const send = exp.safeguard === 'copy' ? sendByCopy(fd, source) : method.send(fd, source, exp);
-    if (exp.mutatedBy === 'other-process') writer = askMutator(env, id, exp, source, mutationLength);
-    let safeguard = safeguardFor(exp.safeguard)({ fd, exp, send, lease: held });
+    const held = guard.beforeSend?.(source);
+    const send = guard.send ? guard.send(fd, source, exp, method) : method.send(fd, source, exp);
+    const byOther = exp.mutatedBy === 'other-process';
+    if (byOther && guard.holdsBackWriters) writer = askMutator(env, id, exp, source, mutationLength);
+    let safeguard = guard.wait({ fd, exp, send, lease: held });
+    if (byOther && !writer) writer = askMutator(env, id, exp, source, mutationLength);
     let mutation: MutationRecord;
     if (writer) {
       // The other process's clock: mutatedAt is when its pwrite/ftruncate returned.

@@ -2,7 +2,7 @@
 // counts, offsets and classes. This is what makes the write() property a real negative control.
 import test from 'ava';
 import { patternA, patternB } from './mutation.ts';
-import { compareStreams, decideVerdict, isIdentical, type Mismatch } from './verdict.ts';
+import { compareStreams, decideVerdict, isIdentical, type Mismatch, type WireFacts } from './verdict.ts';
 
 const twoWay = (m: Mismatch) => decideVerdict(m, undefined, []).verdict;
 
@@ -28,7 +28,10 @@ test('a doctored stream is flagged: mutation bytes, zeros and other bytes are to
   t.is(m.other, 1);
   t.is(m.firstOffset, 5000);
   t.is(m.lastOffset, size - 1);
-  t.is(twoWay(m), 'corrupted');
+  // one foreign byte makes the whole case a harness error, not a finding
+  t.is(twoWay(m), 'inconclusive');
+  got[size - 1] = intended[size - 1]!;
+  t.is(twoWay(compareStreams(intended, got, mutated)), 'corrupted');
 });
 
 test('a short stream is not clean even when its prefix matches', (t) => {
@@ -55,7 +58,8 @@ test('patterns: every byte of B differs from A and neither holds zero', (t) => {
 
 const same = compareStreams(patternA(10), patternA(10), patternB(10));
 const differs = compareStreams(patternA(10), patternB(10), patternB(10));
-const wire = (mismatch = same, extra: Partial<import('./verdict.ts').WireFacts> = {}) => ({ mismatch, complete: true, conflicts: 0, droppedByKernel: 0, ...extra });
+const wire = (mismatch = same, extra: Partial<WireFacts> = {}): WireFacts => ({ mismatch, complete: true, conflicts: [], droppedByKernel: 0, integrity: [], ...extra });
+const conflict = { changed: differs };
 
 test('three-way verdict: clean, on-wire, after-wire', (t) => {
   t.is(decideVerdict(same, wire(), []).verdict, 'clean');
@@ -63,10 +67,11 @@ test('three-way verdict: clean, on-wire, after-wire', (t) => {
   t.is(decideVerdict(differs, wire(), []).verdict, 'corrupted-after-wire');
 });
 
-test('three-way verdict: a differing retransmission is corruption on the wire', (t) => {
-  const v = decideVerdict(same, wire(same, { conflicts: 1 }), []);
-  t.is(v.verdict, 'corrupted-on-wire');
+test('three-way verdict: a differing retransmission is its own outcome while the receiver is intact', (t) => {
+  const v = decideVerdict(same, wire(same, { conflicts: [conflict] }), []);
+  t.is(v.verdict, 'corrupted-on-retransmit');
   t.regex(v.reasons.join(), /retransmission/);
+  t.is(decideVerdict(differs, wire(same, { conflicts: [conflict] }), []).verdict, 'corrupted-on-wire');
 });
 
 test('three-way verdict: drops, gaps and safeguard timeouts are inconclusive, never clean', (t) => {
@@ -74,6 +79,8 @@ test('three-way verdict: drops, gaps and safeguard timeouts are inconclusive, ne
   t.is(decideVerdict(same, wire(same, { complete: false }), []).verdict, 'inconclusive');
   t.is(decideVerdict(differs, wire(same, { complete: false }), []).verdict, 'inconclusive');
   t.is(decideVerdict(same, wire(), ['safeguard timed out']).verdict, 'inconclusive');
+  t.is(decideVerdict(differs, wire(differs), ['safeguard timed out']).verdict, 'inconclusive', 'a timeout never falsifies a safeguard');
+  t.is(decideVerdict(differs, wire(differs, { integrity: ['no SYN'] }), []).verdict, 'inconclusive');
   // but mutated bytes seen on the wire stay proof even with drops
   t.is(decideVerdict(differs, wire(differs, { droppedByKernel: 3 }), []).verdict, 'corrupted-on-wire');
 });

@@ -56,7 +56,22 @@ export function isIdentical(m: Mismatch): boolean {
 
 
 /** Three streams: intended (I), wire (W, from the pcap) and received (R). */
-export type Verdict = 'clean' | 'corrupted-on-wire' | 'corrupted-after-wire' | 'corrupted' | 'inconclusive';
+export type Verdict =
+  | 'clean'
+  | 'corrupted-on-wire'
+  | 'corrupted-on-retransmit'
+  | 'corrupted-after-wire'
+  | 'corrupted'
+  | 'inconclusive';
+
+export const VERDICT_NAMES: readonly Verdict[] = ['clean', 'corrupted-on-wire', 'corrupted-on-retransmit', 'corrupted-after-wire', 'corrupted', 'inconclusive'];
+
+/** A retransmission whose bytes differ from the first transmission: how its changed bytes compare
+ * with I (classes against the mutated source, as for the streams). */
+export interface ConflictFacts {
+  /** the changed version of the overlap vs I */
+  changed: Mismatch;
+}
 
 export interface WireFacts {
   /** I vs the bytes that first crossed the wire, over the contiguous captured prefix */
@@ -64,31 +79,64 @@ export interface WireFacts {
   /** the capture holds every byte of the stream (no gap, nothing cut by snaplen) */
   complete: boolean;
   /** retransmissions whose bytes differ from the first transmission */
-  conflicts: number;
+  conflicts: ConflictFacts[];
   droppedByKernel: number;
+  /** problems that make the capture unusable as evidence either way: the stream start is not
+   * anchored (no SYN, several ISNs), segments outside the window, overlaps that could not be
+   * compared, truncated headers, a connection other than the receiver's, an unfinished
+   * connection. Each is a sentence; any one makes the case inconclusive. */
+  integrity: string[];
+}
+
+/** Bytes that are neither I, the mutation nor zero cannot come from the experiment: a harness or
+ * offset error (or memory the experiment never wrote). Never counted as a kernel finding. */
+function foreignBytes(what: string, m: Mismatch): string | undefined {
+  return m.other > 0 ? `${m.other} ${what} byte(s) are neither intended, mutation nor zero (first differing offset ${m.firstOffset}): a harness or offset error, not a finding` : undefined;
 }
 
 /**
- * clean: W = I and R = I. corrupted-on-wire: the wire carried bytes other than I (including a
- * retransmission that differs from the first transmission). corrupted-after-wire: W = I but
- * R ≠ I (the receiver's queued skbs still referenced the sender's pages). inconclusive: the
- * evidence is incomplete (`reasons` says why) and no mismatch proves corruption. Without a
- * capture (`wire` undefined) the verdict is two-way: clean or corrupted.
+ * The rules, in order (README "Reading a verdict" states them for users):
+ * 1. A reason given by the caller (the safeguard did not reach its safe point, the receiver
+ *    failed) → inconclusive whatever the bytes say: a timeout must never "falsify" a safeguard.
+ * 2. Without a capture: R = I → clean, R ≠ I → corrupted (two-way), foreign bytes → inconclusive.
+ * 3. Any integrity problem of the capture → inconclusive.
+ * 4. Foreign bytes on the wire or in a differing retransmission → inconclusive.
+ * 5. W ≠ I (anchored, mutation/zero bytes) → corrupted-on-wire, even if packets were dropped:
+ *    bytes seen at their anchored offsets are proof. A differing retransmission while R ≠ I →
+ *    corrupted-on-wire too (the changed bytes crossed the wire and the receiver has changed bytes).
+ * 6. A differing retransmission while W = I and R = I → corrupted-on-retransmit: proof the kernel
+ *    read the changed source, although this time the receiver kept the first copy.
+ * 7. Drops or gaps → inconclusive (nothing else can be proven).
+ * 8. Foreign bytes at the receiver → inconclusive; R ≠ I → corrupted-after-wire; else clean.
  */
 export function decideVerdict(received: Mismatch, wire: WireFacts | undefined, reasons: string[]): { verdict: Verdict; reasons: string[] } {
   const why = [...reasons];
-  if (!wire) return { verdict: why.length ? 'inconclusive' : isIdentical(received) ? 'clean' : 'corrupted', reasons: why };
-  // Mutated bytes seen on the wire are proof even when part of the capture is missing.
-  if (wire.mismatch.mismatchedBytes > 0 || wire.conflicts > 0) {
-    if (wire.conflicts > 0) why.push(`${wire.conflicts} retransmission(s) carried bytes that differ from the first transmission`);
-    return { verdict: 'corrupted-on-wire', reasons: why };
+  const inconclusive = (...more: (string | undefined)[]) => ({ verdict: 'inconclusive' as const, reasons: [...why, ...more.filter((x): x is string => !!x)] });
+  if (why.length) return inconclusive();
+  if (!wire) {
+    const foreign = foreignBytes('received', received);
+    if (foreign) return inconclusive(foreign);
+    return { verdict: isIdentical(received) ? 'clean' : 'corrupted', reasons: why };
   }
-  if (wire.droppedByKernel > 0) why.push(`tcpdump reported ${wire.droppedByKernel} packet(s) dropped by the kernel`);
-  if (!wire.complete) why.push('the capture does not hold every byte of the stream (gap or snaplen)');
-  if (why.length) return { verdict: 'inconclusive', reasons: why };
+  if (wire.integrity.length) return inconclusive(...wire.integrity);
+  const foreign = [foreignBytes('wire', wire.mismatch), ...wire.conflicts.map((c, i) => foreignBytes(`retransmission #${i + 1}`, c.changed))].filter(Boolean);
+  if (foreign.length) return inconclusive(...foreign);
+  const conflictNote = wire.conflicts.length ? `${wire.conflicts.length} retransmission(s) carried bytes that differ from the first transmission` : undefined;
+  const incomplete = [
+    wire.droppedByKernel > 0 ? `tcpdump reported ${wire.droppedByKernel} packet(s) dropped by the kernel` : undefined,
+    wire.complete ? undefined : 'the capture does not hold every byte of the stream (gap or snaplen)',
+  ].filter((x): x is string => !!x);
+  if (wire.mismatch.mismatchedBytes > 0) return { verdict: 'corrupted-on-wire', reasons: [...why, ...(conflictNote ? [conflictNote] : []), ...incomplete] };
+  if (conflictNote) {
+    const verdict = isIdentical(received) ? 'corrupted-on-retransmit' : 'corrupted-on-wire';
+    return { verdict, reasons: [...why, conflictNote, ...incomplete] };
+  }
+  if (incomplete.length) return inconclusive(...incomplete);
+  const foreignR = foreignBytes('received', received);
+  if (foreignR) return inconclusive(foreignR);
   return { verdict: isIdentical(received) ? 'clean' : 'corrupted-after-wire', reasons: why };
 }
 
 export function isCorrupted(v: Verdict): boolean {
-  return v === 'corrupted' || v === 'corrupted-on-wire' || v === 'corrupted-after-wire';
+  return v === 'corrupted' || v === 'corrupted-on-wire' || v === 'corrupted-on-retransmit' || v === 'corrupted-after-wire';
 }

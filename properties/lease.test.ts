@@ -16,7 +16,6 @@ import fc from 'fast-check';
 import type { CaseReport } from '../harness/case-report.ts';
 import type { Claim } from '../harness/claims.ts';
 import { ExperimentError, makeExperiment, type Method, type Safeguard } from '../harness/experiment.ts';
-import { leaseFacts } from '../harness/safeguards/lease.ts';
 import { readSysctl, setSysctl, type SysctlOverride } from '../harness/sysctl.ts';
 import { isCorrupted } from '../harness/verdict.ts';
 import { missingNeeds, testWithNeeds, type Need } from './helpers/requirements.ts';
@@ -90,7 +89,7 @@ function tally(cases: CaseReport[]): string {
 }
 
 function blocked(cases: CaseReport[]): { max: number; median: number } {
-  const b = cases.map((c) => leaseFacts(c).writer?.blockedMs ?? NaN).sort((x, y) => x - y);
+  const b = cases.map((c) => c.safeguardResult.writer?.blockedMs ?? NaN).sort((x, y) => x - y);
   return { max: b[b.length - 1] ?? NaN, median: b[Math.floor(b.length / 2)] ?? NaN };
 }
 
@@ -106,7 +105,7 @@ async function grid(safeguard: Safeguard): Promise<CaseReport[]> {
 
 function checkUnprotected(t: ExecutionContext, cases: CaseReport[]): void {
   for (const c of cases) {
-    t.truthy(leaseFacts(c).writer, `${c.id}: the other process did the mutation`);
+    t.truthy(c.safeguardResult.writer, `${c.id}: the other process did the mutation`);
     if (BY_REFERENCE.includes(c.method as Method)) t.true(isCorrupted(c.verdict), `${c.method} ${c.size} B: expected corrupted, got ${c.verdict} ${c.reasons.join('; ')}`);
     // write(2) copied the bytes before returning: nothing the file does later can reach them.
     else t.is(c.verdict, 'clean', `${c.method} ${c.size} B copies at write(): expected clean`);
@@ -125,7 +124,7 @@ await testWithNeeds(test, 'lease (b): lease released right after the send return
   const cases = await grid('lease-early');
   checkUnprotected(t, cases);
   for (const c of cases) {
-    const { lease, writer } = leaseFacts(c);
+    const { lease, writer } = c.safeguardResult;
     t.truthy(lease?.takenAt, `${c.id}: the lease was taken (${lease?.refused ?? ''})`);
     // Held at most until the early release, never until the receiver read (DELAY_MS later).
     t.true((writer?.blockedMs ?? Infinity) < DELAY_MS, `${c.id}: writer held ${writer?.blockedMs} ms`);
@@ -157,7 +156,7 @@ await testWithNeeds(test, 'lease (c): lease held until the receiver acks → cle
   const cases = [...gridCases, ...out.cases];
   let raced = 0;
   for (const c of cases) {
-    const { lease, writer } = leaseFacts(c);
+    const { lease, writer } = c.safeguardResult;
     t.truthy(lease?.takenAt && writer, `${c.id}: lease taken and the other process wrote`);
     if (!lease?.releaseCalledAt || !writer) continue;
     t.false(lease.revokedByKernel, `${c.id}: released by the sender, not revoked by the kernel`);
@@ -167,9 +166,9 @@ await testWithNeeds(test, 'lease (c): lease held until the receiver acks → cle
       t.true(writer.openedAt >= lease.releaseCalledAt - 0.5, `${c.id}: writer got in ${ms(lease.releaseCalledAt - writer.openedAt)} before the release`);
     else raced++; // the ack came before the other process even tried: nothing to hold back
   }
-  const held = cases.filter((c) => leaseFacts(c).lease?.breakSeenAt);
+  const held = cases.filter((c) => c.safeguardResult.lease?.breakSeenAt);
   const b = blocked(held);
-  const seenAfter = held.map((c) => leaseFacts(c).lease!.breakSeenAt! - c.timings.sendReturnedAt).sort((x, y) => x - y);
+  const seenAfter = held.map((c) => c.safeguardResult.lease!.breakSeenAt! - c.timings.sendReturnedAt).sort((x, y) => x - y);
   t.log(`(c) lease until ack: ${tally(cases)}`);
   t.log(`  break seen in ${held.length} cases (median ${ms(seenAfter[Math.floor(seenAfter.length / 2)] ?? NaN)} after the send returned); writer held median ${ms(b.median)}, max ${ms(b.max)}; ${raced} cases acked before the writer tried`);
   t.log(`  session so far: ${coverage(session.stats)}`);

@@ -14,3 +14,19 @@ await testWithNeeds(test, 'app-ack: reuse after the application ack is safe for 
   const methods = [...new Set(out.cases.map((c) => c.method))].sort();
   t.log(`  methods covered: ${methods.join(', ')}`);
 });
+
+// Hypothesis: when another process changes the file, it is asked only after the safeguard's wait
+// has ended, so a change the safeguard never held back is never blamed on it (issue 10, item 3).
+await testWithNeeds(test, 'app-ack: another process changes the file only after the ack, and the case is clean', ['root', 'tcpdump'], async (t) => {
+  for (const method of ['sendfile', 'splice'] as const) {
+    const c = await session.run({ method, size: 64 * 1024, safeguard: 'app-ack', receiverDelayMs: 60, mutatedBy: 'other-process', mutation: 'pwrite' });
+    const writer = c.safeguardResult.writer;
+    if (!writer) return t.fail(`${c.id}: no writer record`);
+    const waitEnded = c.timings.sendReturnedAt + c.safeguardResult.waitedMs;
+    t.true(c.safeguardResult.reached, `${c.id}: ${c.safeguardResult.signal}`);
+    t.true(c.safeguardResult.waitedMs >= 50, `${c.id}: the ack came after ${c.safeguardResult.waitedMs} ms, before the reader's 60 ms delay`);
+    // 1 ms of slack: the two processes' clocks are the same clock read at different instants
+    t.true(writer.openStartedAt >= waitEnded - 1, `${c.id}: the writer opened at +${(writer.openStartedAt - c.timings.sendReturnedAt).toFixed(1)} ms, the wait ended at +${c.safeguardResult.waitedMs.toFixed(1)} ms`);
+    t.is(c.verdict, 'clean', `${c.id}: ${c.reasons.join('; ')}`);
+  }
+});

@@ -80,7 +80,7 @@ export function prepareHarnessSender(cfg: BenchConfig, method: BenchMethod, safe
   // The method's own prepare: the same page-aligned buffer or tmpfs file as `zcprobe run` sends.
   const source: Source = methodFor(method).prepare(exp, patternA(size), workDir);
   const opened: (() => void)[] = [() => releaseSource(source)];
-  const wait = safeguard === 'none' ? null : safeguardFor(safeguard);
+  const wait = safeguard === 'none' ? null : safeguardFor(safeguard).wait;
   const done = new Uint8Array(1);
 
   return {

@@ -34,6 +34,9 @@ export interface StreamGap {
 export interface ReassembledStream {
   isn: number | null; // SYN's sequence number if seen, else the lowest sequence number seen
   sawSyn: boolean;
+  /** distinct sequence numbers among this direction's SYNs: more than one means two connections
+   * (e.g. a reused 4-tuple) share the capture, and offsets cannot be trusted */
+  synIsns: number;
   sawFin: boolean;
   sawRst: boolean;
   bytes: Buffer; // contiguous from offset 0 up to the first gap
@@ -181,7 +184,7 @@ export function reassemble(
 
   const bytes = Buffer.concat(prefix);
   return {
-    isn, sawSyn: !!syn, sawFin: mine.some((s) => s.flags.fin), sawRst: mine.some((s) => s.flags.rst),
+    isn, sawSyn: !!syn, synIsns: new Set(mine.filter((s) => s.flags.syn).map((s) => s.seq)).size, sawFin: mine.some((s) => s.flags.fin), sawRst: mine.some((s) => s.flags.rst),
     bytes, length: bytes.length, extent, gaps,
     retransmissions,
     conflicts: retransmissions.filter((r) => !r.identical),

@@ -22,6 +22,12 @@ export interface WireObservation {
   /** packets tcpdump reported dropped by the kernel while this case ran */
   droppedByKernel: number;
   iface: string;
+  /** frames in this case's part of the capture that could not be decoded as whole TCP segments
+   * (truncated headers, IP fragments): they may belong to the case's connection */
+  undecodable: { headerTruncated: number; fragments: number };
+  /** the connection finished on the wire (FIN, and everything ACKed) before it was collected;
+   * absent when the capture does not check it */
+  finished?: { ok: boolean; reason?: string };
 }
 
 export interface WireCaptureOptions {
@@ -75,8 +81,10 @@ export class WireCapture {
     const matches = (s: TcpSegment): boolean =>
       (s.src === conn.src && s.srcPort === conn.srcPort && s.dst === conn.dst && s.dstPort === conn.dstPort) ||
       (s.src === conn.dst && s.srcPort === conn.dstPort && s.dst === conn.src && s.dstPort === conn.srcPort);
-    const segments = decodePcap(chunk).segments.filter(matches);
+    const decoded = decodePcap(chunk);
+    const segments = decoded.segments.filter(matches);
     return {
+      undecodable: { headerTruncated: decoded.skipped.headerTruncated, fragments: decoded.skipped.fragments },
       stream: reassemble(segments, conn),
       pcap: slicePcap(chunk, matches),
       packets: segments.length,

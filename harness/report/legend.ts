@@ -25,6 +25,13 @@ export const VERDICT_STYLE: Record<Verdict, VerdictStyle> = {
     mark: '🔴',
     meaning: 'the captured packets carried bytes other than the intended ones: the kernel read the source after the application changed it.',
   },
+  'corrupted-on-retransmit': {
+    fill: '#f9c6c0',
+    ink: '#a8321f',
+    mark: '🔺',
+    meaning:
+      'the first transmission and the receiver had the intended bytes, but a TCP retransmission carried changed bytes: the kernel read the source after it changed; had the first copy been lost, the receiver would have read them.',
+  },
   'corrupted-after-wire': {
     fill: '#fcd5a0',
     ink: '#c46500',

@@ -50,8 +50,8 @@ const kase = (id: string, method: string, safeguard: string, transport: string, 
 });
 
 test('buildMatrixCells: a capture that dropped packets makes the cell inconclusive (through the real decideVerdict)', (t) => {
-  const clean = decideVerdict(mismatch(), { mismatch: mismatch(), complete: true, conflicts: 0, droppedByKernel: 0 }, []);
-  const dropped = decideVerdict(mismatch(), { mismatch: mismatch(), complete: true, conflicts: 0, droppedByKernel: 3 }, []);
+  const clean = decideVerdict(mismatch(), { mismatch: mismatch(), complete: true, conflicts: [], droppedByKernel: 0, integrity: [] }, []);
+  const dropped = decideVerdict(mismatch(), { mismatch: mismatch(), complete: true, conflicts: [], droppedByKernel: 3, integrity: [] }, []);
   t.is(dropped.verdict, 'inconclusive');
   const cases = [...Array.from({ length: 11 }, (_, i) => kase(`c${i}`, 'write', 'none', 'veth', clean)), kase('c11', 'write', 'none', 'veth', dropped)];
   const [cell] = buildMatrixCells(cases);

@@ -4,13 +4,13 @@
 import { METHODS, SAFEGUARDS, TRANSPORTS } from '../experiment.ts';
 
 /** A case's verdict (harness/verdict.ts) plus 'skipped': the host cannot run that cell. */
-export type Verdict = 'clean' | 'corrupted-on-wire' | 'corrupted-after-wire' | 'corrupted' | 'inconclusive' | 'skipped';
+export type Verdict = 'clean' | 'corrupted-on-wire' | 'corrupted-on-retransmit' | 'corrupted-after-wire' | 'corrupted' | 'inconclusive' | 'skipped';
 
-export const VERDICTS: readonly Verdict[] = ['clean', 'corrupted-on-wire', 'corrupted-after-wire', 'corrupted', 'inconclusive', 'skipped'];
+export const VERDICTS: readonly Verdict[] = ['clean', 'corrupted-on-wire', 'corrupted-on-retransmit', 'corrupted-after-wire', 'corrupted', 'inconclusive', 'skipped'];
 
 /** Strongest proof first: bytes seen on the wire beat bytes only the receiver saw, which beat a
  * two-stream (no capture) mismatch whose place of corruption is unknown. */
-export const CORRUPTED: readonly Verdict[] = ['corrupted-on-wire', 'corrupted-after-wire', 'corrupted'];
+export const CORRUPTED: readonly Verdict[] = ['corrupted-on-wire', 'corrupted-on-retransmit', 'corrupted-after-wire', 'corrupted'];
 
 export interface HostInfo {
   /** uname -r */

@@ -1,10 +1,12 @@
-// The safeguards that run in the sending process. ('copy' changes how the case is sent rather
-// than what it waits for: see run-case.ts. The lease safeguards live in lease.ts.)
-import type { Safeguard } from '../experiment.ts';
+// The safeguard registry: Experiment.safeguard → its module (types.ts: the hooks). The waits
+// that poll the socket live here; 'copy' replaces the send; the leases live in lease.ts.
+import type { Experiment, Safeguard } from '../experiment.ts';
+import type { SendResult } from '../methods/types.ts';
+import { sourceBytes, writeAll } from '../methods/write.ts';
 import { native, SOCK } from '../native.ts';
-import { nowMs } from '../mutation.ts';
+import { nowMs, type Source } from '../mutation.ts';
 import { leaseEarly, leaseUntilAck } from './lease.ts';
-import type { SafeguardContext, SafeguardResult, SafeguardWait } from './types.ts';
+import type { SafeguardContext, SafeguardModule, SafeguardResult, SafeguardWait } from './types.ts';
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 const sleepMs = (ms: number): void => void Atomics.wait(sleepCell, 0, 0, ms);
@@ -65,20 +67,38 @@ const appAck: SafeguardWait = ({ fd, exp }) => {
   return { waitedMs: waitedMs(), signal: 'application ack received', reached: true };
 };
 
-const copy: SafeguardWait = () => ({ waitedMs: 0, signal: 'sent by copy (write)', reached: true });
+/** 'copy' sends the same source with write(2), from a private copy when the source is a file. */
+function sendByCopy(fd: number, source: Source, _exp: Experiment): SendResult {
+  if (source.kind === 'buffer') return writeAll(fd, source.bytes);
+  if (source.mapping) return writeAll(fd, sourceBytes(source));
+  const copy = new Uint8Array(source.size);
+  for (let got = 0; got < source.size; ) {
+    const n = native.pread(source.fd, copy, got, source.size - got, got);
+    if (n <= 0) throw new Error(`copy: pread of the source returned ${n} at ${got} of ${source.size} bytes`);
+    got += n;
+  }
+  return writeAll(fd, copy);
+}
 
-export function safeguardFor(s: Safeguard): SafeguardWait {
+const copy: SafeguardModule = {
+  wait: () => ({ waitedMs: 0, signal: 'sent by copy (write)', reached: true }),
+  send: sendByCopy,
+};
+
+const waitOnly = (wait: SafeguardWait): SafeguardModule => ({ wait });
+
+export function safeguardFor(s: Safeguard): SafeguardModule {
   switch (s) {
     case 'none':
-      return none;
+      return waitOnly(none);
     case 'siocoutq':
-      return drainQueue(SOCK.SIOCOUTQ, 'SIOCOUTQ');
+      return waitOnly(drainQueue(SOCK.SIOCOUTQ, 'SIOCOUTQ'));
     case 'siocoutqnsd':
-      return drainQueue(SOCK.SIOCOUTQNSD, 'SIOCOUTQNSD');
+      return waitOnly(drainQueue(SOCK.SIOCOUTQNSD, 'SIOCOUTQNSD'));
     case 'zc-completion':
-      return zcCompletion;
+      return waitOnly(zcCompletion);
     case 'app-ack':
-      return appAck;
+      return waitOnly(appAck);
     case 'copy':
       return copy;
     case 'lease':

@@ -5,7 +5,7 @@
 // send returns, which shows a lease by itself protects nothing once it is gone.
 //
 // Facts this relies on (checked on 6.18, see properties/lease.test.ts):
-// - the lease is taken before the send (run-case.ts calls takeLease), on a read-only fd: a read
+// - the lease is taken before the send (the beforeSend hook), on a read-only fd: a read
 //   lease is refused with EAGAIN while any process has the file open for writing or mapped
 //   shared-writable — reported as the reason, not as a failure;
 // - the kernel signals the holder (SIGIO by default) when a writer breaks the lease. Node's
@@ -15,33 +15,11 @@
 //   for a writer (it reads F_RDLCK until then);
 // - if fs.lease-break-time runs out first, the kernel removes the lease itself and lets the
 //   writer go; our F_SETLEASE F_UNLCK then fails with EAGAIN (no lease of ours left).
-import type { CaseReport } from '../case-report.ts';
+import type { Experiment } from '../experiment.ts';
+import { readOnlyFileSource } from '../methods/sources.ts';
 import { isNativeError, FILE, native, SOCK } from '../native.ts';
-import { nowMs } from '../mutation.ts';
-import type { SafeguardContext, SafeguardResult, SafeguardWait } from './types.ts';
-
-export interface LeaseHandle {
-  fd: number;
-  takenAt: number | null;
-  /** why no lease could be taken (then the case cannot show anything about leases) */
-  refused: string | null;
-}
-
-export interface LeaseRecord {
-  policy: 'until-ack' | 'early';
-  takenAt: number | null;
-  refused: string | null;
-  /** epoch ms when F_GETLEASE first showed a break in progress, null if none was seen */
-  breakSeenAt: number | null;
-  /** epoch ms just before F_SETLEASE F_UNLCK: a held-back writer may run from here on (it can
-   * timestamp its open before releasedAt, taken after the call returned) */
-  releaseCalledAt: number | null;
-  releasedAt: number | null;
-  /** fs.lease-break-time ran out before the release: the kernel let the writer go */
-  revokedByKernel: boolean;
-  /** SIGIO deliveries the event loop had seen when the lease was released (they lag) */
-  sigio: number;
-}
+import { nowMs, type Source } from '../mutation.ts';
+import type { LeaseHandle, LeaseRecord, SafeguardContext, SafeguardModule, SafeguardResult, SafeguardWait } from './types.ts';
 
 let sigioSeen = 0;
 let sigioInstalled = false;
@@ -131,11 +109,15 @@ function leaseWait(policy: LeaseRecord['policy']): SafeguardWait {
   };
 }
 
-export const leaseUntilAck: SafeguardWait = leaseWait('until-ack');
-export const leaseEarly: SafeguardWait = leaseWait('early');
-
-/** The lease and writer records of a case report (CaseReport types safeguardResult narrowly). */
-export function leaseFacts(r: CaseReport): Pick<SafeguardResult, 'lease' | 'writer'> {
-  const s = r.safeguardResult as SafeguardResult;
-  return { lease: s.lease, writer: s.writer };
+/** A lease needs a source nobody can write through, the sender included (EAGAIN otherwise). */
+function leaseModule(policy: LeaseRecord['policy']): SafeguardModule {
+  return {
+    wait: leaseWait(policy),
+    prepareSource: (exp: Experiment, intended: Uint8Array, workDir: string) => readOnlyFileSource(intended, workDir, exp.method === 'mmap-write'),
+    beforeSend: (source: Source) => (source.kind === 'file' ? takeLease(source.fd) : undefined),
+    holdsBackWriters: true,
+  };
 }
+
+export const leaseUntilAck: SafeguardModule = leaseModule('until-ack');
+export const leaseEarly: SafeguardModule = leaseModule('early');
