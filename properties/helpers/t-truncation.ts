@@ -4,14 +4,17 @@
 // that the classification adds up, and prints the table.
 import type { ExecutionContext } from 'ava';
 import type { Method } from '../../harness/experiment.ts';
+import { observe } from './t-observe.ts';
 import type { SessionHandle } from './t-session.ts';
 
 export async function recordTruncation(t: ExecutionContext, session: SessionHandle, method: Method): Promise<void> {
   const rows: string[] = [];
+  const verdicts = new Map<string, number>();
   for (const size of [4096, 65536, 1 << 20]) {
     for (const receiverDelayMs of [0, 50]) {
       const r = await session.run({ method, size, receiverDelayMs, mutation: 'ftruncate' });
       t.not(r.verdict, 'inconclusive', r.reasons.join('; '));
+      verdicts.set(r.verdict, (verdicts.get(r.verdict) ?? 0) + 1);
       const m = r.received;
       t.is(m.equalsMutation + m.zero + m.other, m.mismatchedBytes);
       const wire = r.wire.capture === 'captured' ? `wire ${r.wire.bytes} B, ${r.wire.mismatchedBytes} differ (${r.wire.equalsMutation + r.wire.zero} zero)` : 'no capture';
@@ -19,4 +22,6 @@ export async function recordTruncation(t: ExecutionContext, session: SessionHand
     }
   }
   t.log(`${method} + ftruncate(0) right after return:\n  ${rows.join('\n  ')}`);
+  const outcome = [...verdicts].sort(([a], [b]) => a.localeCompare(b)).map(([v, n]) => `${v} ${n}/${rows.length}`).join(', ');
+  observe(t, { id: `${method}-ftruncate`, statement: `what arrives when the file is truncated to 0 right after ${method}() returns`, outcome, transport: 'loopback' });
 }

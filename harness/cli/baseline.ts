@@ -1,0 +1,77 @@
+// zcprobe baseline write: runs the suites that record observations (kernel- and
+// transport-dependent results, harness/baselines.ts) and writes baselines/<major.minor>-<transport>.json
+// from what they recorded on this kernel. zcprobe baseline show: the baselines for this kernel.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { release, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { baselineFrom, baselinePath, readBaseline, writeBaseline } from '../baselines.ts';
+import { helpText, parseFlags, UsageError, type FlagSpec } from './args.ts';
+
+/** The property files that record observations (t-observe.ts); a new one is added here. */
+export const OBSERVING_FILES = [
+  'properties/msg-zerocopy.test.ts',
+  'properties/io-uring-zc.test.ts',
+  'properties/safeguard-siocoutq.test.ts',
+  'properties/lease.test.ts',
+  'properties/mmap-write.test.ts',
+  'properties/sendfile.test.ts',
+  'properties/splice.test.ts',
+  'properties/veth.test.ts',
+];
+
+const SPEC: Record<string, FlagSpec> = {
+  help: { boolean: true, help: 'this help' },
+};
+
+const USAGE = 'usage: zcprobe baseline write | show\n\n  write  run the observing suites on this kernel and write baselines/<major.minor>-<transport>.json\n  show   print the baselines for this kernel';
+
+export async function run(argv: string[]): Promise<number> {
+  const { flags, positional } = parseFlags(argv, SPEC);
+  if (flags.help) {
+    process.stdout.write(helpText(USAGE, SPEC));
+    return 0;
+  }
+  const [what, ...extra] = positional;
+  if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (what === 'show') return show();
+  if (what === 'write') return write();
+  throw new UsageError(`the first argument must be write or show, got ${what === undefined ? 'nothing' : `"${what}"`}`);
+}
+
+function show(): number {
+  for (const transport of ['loopback', 'veth']) {
+    const b = readBaseline(transport);
+    process.stdout.write(b ? `${baselinePath(transport)} (${b.kernel}, ${b.writtenAt}):\n${Object.entries(b.observations).map(([id, o]) => `  ${id}: ${o.outcome}`).join('\n')}\n` : `${baselinePath(transport)}: none\n`);
+  }
+  return 0;
+}
+
+function write(): number {
+  const dir = mkdtempSync(join(tmpdir(), 'zcprobe-observations-'));
+  const file = join(dir, 'observations.jsonl');
+  try {
+    const root = resolve(import.meta.dirname, '..', '..');
+    process.stderr.write(`zcprobe baseline: running ${OBSERVING_FILES.length} observing suites on ${release()} (a few minutes)\n`);
+    const r = spawnSync('npx', ['ava', ...OBSERVING_FILES], { cwd: root, stdio: 'inherit', env: { ...process.env, ZCPROBE_OBSERVATIONS_FILE: file, ZCPROBE_STRICT: '' } });
+    if (r.status !== 0) {
+      process.stderr.write(`zcprobe baseline: the suites failed (exit ${r.status}); no baseline written\n`);
+      return 1;
+    }
+    let lines = '';
+    try {
+      lines = readFileSync(file, 'utf8');
+    } catch {
+      process.stderr.write('zcprobe baseline: the suites recorded no observation (were they all skipped?); no baseline written\n');
+      return 1;
+    }
+    const transports = [...new Set(lines.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { transport: string }).transport))];
+    for (const transport of transports) {
+      const b = baselineFrom(lines, transport);
+      process.stdout.write(`${writeBaseline(b)}: ${Object.keys(b.observations).length} observations\n`);
+    }
+    return 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

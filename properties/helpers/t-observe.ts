@@ -1,0 +1,17 @@
+// Records an observation (harness/baselines.ts) from a test: prints how it compares with this
+// kernel series' baseline as a TAP comment — "FINDING: …" when this host differs — and fails the
+// test for a difference only under ZCPROBE_STRICT=1.
+import type { ExecutionContext } from 'ava';
+import { compareWithBaseline, readBaseline, recordObservation, strictObservations, type Observation } from '../../harness/baselines.ts';
+
+export function observe(t: ExecutionContext, o: Observation): void {
+  recordObservation(o);
+  const c = compareWithBaseline(o, readBaseline(o.transport));
+  t.log(c.line);
+  if (o.detail) t.log(`  ${o.detail}`);
+  if (c.status === 'differs') {
+    // stderr too: a finding must be seen even by someone reading only the live console
+    process.stderr.write(`\n*** zcprobe ${c.line}\n`);
+    if (strictObservations()) t.fail(`${c.line} (ZCPROBE_STRICT=1)`);
+  }
+}
