@@ -132,7 +132,13 @@ function changedVersion(start: number, end: number, first: Buffer, again: Buffer
   const c = compareStreams(i, version, m);
   const past = Math.max(0, version.length - i.length);
   const shift = (o: number | null) => (o === null ? null : o + start);
-  return { ...c, other: c.other + past, mismatchedBytes: c.mismatchedBytes + past, firstOffset: shift(c.firstOffset ?? (past ? i.length : null)), lastOffset: shift(past ? version.length - 1 : c.lastOffset) };
+  return {
+    ...c,
+    other: c.other + past,
+    mismatchedBytes: c.mismatchedBytes + past,
+    firstOffset: shift(c.firstOffset ?? (past ? i.length : null)),
+    lastOffset: shift(past ? version.length - 1 : c.lastOffset),
+  };
 }
 
 /** What decideVerdict needs of a wire report. */

@@ -38,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`zcprobe ${name}: ${e.message}\n`);
       return 2;
     }
-    process.stderr.write(`zcprobe ${name}: ${(e as Error).stack ?? e}\n`);
+    process.stderr.write(`zcprobe ${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;
   }
 }

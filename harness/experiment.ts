@@ -110,7 +110,7 @@ export function makeExperiment(partial: Partial<Experiment> & Pick<Experiment, '
   const lease = usesLease(partial.safeguard ?? DEFAULTS.safeguard);
   const byOther = partial.mutatedBy === 'other-process' || (lease && partial.mutatedBy === undefined);
   const mutation = byOther && FILE_METHODS.includes(partial.method) ? 'pwrite' : defaultMutation(partial.method);
-  const e: Experiment = { ...DEFAULTS, mutation, ...partial } as Experiment;
+  const e: Experiment = { ...DEFAULTS, mutation, ...partial };
   if (lease && e.mutatedBy === undefined) e.mutatedBy = 'other-process';
   if (!METHODS.includes(e.method)) throw new ExperimentError('method', `method must be one of ${METHODS.join(', ')}`);
   if (!Number.isInteger(e.size) || e.size < 1 || e.size > MAX_SIZE)

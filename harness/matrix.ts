@@ -3,7 +3,8 @@
 // Cells and their verdicts are derived from the cases by the report (harness/report).
 import type { CaseReport } from './case-report.ts';
 import { makeExperiment, safeguardApplies, type Experiment, type Method, type Safeguard, type Transport } from './experiment.ts';
-import { Session } from './session.ts';
+import { failedCaseReport } from './failed-case.ts';
+import { Session, type SessionOptions } from './session.ts';
 
 export interface StressCase {
   size: number;
@@ -54,11 +55,25 @@ export function plannedCells(plan: MatrixPlan): { method: Method; safeguard: Saf
   return cells;
 }
 
-/** Runs every available cell; one session per transport. Returns all case reports. */
-export async function runMatrix(
-  plan: MatrixPlan,
-  opts: { runDir: string; onProgress?: (p: MatrixProgress) => void; onSessionOpen?: (s: Session) => Promise<void> | void },
-): Promise<CaseReport[]> {
+/** What runMatrix needs of a session (a Session; tests pass a stand-in). */
+export type MatrixSession = Pick<Session, 'run' | 'close' | 'transport'>;
+
+export interface MatrixOptions {
+  runDir: string;
+  onProgress?: (p: MatrixProgress) => void;
+  onSessionOpen?: (s: MatrixSession) => Promise<void> | void;
+  /** opens a session for a transport (default Session.open) */
+  openSession?: (o: SessionOptions) => Promise<MatrixSession>;
+}
+
+/**
+ * Runs every available cell; one session per transport. Returns all case reports. A case that
+ * throws, or a session that does not open, becomes an inconclusive case carrying the error (see
+ * failed-case.ts) and the run goes on; after a failed case the session is reopened, so one broken
+ * receiver or capture cannot fail every case after it.
+ */
+export async function runMatrix(plan: MatrixPlan, opts: MatrixOptions): Promise<CaseReport[]> {
+  const open = opts.openSession ?? ((o: SessionOptions) => Session.open(o));
   const cells = plannedCells(plan).filter((c) => !c.skipped);
   const total = cells.length * plan.stress.length * plan.repeats;
   const reports: CaseReport[] = [];
@@ -66,21 +81,44 @@ export async function runMatrix(
   for (const transport of plan.transports) {
     const mine = cells.filter((c) => c.transport === transport);
     if (!mine.length) continue;
-    const session = await Session.open({ transport, family: 4, runDir: opts.runDir });
+    // The transport's current session, or why it could not be opened.
+    const current: { session: MatrixSession | null; openError: unknown } = { session: null, openError: null };
+    const reopen = async (): Promise<void> => {
+      const old = current.session;
+      current.session = null;
+      await old?.close().catch(() => undefined); // its own failure is not this case's
+      try {
+        current.session = await open({ transport, family: 4, runDir: opts.runDir });
+        current.openError = null;
+        await opts.onSessionOpen?.(current.session);
+      } catch (e) {
+        current.openError = e;
+      }
+    };
+    await reopen();
     try {
-      await opts.onSessionOpen?.(session);
       for (const cell of mine) {
         for (let rep = 0; rep < plan.repeats; rep++) {
           for (const s of plan.stress) {
             const exp: Experiment = makeExperiment({ method: cell.method, safeguard: cell.safeguard, transport, ...s });
-            const r = await session.run(exp);
+            let r: CaseReport;
+            if (!current.session) {
+              r = failedCaseReport(exp, current.openError, `opening the ${transport} session`);
+            } else {
+              try {
+                r = await current.session.run(exp);
+              } catch (e) {
+                r = failedCaseReport(exp, e, 'the case');
+                await reopen();
+              }
+            }
             reports.push(r);
             opts.onProgress?.({ done: ++done, total, cell: `${cell.method} × ${cell.safeguard} × ${transport}`, lastVerdict: r.verdict });
           }
         }
       }
     } finally {
-      await session.close();
+      await current.session?.close();
     }
   }
   return reports;

@@ -32,6 +32,8 @@ export interface Native {
   allocPages(size: number): ArrayBuffer;
   mapFile(fd: number, size: number, writable: boolean): ArrayBuffer;
   pageSize(): number;
+  /** offset of the view's first byte within its page: 0 when page aligned */
+  pageOffset(buf: Bytes): number;
 
   socket(family: 4 | 6): number;
   bind(fd: number, host: string, port: number): void;
@@ -57,13 +59,17 @@ export interface Native {
   vmsplice(fd: number, buf: Bytes, off: number, len: number, flags: number): number;
   tee(fdIn: number, fdOut: number, len: number, flags: number): number;
 
-  readZerocopyCompletions(fd: number): ZerocopyCompletion[];
+  /** Drains the error queue; an error part-way comes back next to the completions taken before it. */
+  readZerocopyCompletions(fd: number): { completions: ZerocopyCompletion[]; error: NativeError | null };
 
   uringCompiled: boolean;
   uringCreate(entries: number): Ring;
   uringClose(ring: Ring): void;
   uringProbeSendZc(): boolean;
-  uringSendZc(ring: Ring, fd: number, buf: Bytes, off: number, len: number, flags: number): { res: number; more: boolean; id: number };
+  /** IORING_SEND_ZC_REPORT_USAGE (kernel 6.2+): the notification says whether the kernel copied. */
+  uringSendZcReportUsage: number;
+  /** One SEND_ZC; zcFlags defaults to REPORT_USAGE, timeoutMs (bound on the result CQE; ETIME) to 30000. */
+  uringSendZc(ring: Ring, fd: number, buf: Bytes, off: number, len: number, flags: number, zcFlags?: number, timeoutMs?: number): { res: number; more: boolean; id: number };
   uringWaitNotif(ring: Ring, timeoutMs: number): { id: number; res: number; copied: boolean } | null;
 
   open(path: string, flags: number, mode?: number): number;

@@ -1,13 +1,14 @@
 // Feature probes and `zcprobe doctor`. All tests are serial so the leftover check runs last, after
 // this process and the doctor children have run every probe.
-import test from 'ava';
+import test, { type TestFn } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { missingNeeds, needReason, testWithNeeds } from '../properties/helpers/requirements.ts';
+import { missingNeeds, needReason, testWithNeeds, type Need } from '../properties/helpers/requirements.ts';
 import { formatProbeLine } from './cli/doctor.ts';
-import { PROBE_NAMES, PROBE_PREFIX, probe, runAllProbes, SUITE_NEEDS } from './probes.ts';
+import { native } from './native.ts';
+import { PROBE_NAMES, PROBE_PREFIX, probe, runAllProbes, sendZcOnce, SUITE_NEEDS } from './probes.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const isRoot = process.geteuid?.() === 0;
@@ -90,8 +91,36 @@ test.serial('zcprobe doctor --bogus exits 2 with one line on stderr naming the f
 });
 
 // Declared through the helper itself: runs here as root, shows "[skipped: needs root: ...]" elsewhere.
-await testWithNeeds('testWithNeeds declares a runnable test when its needs are met', ['root', 'soZerocopy'], (t) => {
-  t.pass();
+await testWithNeeds('testWithNeeds declares a runnable test when its needs are met', ['root', 'soZerocopy'], async (t) => {
+  // This body runs only if the test was declared runnable: the probes must say the needs are met,
+  // and the title must be the plain one, without a skip reason.
+  t.is(await missingNeeds(['root', 'soZerocopy']), null);
+  t.is(t.title, 'testWithNeeds declares a runnable test when its needs are met');
+});
+
+test.serial('testWithNeeds declares test() when needs are met and test.skip() with the reason in the title otherwise', async (t) => {
+  const declared: [string, string][] = [];
+  const stand = Object.assign((title: string) => void declared.push(['test', title]), {
+    skip: (title: string) => void declared.push(['skip', title]),
+  }) as unknown as TestFn;
+  await testWithNeeds(stand, 'needs nothing', [], () => undefined);
+  await testWithNeeds(stand, 'needs what no probe knows', ['nope' as Need], () => undefined);
+  t.deepEqual(declared, [
+    ['test', 'needs nothing'],
+    ['skip', 'needs what no probe knows [skipped: needs nope: unknown requirement]'],
+  ]);
+});
+
+const noSendZc = !native.uringCompiled ? 'addon built without liburing' : !native.uringProbeSendZc() ? 'kernel lacks IORING_OP_SEND_ZC' : null;
+(noSendZc ? test.skip : test.serial)(`the io_uring probe works on kernels that refuse a SEND_ZC flag (as 6.0/6.1 refuse REPORT_USAGE)${noSendZc ? ` [skipped: ${noSendZc}]` : ''}`, (t) => {
+  const ring = native.uringCreate(4);
+  try {
+    // Bit 15 is a SEND_ZC flag no kernel knows: refused, retried without, and SEND_ZC still works.
+    t.deepEqual(sendZcOnce(ring, native.uringSendZcReportUsage | 0x8000), { flagsRefused: true });
+    t.deepEqual(sendZcOnce(ring, 0), { flagsRefused: false });
+  } finally {
+    native.uringClose(ring);
+  }
 });
 
 function probeTcpdumps(): string[] {

@@ -66,8 +66,17 @@ async function tcpdumpProbe(): Promise<Outcome> {
   }
 }
 
+/** What one SEND_ZC on loopback showed: a problem (the method cannot run), or whether the first
+ * flags tried were refused with EINVAL (the send loop then drops them, as an older kernel needs). */
+export interface SendZcOnce {
+  problem?: string;
+  flagsRefused: boolean;
+}
+
 // One byte over a loopback TCP pair: the op must complete and its notification must arrive.
-function sendZcOnce(ring: Ring): string | undefined {
+// Tried with `zcFlags` first (default IORING_SEND_ZC_REPORT_USAGE, unknown before 6.2) and, if the
+// kernel refuses them (EINVAL), without: SEND_ZC itself still works then.
+export function sendZcOnce(ring: Ring, zcFlags = native.uringSendZcReportUsage): SendZcOnce {
   const fds = [native.socket(4)];
   try {
     const [l] = fds as [number];
@@ -76,10 +85,14 @@ function sendZcOnce(ring: Ring): string | undefined {
     const c = fds[fds.push(native.socket(4)) - 1]!;
     native.connect(c, '127.0.0.1', native.getsockname(l).port);
     fds.push(native.accept(l)); // already in the backlog: does not block
-    const r = native.uringSendZc(ring, c, new Uint8Array(1), 0, 1, 0);
+    const byte = new Uint8Array(1);
+    let r = native.uringSendZc(ring, c, byte, 0, 1, 0, zcFlags, 2000);
+    const flagsRefused = r.res === -osc.errno.EINVAL && zcFlags !== 0;
+    if (flagsRefused) r = native.uringSendZc(ring, c, byte, 0, 1, 0, 0, 2000);
     const errno = Object.entries(osc.errno).find(([, n]) => n === -r.res)?.[0];
-    if (r.res !== 1) return `SEND_ZC of 1 byte on loopback TCP returned ${r.res}${errno ? ` (${errno})` : ''}`;
-    return r.more && !native.uringWaitNotif(ring, 2000) ? 'no SEND_ZC notification within 2 s' : undefined;
+    if (r.res !== 1) return { problem: `SEND_ZC of 1 byte on loopback TCP returned ${r.res}${errno ? ` (${errno})` : ''}`, flagsRefused };
+    if (r.more && !native.uringWaitNotif(ring, 2000)) return { problem: 'no SEND_ZC notification within 2 s', flagsRefused };
+    return { flagsRefused };
   } finally {
     for (const fd of fds) native.close(fd);
   }
@@ -92,18 +105,20 @@ function ioUringSendZcProbe(): Outcome {
   const fix = 'sysctl kernel.io_uring_disabled=0';
   if (disabled === 2) return missing('io_uring disabled by kernel.io_uring_disabled=2', fix);
   let ring: Ring | undefined;
+  let once: SendZcOnce;
   try {
     if (!native.uringProbeSendZc()) return missing('kernel lacks IORING_OP_SEND_ZC', 'boot a kernel with io_uring SEND_ZC');
     ring = native.uringCreate(4);
-    const bad = sendZcOnce(ring);
-    if (bad) return missing(bad, 'boot a kernel with working io_uring SEND_ZC');
+    once = sendZcOnce(ring);
+    if (once.problem) return missing(once.problem, 'boot a kernel with working io_uring SEND_ZC');
   } catch (e) {
     if (disabled === 1) return missing(`io_uring restricted by kernel.io_uring_disabled=1 (${errText(e)})`, fix);
     return missing(`io_uring unusable: ${errText(e)}`, 'allow io_uring_setup (seccomp or container policy blocks it)');
   } finally {
     if (ring) native.uringClose(ring);
   }
-  return ok(`ring created; 1-byte SEND_ZC on loopback TCP completed and notified${disabled ? ` (kernel.io_uring_disabled=${disabled})` : ''}`);
+  const usage = once.flagsRefused ? '; IORING_SEND_ZC_REPORT_USAGE refused (EINVAL): sends go without it, COPIED unknown' : '';
+  return ok(`ring created; 1-byte SEND_ZC on loopback TCP completed and notified${usage}${disabled ? ` (kernel.io_uring_disabled=${disabled})` : ''}`);
 }
 
 function soZerocopyProbe(): Outcome {

@@ -31,7 +31,9 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   case " ${need_pkgs[*]} " in *" liburing-dev "*) rebuild=1 ;; esac
 fi
 
-if [ ! -d node_modules ] || [ ! -f build/Release/zcprobe_native.node ]; then
+# npm writes node_modules/.package-lock.json on every install: an older one means the lock file
+# changed since (e.g. a new dev dependency such as the linter), so node_modules is stale.
+if [ ! -d node_modules ] || [ ! -f build/Release/zcprobe_native.node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "zcprobe setup: npm ci (builds the native addon)"
   npm ci --no-audit --no-fund
 elif [ "$rebuild" = 1 ]; then

@@ -58,12 +58,12 @@ function start(argv: string[], prefix: string[] = []): { child: ChildProcess; fi
     gotLine = resolve;
     noLine = reject;
   });
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
     stdout += d;
     const nl = stdout.indexOf('\n');
     if (nl >= 0) gotLine(stdout.slice(0, nl));
   });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => void (stderr = (stderr + d).slice(-4000)));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => void (stderr = (stderr + d).slice(-4000)));
   const done = new Promise<Finished>((resolve, reject) => {
     child.on('error', (e) => {
       unregister();

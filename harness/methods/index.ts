@@ -1,4 +1,4 @@
-// The send-method registry: Experiment.method → a fresh SendMethod per case.
+// The send-method registry: Experiment.method → a fresh SendMethod per case (or bench run).
 import type { Method } from '../experiment.ts';
 import { ioUringZcMethod } from './io-uring-zc.ts';
 import { mmapWriteMethod } from './mmap-write.ts';
@@ -13,11 +13,11 @@ import { writeMethod } from './write.ts';
 export function methodFor(method: Method): SendMethod {
   switch (method) {
     case 'write':
-      return writeMethod;
+      return writeMethod();
     case 'mmap-write':
-      return mmapWriteMethod;
+      return mmapWriteMethod();
     case 'sendfile':
-      return sendfileMethod;
+      return sendfileMethod();
     case 'splice':
       return spliceMethod();
     case 'vmsplice':
@@ -27,7 +27,7 @@ export function methodFor(method: Method): SendMethod {
     case 'tee':
       return teeMethod();
     case 'msg-zerocopy':
-      return msgZerocopyMethod;
+      return msgZerocopyMethod();
     case 'io-uring-zc':
       return ioUringZcMethod();
   }

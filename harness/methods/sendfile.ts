@@ -2,7 +2,8 @@
 import { native } from '../native.ts';
 import { nowMs } from '../mutation.ts';
 import { fileSource } from './sources.ts';
-import type { SendMethod, SendResult } from './types.ts';
+import { sendMethod } from './one-message.ts';
+import type { SendResult } from './types.ts';
 
 /** Linux moves at most 0x7ffff000 bytes per sendfile call (MAX_RW_COUNT). */
 export const SENDFILE_MAX_PER_CALL = 0x7ffff000;
@@ -25,10 +26,12 @@ export function sendfileAll(fd: number, fileFd: number, size: number, counts?: n
   return { bytes: offset, calls, shortCounts, startedAt, returnedAt: nowMs() };
 }
 
-export const sendfileMethod: SendMethod = {
-  prepare: (_exp, intended, workDir) => fileSource(intended, workDir, false),
-  send(fd, source) {
-    if (source.kind !== 'file') throw new Error('sendfile needs a file source');
-    return sendfileAll(fd, source.fd, source.size);
-  },
-};
+export function sendfileMethod() {
+  return sendMethod(
+    (_exp, intended, workDir) => fileSource(intended, workDir, false),
+    (fd, source) => {
+      if (source.kind !== 'file') throw new Error('sendfile needs a file source');
+      return { send: () => sendfileAll(fd, source.fd, source.size), close() {} };
+    },
+  );
+}

@@ -1,7 +1,7 @@
 // Sources of a case: page-aligned user memory (MADV_DONTFORK) or a file in the work directory.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { FILE, native } from '../native.ts';
+import { FILE, isNativeError, native } from '../native.ts';
 import type { Source } from '../mutation.ts';
 
 let fileCounter = 0;
@@ -51,13 +51,39 @@ export function releaseSource(source: Source): void {
   rmSync(source.path, { force: true });
 }
 
-/** A pipe of the given capacity (F_SETPIPE_SZ). Above fs.pipe-max-size this needs
- * CAP_SYS_RESOURCE, which root may lack (it does in this project's VM): EPERM then. */
-export function openPipe(capacity: number): { r: number; w: number; capacity: number } {
+export interface Pipe {
+  r: number;
+  w: number;
+  /** the capacity the kernel granted (F_SETPIPE_SZ rounds up to a power-of-two number of pages) */
+  capacity: number;
+  /** set when the capacity asked for was refused and a smaller one is used instead */
+  fallback?: string;
+}
+
+function pipeMaxSize(): number | null {
+  try {
+    const n = Number(readFileSync('/proc/sys/fs/pipe-max-size', 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A pipe of the given capacity (F_SETPIPE_SZ). Above fs.pipe-max-size the kernel refuses it
+ * without CAP_SYS_RESOURCE, which root may lack (it does in this project's VM), and sizes past its
+ * own limit are EINVAL: the pipe then gets fs.pipe-max-size, and `fallback` says so. With
+ * `exact`, a refusal is an error instead (tee needs the whole message in one pipe). */
+export function openPipe(capacity: number, exact = false): Pipe {
   const [r, w] = native.pipe2(0);
   try {
-    const got = native.fcntlInt(w, FILE.F_SETPIPE_SZ, capacity);
-    return { r, w, capacity: got };
+    try {
+      return { r, w, capacity: native.fcntlInt(w, FILE.F_SETPIPE_SZ, capacity) };
+    } catch (e) {
+      const max = pipeMaxSize();
+      if (exact || !isNativeError(e) || !['EPERM', 'EINVAL'].includes(e.code) || max === null || max >= capacity) throw e;
+      const got = native.fcntlInt(w, FILE.F_SETPIPE_SZ, max);
+      return { r, w, capacity: got, fallback: `pipe capacity ${capacity} B refused (${e.code}): used ${got} B (fs.pipe-max-size)` };
+    }
   } catch (e) {
     native.close(r);
     native.close(w);

@@ -3,11 +3,11 @@
 // must not modify them afterwards), which is the claim the gift variant tests.
 import { native, SPLICE } from '../native.ts';
 import { nowMs } from '../mutation.ts';
-import { bufferSource, closePipe, drainPipeToSocket, openPipe } from './sources.ts';
-import type { SendMethod, SendResult } from './types.ts';
+import { sendMethod } from './one-message.ts';
+import { bufferSource, closePipe, drainPipeToSocket, openPipe, type Pipe } from './sources.ts';
 
 /** vmsplices bytes[from, to) in pipe-sized chunks and splices each chunk to the socket. */
-export function vmspliceRange(fd: number, pipe: { r: number; w: number; capacity: number }, bytes: Uint8Array, from: number, to: number, gift: boolean): { calls: number; shortCounts: number } {
+export function vmspliceRange(fd: number, pipe: Pipe, bytes: Uint8Array, from: number, to: number, gift: boolean): { calls: number; shortCounts: number } {
   let off = from;
   let calls = 0;
   let shortCounts = 0;
@@ -29,20 +29,22 @@ export function vmspliceRange(fd: number, pipe: { r: number; w: number; capacity
   return { calls, shortCounts };
 }
 
-export function vmspliceMethod(gift: boolean): SendMethod {
-  let pipe: { r: number; w: number; capacity: number } | null = null;
-  return {
-    prepare: (_exp, intended) => bufferSource(intended),
-    send(fd, source, exp): SendResult {
+export function vmspliceMethod(gift: boolean) {
+  return sendMethod(
+    (_exp, intended) => bufferSource(intended),
+    (fd, source, exp) => {
       if (source.kind !== 'buffer') throw new Error('vmsplice needs a buffer source');
-      pipe = openPipe(exp.pipeSize);
-      const startedAt = nowMs();
-      const r = vmspliceRange(fd, pipe, source.bytes, 0, source.bytes.length, gift);
-      return { bytes: source.bytes.length, ...r, startedAt, returnedAt: nowMs() };
+      const bytes = source.bytes;
+      const pipe = openPipe(exp.pipeSize);
+      const fallbacks = pipe.fallback ? { fallbacks: [pipe.fallback] } : {};
+      return {
+        send() {
+          const startedAt = nowMs();
+          const r = vmspliceRange(fd, pipe, bytes, 0, bytes.length, gift);
+          return { bytes: bytes.length, ...r, startedAt, returnedAt: nowMs(), ...fallbacks };
+        },
+        close: () => closePipe(pipe),
+      };
     },
-    release() {
-      if (pipe) closePipe(pipe);
-      pipe = null;
-    },
-  };
+  );
 }

@@ -1,8 +1,9 @@
 // write(2) from user memory: the kernel copies the bytes into socket buffers before returning.
 import { native } from '../native.ts';
 import { nowMs } from '../mutation.ts';
+import { sendMethod } from './one-message.ts';
 import { bufferSource } from './sources.ts';
-import type { SendMethod, SendResult } from './types.ts';
+import type { SendResult } from './types.ts';
 import type { Source } from '../mutation.ts';
 
 /** Writes all of `bytes` with write(2), looping over short counts. */
@@ -14,8 +15,8 @@ export function writeAll(fd: number, bytes: Uint8Array): SendResult {
   while (done < bytes.length) {
     const n = native.write(fd, bytes, done, bytes.length - done);
     calls++;
-    if (n < bytes.length - done) shortCounts++;
     if (n <= 0) throw new Error(`write returned ${n} with ${bytes.length - done} bytes left`);
+    if (n < bytes.length - done) shortCounts++;
     done += n;
   }
   return { bytes: done, calls, shortCounts, startedAt, returnedAt: nowMs() };
@@ -27,7 +28,12 @@ export function sourceBytes(source: Source): Uint8Array {
   return source.mapping;
 }
 
-export const writeMethod: SendMethod = {
-  prepare: (_exp, intended) => bufferSource(intended),
-  send: (fd, source) => writeAll(fd, sourceBytes(source)),
-};
+export function writeMethod() {
+  return sendMethod(
+    (_exp, intended) => bufferSource(intended),
+    (fd, source) => {
+      const bytes = sourceBytes(source);
+      return { send: () => writeAll(fd, bytes), close() {} };
+    },
+  );
+}

@@ -45,7 +45,9 @@ reply({ type: 'listening', address: host, port });
 
 function runCase(c: ReceiverCase): void {
   const deadline = now() + c.timeoutMs;
-  const listener = openListener(port, c.rcvbuf);
+  // Each fd is closed exactly once and then set to -1: closing a number twice could close an fd
+  // opened in between (the same number is handed out again), so no close error is swallowed.
+  let listener = openListener(port, c.rcvbuf);
   reply({ type: 'ready', id: c.id });
   let conn = -1;
   const buf = Buffer.allocUnsafe(c.size + 65536);
@@ -59,7 +61,9 @@ function runCase(c: ReceiverCase): void {
     waitReadable(listener, deadline, 'the sender to connect');
     conn = native.accept(listener);
     acceptedAt = now();
-    native.close(listener);
+    const l = listener;
+    listener = -1; // before close: a failed close(2) frees the number too
+    native.close(l);
     peer = native.getpeername(conn);
     rcvbufEffective = native.getsockoptInt(conn, SOCK.SOL_SOCKET, SOCK.SO_RCVBUF);
     sleepMs(c.delayMs);
@@ -88,11 +92,7 @@ function runCase(c: ReceiverCase): void {
     reply({ type: 'result', id: c.id, bytes: got, acceptedAt, firstReadAt, doneAt: now(), rcvbufEffective, peer, ackSentAt, error });
   } finally {
     if (conn >= 0) native.close(conn);
-    try {
-      native.close(listener);
-    } catch {
-      /* already closed after accept */
-    }
+    if (listener >= 0) native.close(listener);
   }
 }
 

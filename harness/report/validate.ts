@@ -88,7 +88,7 @@ export function validate(schema: Schema, value: unknown): ValidationError[] {
       if (!s.enum.some((e) => e === v || JSON.stringify(e) === json)) fail(`must be one of ${s.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${json ?? String(v)}`);
     }
 
-    if (s.minimum !== undefined && typeof v === 'number' && v < (s.minimum as number)) fail(`must be ≥ ${String(s.minimum)}, got ${v}`);
+    if (s.minimum !== undefined && typeof v === 'number' && typeof s.minimum === 'number' && v < s.minimum) fail(`must be ≥ ${s.minimum}, got ${v}`);
 
     if (typeOk('object', v)) {
       const obj = v as Record<string, unknown>;

@@ -47,7 +47,7 @@ async function childWithTopology(): Promise<{ child: ChildProcess; netns: string
   const child = spawn(process.execPath, ['--import=tsx', FIXTURE], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exit = new Promise<NodeJS.Signals | number | null>((res) => child.once('exit', (code, sig) => res(sig ?? code)));
   const line = await Promise.race([
-    new Promise<string>((res) => createInterface({ input: child.stdout! }).once('line', res)),
+    new Promise<string>((res) => createInterface({ input: child.stdout }).once('line', res)),
     exit.then((how) => { throw new Error(`fixture exited early (${String(how)})`); }),
   ]);
   const { netns, hostIf } = JSON.parse(line) as { netns: string; hostIf: string };

@@ -49,7 +49,23 @@ static Napi::Value PageSize(const Napi::CallbackInfo& info) {
   return Num(info.Env(), sysconf(_SC_PAGESIZE));
 }
 
+// pageOffset(buf) → where the view's first byte lies within its page (0: page aligned), so
+// tests can check the alignment that zero-copy paths (vmsplice gift, whole-page references) need.
+static Napi::Value PageOffset(const Napi::CallbackInfo& info) {
+  uint8_t* base;
+  if (info.Length() > 0 && info[0].IsArrayBuffer()) {
+    base = static_cast<uint8_t*>(info[0].As<Napi::ArrayBuffer>().Data());
+  } else if (info.Length() > 0 && info[0].IsTypedArray()) {
+    auto ta = info[0].As<Napi::TypedArray>();
+    base = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  } else {
+    return ThrowType(info.Env(), "argument 0 must be an ArrayBuffer or TypedArray");
+  }
+  return Num(info.Env(), static_cast<double>(reinterpret_cast<uintptr_t>(base) % sysconf(_SC_PAGESIZE)));
+}
+
 void InitBuffers(Napi::Env env, Napi::Object exports) {
+  exports.Set("pageOffset", Napi::Function::New(env, PageOffset));
   exports.Set("allocPages", Napi::Function::New(env, AllocPages));
   exports.Set("mapFile", Napi::Function::New(env, MapFile));
   exports.Set("pageSize", Napi::Function::New(env, PageSize));

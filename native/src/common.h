@@ -8,16 +8,22 @@
 
 namespace zc {
 
-// Throws a JS Error carrying errno (number), code ("EBADF") and syscall name; returns undefined.
-inline Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err) {
+// A JS Error carrying errno (number), code ("EBADF") and syscall name, not thrown: for results
+// that return an error next to data already taken (see zerocopy.cc). `detail` goes after the code.
+inline Napi::Error ErrnoError(Napi::Env env, const char* syscall, int err, const std::string& detail = "") {
   const char* name = strerrorname_np(err);
   std::string code = name ? name : "UNKNOWN";
-  std::string msg = std::string(syscall) + ": " + code + " (" + strerror(err) + ")";
+  std::string msg = std::string(syscall) + ": " + code + " (" + strerror(err) + ")" + detail;
   Napi::Error e = Napi::Error::New(env, msg);
   e.Set("errno", Napi::Number::New(env, err));
   e.Set("code", Napi::String::New(env, code));
   e.Set("syscall", Napi::String::New(env, syscall));
-  e.ThrowAsJavaScriptException();
+  return e;
+}
+
+// Throws ErrnoError(...); returns undefined.
+inline Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err, const std::string& detail = "") {
+  ErrnoError(env, syscall, err, detail).ThrowAsJavaScriptException();
   return env.Undefined();
 }
 

@@ -6,6 +6,8 @@
 #ifdef ZCPROBE_HAVE_LIBURING
 #include <liburing.h>
 #include <deque>
+#include <string>
+#include <time.h>
 #ifndef IORING_SEND_ZC_REPORT_USAGE
 #define IORING_SEND_ZC_REPORT_USAGE (1U << 3)  // kernel 6.2+, newer than Debian 12's liburing 2.3
 #endif
@@ -71,28 +73,46 @@ static Napi::Value UringProbeSendZc(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), ok);
 }
 
-// uringSendZc(ring, fd, buf, off, len, msgFlags) → {res, more, id}: submits one SEND_ZC (with
-// IORING_SEND_ZC_REPORT_USAGE) and waits for its result CQE. res < 0 is -errno, returned as is:
-// the caller decides. The buffer must stay untouched until the F_NOTIF CQE (uringWaitNotif).
+static int64_t NowMs() {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<int64_t>(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+}
+
+// uringSendZc(ring, fd, buf, off, len, msgFlags, zcFlags = REPORT_USAGE, timeoutMs = 30000)
+// → {res, more, id}: submits one SEND_ZC and waits, at most timeoutMs, for its result CQE.
+// res < 0 is -errno, returned as is: the caller decides (e.g. -EINVAL from a kernel that does not
+// know a zcFlags bit). No result in time throws ETIME; the op stays queued on the ring, which the
+// caller then closes. The buffer must stay untouched until the F_NOTIF CQE (uringWaitNotif).
 static Napi::Value UringSendZc(const Napi::CallbackInfo& info) {
   Ring* r = GetRing(info);
-  int64_t fd, flags;
+  int64_t fd, flags, zcFlags = IORING_SEND_ZC_REPORT_USAGE, timeoutMs = 30000;
   uint8_t* p;
   size_t n;
   if (!r || !ArgInt(info, 1, &fd) || !ArgBytes(info, 2, &p, &n) || !ArgInt(info, 5, &flags))
     return info.Env().Undefined();
+  if (info.Length() > 6 && !info[6].IsUndefined() && !ArgInt(info, 6, &zcFlags)) return info.Env().Undefined();
+  if (info.Length() > 7 && !info[7].IsUndefined() && !ArgInt(info, 7, &timeoutMs)) return info.Env().Undefined();
+  if (timeoutMs < 0) return ThrowType(info.Env(), "timeoutMs must be >= 0");
   struct io_uring_sqe* sqe = io_uring_get_sqe(&r->ring);
   if (!sqe) return ThrowErrno(info.Env(), "io_uring_get_sqe", EBUSY);
   uint64_t id = r->nextId++;
-  io_uring_prep_send_zc(sqe, fd, p, n, flags, IORING_SEND_ZC_REPORT_USAGE);
+  io_uring_prep_send_zc(sqe, fd, p, n, flags, static_cast<unsigned>(zcFlags));
   sqe->user_data = id;
   int err = io_uring_submit(&r->ring);
   if (err < 0) return ThrowErrno(info.Env(), "io_uring_submit", -err);
+  const int64_t deadline = NowMs() + timeoutMs;
   for (;;) {
     struct io_uring_cqe* cqe;
-    err = io_uring_wait_cqe(&r->ring, &cqe);
+    int64_t left = deadline - NowMs();
+    if (left < 0) left = 0;
+    struct __kernel_timespec ts = {left / 1000, (left % 1000) * 1000000};
+    err = io_uring_wait_cqe_timeout(&r->ring, &cqe, &ts);
     if (err == -EINTR) continue;
-    if (err < 0) return ThrowErrno(info.Env(), "io_uring_wait_cqe", -err);
+    if (err == -ETIME)
+      return ThrowErrno(info.Env(), "io_uring_wait_cqe_timeout", ETIME,
+                        ": no SEND_ZC result within " + std::to_string(timeoutMs) + " ms (the send is still queued)");
+    if (err < 0) return ThrowErrno(info.Env(), "io_uring_wait_cqe_timeout", -err);
     uint64_t ud = cqe->user_data;
     int32_t res = cqe->res;
     uint32_t cflags = cqe->flags;
@@ -147,6 +167,7 @@ static Napi::Value UringWaitNotif(const Napi::CallbackInfo& info) {
 
 void InitUring(Napi::Env env, Napi::Object exports) {
   exports.Set("uringCompiled", Napi::Boolean::New(env, true));
+  exports.Set("uringSendZcReportUsage", Num(env, IORING_SEND_ZC_REPORT_USAGE));
   exports.Set("uringCreate", Napi::Function::New(env, UringCreate));
   exports.Set("uringClose", Napi::Function::New(env, UringClose));
   exports.Set("uringProbeSendZc", Napi::Function::New(env, UringProbeSendZc));
@@ -164,6 +185,7 @@ static Napi::Value NotBuilt(const Napi::CallbackInfo& info) {
 }
 void InitUring(Napi::Env env, Napi::Object exports) {
   exports.Set("uringCompiled", Napi::Boolean::New(env, false));
+  exports.Set("uringSendZcReportUsage", Num(env, 1U << 3));
   for (const char* name : {"uringCreate", "uringClose", "uringProbeSendZc", "uringSendZc", "uringWaitNotif"})
     exports.Set(name, Napi::Function::New(env, NotBuilt));
 }

@@ -45,6 +45,6 @@ export async function testWithNeeds<C>(testFn: TestFn<C>, title: string, needs: 
 export async function testWithNeeds<C>(...args: [string, Need[], Implementation<[]>] | [TestFn<C>, string, Need[], Implementation<[], C>]): Promise<void> {
   const [testFn, title, needs, impl] = args.length === 4 ? args : [test as TestFn<C>, ...args];
   const why = reasonNow(needs);
-  if (why) testFn.skip(`${title} [skipped: ${why}]`, impl as Implementation<[], C>);
-  else testFn(title, impl as Implementation<[], C>);
+  if (why) testFn.skip(`${title} [skipped: ${why}]`, impl);
+  else testFn(title, impl);
 }
