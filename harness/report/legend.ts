@@ -25,6 +25,13 @@ export const VERDICT_STYLE: Record<Verdict, VerdictStyle> = {
     mark: '🔴',
     meaning: 'the captured packets carried bytes other than the intended ones: the kernel read the source after the application changed it.',
   },
+  'corrupted-on-retransmit': {
+    fill: '#f7e7a1',
+    ink: '#8a6400',
+    mark: '🟡',
+    meaning:
+      'the first transmission carried the intended bytes and the receiver read them, but a TCP retransmission carried changed bytes: the kernel read the source after the application changed it, and on a lossy link that copy could have been the one delivered.',
+  },
   'corrupted-after-wire': {
     fill: '#fcd5a0',
     ink: '#c46500',

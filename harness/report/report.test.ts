@@ -13,7 +13,7 @@ import { decideVerdict, type Mismatch } from '../verdict.ts';
 import { sampleReport } from './fixture.ts';
 import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
-import { buildMatrixCells, cellVerdict, type CaseLike, type Report } from './types.ts';
+import { buildMatrixCells, cellVerdict, VERDICTS, type CaseLike, type Report } from './types.ts';
 import { assertValidReport, SchemaError, validate, validateReport } from './validate.ts';
 import { writeReport } from './write.ts';
 
@@ -28,6 +28,10 @@ test('cellVerdict: any corrupted case decides, the strongest proof first', (t) =
   t.is(cellVerdict({ 'corrupted-after-wire': 8, 'corrupted-on-wire': 4 }, []), 'corrupted-on-wire');
   t.is(cellVerdict({ 'corrupted-on-wire': 1, inconclusive: 11 }, [DROPPED]), 'corrupted-on-wire');
   t.is(cellVerdict({ corrupted: 2, clean: 10 }, []), 'corrupted');
+  // A differing retransmission proves the kernel read changed pages, but the receiver read
+  // wrong bytes in the other kinds: they colour the cell first.
+  t.is(cellVerdict({ 'corrupted-on-retransmit': 3, 'corrupted-after-wire': 1 }, []), 'corrupted-after-wire');
+  t.is(cellVerdict({ 'corrupted-on-retransmit': 1, clean: 5 }, []), 'corrupted-on-retransmit');
 });
 
 test('cellVerdict: dropped packets → inconclusive, never clean', (t) => {
@@ -88,7 +92,7 @@ test('the fixture validates against schema/report.schema.json, also after a JSON
   t.deepEqual(validateReport(r), []);
   t.deepEqual(validateReport(JSON.parse(JSON.stringify(r))), []);
   const verdicts = new Set(r.cells.map((c) => c.verdict));
-  for (const v of ['clean', 'corrupted-on-wire', 'corrupted-after-wire', 'corrupted', 'inconclusive', 'skipped']) t.true(verdicts.has(v as never), `fixture has a ${v} cell`);
+  for (const v of VERDICTS) t.true(verdicts.has(v as never), `fixture has a ${v} cell`);
   t.is(r.counterexamples.length, 2);
 });
 

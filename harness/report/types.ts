@@ -4,13 +4,15 @@
 import { METHODS, SAFEGUARDS, TRANSPORTS } from '../experiment.ts';
 
 /** A case's verdict (harness/verdict.ts) plus 'skipped': the host cannot run that cell. */
-export type Verdict = 'clean' | 'corrupted-on-wire' | 'corrupted-after-wire' | 'corrupted' | 'inconclusive' | 'skipped';
+export type Verdict = 'clean' | 'corrupted-on-wire' | 'corrupted-on-retransmit' | 'corrupted-after-wire' | 'corrupted' | 'inconclusive' | 'skipped';
 
-export const VERDICTS: readonly Verdict[] = ['clean', 'corrupted-on-wire', 'corrupted-after-wire', 'corrupted', 'inconclusive', 'skipped'];
+/** Every corrupted kind, worst first (the order a cell's colour is chosen in): the receiver read
+ * wrong bytes that crossed the wire, wrong bytes the wire did not carry, wrong bytes from an
+ * uncaptured run; last, a retransmission carried changed bytes the receiver did not read (proof
+ * the kernel read the changed pages, which a lossy link could have delivered). */
+export const CORRUPTED: readonly Verdict[] = ['corrupted-on-wire', 'corrupted-after-wire', 'corrupted', 'corrupted-on-retransmit'];
 
-/** Strongest proof first: bytes seen on the wire beat bytes only the receiver saw, which beat a
- * two-stream (no capture) mismatch whose place of corruption is unknown. */
-export const CORRUPTED: readonly Verdict[] = ['corrupted-on-wire', 'corrupted-after-wire', 'corrupted'];
+export const VERDICTS: readonly Verdict[] = ['clean', ...CORRUPTED, 'inconclusive', 'skipped'];
 
 export interface HostInfo {
   /** uname -r */
@@ -97,7 +99,7 @@ export interface Report {
 }
 
 /**
- * A cell's overall verdict. Any corrupted case → the strongest corrupted verdict present (one
+ * A cell's overall verdict. Any corrupted case → the worst corrupted verdict present (one
  * proven corruption falsifies "this safeguard is safe", however many clean cases surround it).
  * Otherwise any inconclusive case, any reason (e.g. a capture that dropped packets), or no case at
  * all → inconclusive: clean must mean every case was fully observed and matched. Only skipped
