@@ -68,7 +68,7 @@ test('the rule follows the data: a failing app-ack drops out, a clean none leads
   t.regex(ackFails.rule, /not enough: reusing at once, SIOCOUTQ = 0, the receiver's ack\.$/);
   const noneHolds = rule({ ...SENDFILE, none: six('clean') });
   t.is(noneHolds.use, 'none');
-  t.regex(noneHolds.rule, /^after sendfile, reusing the buffer at once corrupted no case \(6\/6 clean; rate ≤\u00a039\u00a0% at 95\u00a0%\); also held: wait for the receiver's ack \(app-ack\) or hold a lease/);
+  t.regex(noneHolds.rule, /^after sendfile, reusing the buffer at once corrupted no case here \(6\/6 clean; rate ≤\u00a039\u00a0% at 95\u00a0%\); also held: wait for the receiver's ack \(app-ack\) or hold a lease/);
   const onlyCopy = rule({ none: SENDFILE.none, copy: six('clean'), 'app-ack': ['inconclusive', ...six('clean').slice(1)] });
   t.is(onlyCopy.use, 'copy');
   t.deepEqual(onlyCopy.unproven.map((u) => [u.safeguard, u.why]), [['app-ack', '1 of 6 inconclusive: gap']]);
@@ -76,6 +76,16 @@ test('the rule follows the data: a failing app-ack drops out, a clean none leads
   const nothing = rule({ none: SENDFILE.none, siocoutq: SENDFILE.siocoutq, 'app-ack': six('inconclusive') });
   t.is(nothing.use, null);
   t.is(nothing.rule, 'after sendfile, no safeguard tried held in every case; not enough: reusing at once, SIOCOUTQ = 0; not settled: app-ack.');
+});
+
+test('a safeguard that held in one scope but failed in another of the same method says so in the rule', (t) => {
+  const loopback = cellsOf({ none: ['corrupted-on-wire', 'corrupted-on-wire', 'clean', 'clean', 'clean', 'clean'], 'zc-completion': six('clean') }, 'msg-zerocopy', 'loopback');
+  const veth = cellsOf({ none: six('clean'), 'zc-completion': six('clean') }, 'msg-zerocopy', 'veth');
+  const [lo, ve] = buildRecommendations([...loopback, ...veth], COST, []).rows;
+  t.is(ve!.use, 'none');
+  t.regex(ve!.rule, /^after msg-zerocopy, reusing the buffer at once corrupted no case here \(6\/6 clean; [^)]*\); but reusing at once was not enough on loopback \(2\/6 corrupted \(2 on wire\)\); also held: wait for the zero-copy completion/);
+  t.is(lo!.use, 'zc-completion');
+  t.false(lo!.rule.includes('but '), 'zc-completion held on both');
 });
 
 test('costs: another transport’s figure is used and named; copy and a bare write() take the write() row', (t) => {

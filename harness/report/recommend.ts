@@ -77,21 +77,24 @@ function options(held: readonly HeldSafeguard[]): string {
 
 /** The one-line rule: the safeguards that held (cheapest first), what was not enough, and when
  * sending a copy would be cheaper than the cheapest wait. Built only from the row's data. */
-export function ruleOf(method: string, row: Omit<Recommendation, 'rule' | 'scope'>): string {
+export function ruleOf(method: string, row: Omit<Recommendation, 'rule' | 'scope'>, elsewhere: readonly string[] = []): string {
   const waits = row.held.filter((h) => h.safeguard !== 'copy');
   const copy = row.held.find((h) => h.safeguard === 'copy');
   const parts: string[] = [];
   if (waits[0]?.safeguard === 'none') {
     // An observation, not a guarantee: the bound says how far it goes.
-    parts.push(`after ${method}, reusing the buffer at once corrupted no case (${waits[0].headline})`);
+    parts.push(`after ${method}, reusing the buffer at once corrupted no case here (${waits[0].headline})`);
+    parts.push(...elsewhere);
     if (waits.length > 1) parts.push(`also held: ${options(waits.slice(1))}`);
   } else if (waits.length) {
     parts.push(`after ${method}, ${options(waits)}`);
+    parts.push(...elsewhere);
     const best = waits[0]!.cost.ratio;
     if (copy?.cost.ratio != null && best !== null && copy.cost.ratio > best)
       parts.push(`sending a copy with write() was faster here (${ratioText(copy.cost.ratio)} vs ${ratioText(best)} write() throughput)`);
   } else if (copy) {
     parts.push(`after ${method}, no wait tried held: ${safeguardWords('copy').held}`);
+    parts.push(...elsewhere);
   } else if (row.failed.length) {
     parts.push(`after ${method}, no safeguard tried held in every case`);
   } else {
@@ -120,6 +123,19 @@ function unprovenWhy(cell: MatrixCell): string {
   return inconclusive ? `${inconclusive} of ${cell.cases} inconclusive: ${first}` : `not clean: ${first}`;
 }
 
+/** A recommendation that held here but failed in another scope of the same method (e.g. no
+ * safeguard on veth, corrupted on loopback) says so, so nobody takes one scope for all. */
+function elsewhereFailures(row: Omit<Recommendation, 'rule'>, rows: readonly Omit<Recommendation, 'rule'>[], dims: readonly string[]): string[] {
+  if (row.use === null) return [];
+  const others = rows.filter((o) => o !== row && o.scope.method === row.scope.method);
+  return others.flatMap((o) => {
+    const f = o.failed.find((x) => x.safeguard === row.use);
+    if (!f) return [];
+    const where = dims.filter((d) => d !== 'method' && o.scope[d] !== row.scope[d]).map((d) => o.scope[d]).join(' / ');
+    return [`but ${safeguardWords(f.safeguard).failed} was not enough on ${where} (${f.headline})`];
+  });
+}
+
 const scopeOrder = (dims: readonly string[]) => (a: Record<string, string>, b: Record<string, string>) => {
   for (const d of dims) {
     const order = d === 'method' ? byMethod : d === 'transport' ? byTransport : (x: string, y: string) => x.localeCompare(y);
@@ -145,7 +161,7 @@ export function buildRecommendations(
     g.cells.push(cell);
     groups.set(key, g);
   }
-  const rows: Recommendation[] = [];
+  const rows: Omit<Recommendation, 'rule'>[] = [];
   for (const { scope, cells: mine } of groups.values()) {
     const held: HeldSafeguard[] = [];
     const failed: FailedSafeguard[] = [];
@@ -159,9 +175,9 @@ export function buildRecommendations(
     }
     held.sort(byCost);
     const use = (held.find((h) => h.safeguard !== 'copy') ?? held[0])?.safeguard ?? null;
-    const row = { use, held, failed, unproven };
-    rows.push({ scope, ...row, rule: ruleOf(scope.method!, row) });
+    rows.push({ scope, use, held, failed, unproven });
   }
   rows.sort((a, b) => scopeOrder(dimensions)(a.scope, b.scope));
-  return { dimensions: [...dimensions], costBasis: COST_BASIS, rows };
+  const withRules = rows.map((row) => ({ ...row, rule: ruleOf(row.scope.method!, row, elsewhereFailures(row, rows, dimensions)) }));
+  return { dimensions: [...dimensions], costBasis: COST_BASIS, rows: withRules };
 }
