@@ -13,7 +13,7 @@ import { decideVerdict, type Mismatch } from '../verdict.ts';
 import { sampleReport } from './fixture.ts';
 import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
-import { buildMatrixCells, cellHeadline, cellVerdict, type CaseLike } from './cells.ts';
+import { buildMatrixCells, cellVerdict, type CaseLike } from './cells.ts';
 import { VERDICTS, type Report } from './types.ts';
 import { assertValidReport, SchemaError, validate, validateReport } from './validate.ts';
 import { writeReport } from './write.ts';
