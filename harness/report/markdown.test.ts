@@ -124,3 +124,14 @@ test('report.md fits GitHub without a horizontal scroll: estimated min-content w
   const wide = ['| method |' + ' corrupted-after-wire |'.repeat(16)];
   t.true(minWidth(wide) > 800);
 });
+
+test('report.md shows report.json: headlines, rules and bounds are read from it, never recomputed', (t) => {
+  const r = structuredClone(sampleReport());
+  r.cells[0]!.headline = '7/7 marker headline';
+  r.recommendations.rows[0]!.rule = 'marker rule from report.json';
+  r.recommendations.rows[0]!.held[0]!.headline = 'marker bound';
+  const md = renderMarkdown(r);
+  t.true(md.includes('7/7 marker headline'));
+  t.true(md.includes('marker rule from report.json'));
+  t.true(md.includes('marker bound'));
+});

@@ -188,6 +188,17 @@ test('html: the recommendation table comes first; a failed safeguard links to it
   t.regex(main, /<tr class="none-held"><td class="dim">veth<\/td><td class="rule">after io-uring-zc, no safeguard was settled here \(6 skipped\)\.<\/td><td class="use"><span class="none-held">none held<\/span>/);
 });
 
+test('html shows report.json: headlines, rules and bounds are read from it, never recomputed', (t) => {
+  const r = clone();
+  r.cells[0]!.headline = '7/7 marker headline';
+  r.recommendations.rows[0]!.rule = 'marker rule from report.json';
+  r.recommendations.rows[0]!.held[0]!.headline = 'marker bound';
+  const html = renderHtml(r);
+  t.true(html.includes('<span class="n">7/7</span> <span class="v">marker headline</span>'));
+  t.true(html.includes('<td class="rule">marker rule from report.json</td>'));
+  t.true(html.includes('<span class="bound">marker bound</span>'));
+});
+
 test('writeReport writes report.json, report.html, report.md and refuses an invalid report', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'zcprobe-report-'));
   try {
