@@ -12,7 +12,9 @@ import type { CaseReport } from './case-report.ts';
 import { SAFEGUARDS, type Method, type Transport } from './experiment.ts';
 import { plannedCells, runMatrix, STRESS_CASES, type MatrixPlan, type MatrixProgress } from './matrix.ts';
 import { runAllProbes, type Probe } from './probes.ts';
-import { buildMatrixCells, type CostRow, type Counterexample, type Report } from './report/types.ts';
+import { buildMatrixCells } from './report/cells.ts';
+import { buildRecommendations } from './report/recommend.ts';
+import type { CostRow, Counterexample, Report } from './report/types.ts';
 import { isCorrupted } from './verdict.ts';
 
 const run = promisify(execFile);
@@ -149,11 +151,13 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
   const cost = opts.costTotal > 0 ? await measureCost(opts.costTotal, opts.onPhase) : [];
   const { stdout: uname } = await run('uname', ['-a']);
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     runId: opts.runId,
     tool: { name: 'zcprobe', version: '0.1.0' },
     host: { kernel: release(), uname: uname.trim(), cpus: cpus().length, node: process.version, offloads, createdAt: new Date().toISOString() },
     transports: described,
+    plan: { repeats: opts.repeats, casesPerRepeat: STRESS_CASES.length },
+    recommendations: buildRecommendations(cells, cost, counterexamples),
     cells,
     counterexamples,
     cost,

@@ -6,7 +6,7 @@ import type { CaseReport } from './case-report.ts';
 import type { Experiment } from './experiment.ts';
 import { failedCaseReport } from './failed-case.ts';
 import { runMatrix, type MatrixPlan, type MatrixSession } from './matrix.ts';
-import { buildMatrixCells } from './report/types.ts';
+import { buildMatrixCells } from './report/cells.ts';
 import type { SessionOptions } from './session.ts';
 
 const plan: MatrixPlan = {

@@ -101,6 +101,7 @@ export function counterexampleHtml(c: Counterexample, anchor: string, index: num
 </div>
 <div>
 <h4>${esc(firstMismatch(c))}</h4>
+${c.verdict === 'corrupted-on-retransmit' ? '<p class="hx-key">The first transmission and the received bytes match I: a TCP retransmission carried the changed bytes (both versions and their packet numbers are in case.json; the packets in the pcap).</p>' : ''}
 ${hexDiffHtml(c.hexDiff)}
 <p class="hx-key">${c.hexDiff.wire === null ? '<b>I</b> intended · <b>R</b> received · <span class="hx-x">xx</span> differs from I (no capture: where it changed is unknown)' : '<b>I</b> intended · <b>W</b> first transmission on the wire · <b>R</b> received · <span class="hx-w">xx</span> differs from I on the wire · <span class="hx-r">xx</span> differs from I only at the receiver'}</p>
 </div>

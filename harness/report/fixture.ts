@@ -3,7 +3,9 @@
 // referenced by queued skbs after the send returns), plus a few inconclusive, skipped and
 // uncaptured cells so every verdict is rendered. Deterministic: no clock, no randomness.
 import { METHODS, safeguardApplies, SAFEGUARDS, type Method, type Safeguard } from '../experiment.ts';
-import { buildMatrixCells, type CaseLike, type CostRow, type Counterexample, type MatrixCell, type Report, type SkippedCell, type Verdict } from './types.ts';
+import { buildMatrixCells, type CaseLike, type SkippedCell } from './cells.ts';
+import { buildRecommendations } from './recommend.ts';
+import type { CostRow, Counterexample, MatrixCell, Report, Verdict } from './types.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -37,7 +39,11 @@ function outcome(method: Method, safeguard: Safeguard, transport: string, stress
   if (ZC.includes(method)) {
     // Loopback/veth copy zerocopy frags on delivery (skb_orphan_frags_rx), so only bytes still
     // unsent when the buffer changes are wrong, and they are wrong on the wire.
-    return safeguard === 'none' && stress > 0 ? { verdict: 'corrupted-on-wire', reasons: [] } : clean;
+    if (safeguard === 'none' && stress > 0) return { verdict: 'corrupted-on-wire', reasons: [] };
+    // A retransmission left after the buffer changed: the receiver had already read A.
+    if (method === 'msg-zerocopy' && safeguard === 'siocoutqnsd' && transport === 'veth' && stress === 1 && rep === 3)
+      return { verdict: 'corrupted-on-retransmit', reasons: ['1 retransmission(s) carried bytes that differ from the first transmission'] };
+    return clean;
   }
   if (BY_REFERENCE.includes(method)) {
     if (!captured) return { verdict: 'corrupted', reasons: [] };
@@ -182,8 +188,10 @@ const OFFLOADS = {
 export function sampleReport(): Report {
   const { cases, skipped } = sampleCases();
   const cells = buildMatrixCells(cases, skipped);
+  const cxs = counterexamples(cells);
+  const costRows = cost();
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     runId: '2026-11-23T19-49-36-655-12846',
     tool: { name: 'zcprobe', version: '0.1.0' },
     host: {
@@ -201,9 +209,11 @@ export function sampleReport(): Report {
       { name: 'loopback', describe: 'TCP over lo (127.0.0.1) in a private network namespace; captured on lo' },
       { name: 'veth', describe: 'TCP across a veth pair zcp-veth0 ↔ zcp-veth1 between two namespaces; captured on zcp-veth0' },
     ],
+    plan: { repeats: REPEATS, casesPerRepeat: STRESS.length },
+    recommendations: buildRecommendations(cells, costRows, cxs),
     cells,
-    counterexamples: counterexamples(cells),
-    cost: cost(),
+    counterexamples: cxs,
+    cost: costRows,
     notes: [
       'tcpdump could not attach to zcp-veth0 while the tee cells ran (EBUSY); tee × veth cells have two-stream verdicts (intended vs received) only.',
       'Each cell ran 3 stress cases × 4 repeats: 64 KiB and 1 MiB read 50 ms late, 1 MiB read 300 ms late with SO_RCVBUF 32 MiB.',

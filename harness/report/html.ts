@@ -6,7 +6,8 @@ import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
 import { formatSize } from '../experiment.ts';
 import { costChart, esc, num } from './svg.ts';
 import { CSS } from './style.ts';
-import { cellKey, cellSummary, matrixAxes, otherCounts, VERDICTS, type MatrixCell, type Report } from './types.ts';
+import { recommendationsHtml } from './recommend-html.ts';
+import { cellKey, matrixAxes, VERDICTS, type MatrixCell, type Report } from './types.ts';
 
 /** Offloads that decide whether the kernel transmits from the caller's pages (scatter-gather and
  * checksum offload are required for zero-copy) or coalesces/segments them; shown first. */
@@ -49,7 +50,7 @@ function offloadsTable(offloads: Report['host']['offloads']): string {
   return table(key.length ? key : rest) + (key.length && rest.length ? `<details><summary>${rest.length} more features</summary>${table(rest)}</details>` : '');
 }
 
-function header(r: Report): string {
+function host(r: Report): string {
   const h = r.host;
   const facts: [string, string][] = [
     ['uname', h.uname],
@@ -61,15 +62,15 @@ function header(r: Report): string {
     ['tool', `${r.tool.name} ${r.tool.version}`],
   ];
   const tally = VERDICTS.map((v) => [v, r.cells.filter((c) => c.verdict === v).length] as const).filter(([, n]) => n > 0);
-  return `<header>
-<h1>zcprobe: buffer reuse after zero-copy sends <span class="kernel">kernel ${esc(h.kernel)}</span></h1>
+  return `<section class="host-section" id="host">
+<h2>Host</h2>
 <p class="tally">${r.cells.length} cells: ${tally.map(([v, n]) => `<span class="badge" style="background:${VERDICT_STYLE[v].fill};color:${VERDICT_STYLE[v].ink}">${n} ${esc(v)}</span>`).join(' ')}</p>
 <div class="host">
 <div><table class="facts">${facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
 <h4>Transports</h4><ul class="transports">${r.transports.map((t) => `<li><b>${esc(t.name)}</b>: ${esc(t.describe)}</li>`).join('')}</ul></div>
 <div><h4>NIC offloads (ethtool -k)</h4>${offloadsTable(h.offloads)}</div>
 </div>
-</header>`;
+</section>`;
 }
 
 /** Where a cell links: its first corrupted case that has a section, else any section for the same
@@ -89,39 +90,38 @@ function cellLinks(r: Report): Map<string, string> {
   return links;
 }
 
-function cellHtml(cell: MatrixCell | undefined, link: string | undefined, first: boolean): string {
-  const edge = first ? ' group' : '';
-  if (!cell) return `<td class="na${edge}" title="${esc(`n/a: ${NOT_APPLICABLE}`)}">n/a</td>`;
+function cellHtml(cell: MatrixCell | undefined, link: string | undefined): string {
+  if (!cell) return `<td class="na" title="${esc(`n/a: ${NOT_APPLICABLE}`)}">n/a</td>`;
   const style = VERDICT_STYLE[cell.verdict];
-  const summary = cellSummary(cell);
-  const [n, ...rest] = summary.includes('/') ? summary.split(' ') : ['', summary];
-  const others = otherCounts(cell);
+  // The headline from report.json: "6/6 corrupted (…)" shows its count large, the rest below.
+  const m = /^(\d+\/\d+) (.*)$/.exec(cell.headline);
   const showReasons = cell.verdict === 'inconclusive' || cell.verdict === 'skipped';
-  const title = [`${cell.method} × ${cell.safeguard} × ${cell.transport}: ${[summary, ...others].join(', ')}`, ...cell.reasons].join('\n');
+  const title = [`${cell.method} × ${cell.safeguard} × ${cell.transport}: ${cell.headline} (${cell.verdict})`, ...cell.reasons].join('\n');
   const body =
-    (n ? `<span class="n">${esc(n)}</span> ` : '') +
-    `<span class="v">${esc(rest.join(' '))}</span>` +
-    (others.length ? `<span class="o">${esc(others.join(', '))}</span>` : '') +
+    (m ? `<span class="n">${esc(m[1]!)}</span> <span class="v">${esc(m[2]!)}</span>` : `<span class="v">${esc(cell.headline)}</span>`) +
     (showReasons && cell.reasons.length ? `<span class="r">${esc(cell.reasons.join('; '))}</span>` : '') +
     (link ? '<span class="go">evidence ↓</span>' : '');
   const inner = link ? `<a href="#${esc(link)}">${body}</a>` : body;
-  return `<td class="cell${edge}" style="background:${style.fill};--ink:${style.ink}" title="${esc(title)}">${inner}</td>`;
+  return `<td class="cell" style="background:${style.fill};--ink:${style.ink}" title="${esc(title)}">${inner}</td>`;
 }
 
+/** Rows are method × transport, columns the safeguards: a new transport adds rows, never width. */
 function matrix(r: Report): string {
   const { methods, safeguards, transports } = matrixAxes(r);
   if (!methods.length) return '<p class="muted">The matrix has no cells.</p>';
   const cells = new Map(r.cells.map((c) => [cellKey(c.method, c.safeguard, c.transport), c]));
   const links = cellLinks(r);
-  const head1 = safeguards.map((s) => `<th class="group" colspan="${transports.length}">${esc(s)}</th>`).join('');
-  const head2 = safeguards.map(() => transports.map((t, i) => `<th class="tr${i === 0 ? ' group' : ''}">${esc(t)}</th>`).join('')).join('');
-  const rows = methods.map((m) => {
-    const tds = safeguards.map((s) => transports.map((t, i) => cellHtml(cells.get(cellKey(m, s, t)), links.get(cellKey(m, s, t)), i === 0)).join('')).join('');
-    return `<tr><th class="method">${esc(m)}</th>${tds}</tr>`;
+  const rows = methods.flatMap((m) => {
+    const mine = transports.filter((t) => safeguards.some((s) => cells.has(cellKey(m, s, t))));
+    return mine.map((t, i) => {
+      const head = i === 0 ? `<th class="method" rowspan="${mine.length}">${esc(m)}</th>` : '';
+      const tds = safeguards.map((s) => cellHtml(cells.get(cellKey(m, s, t)), links.get(cellKey(m, s, t)))).join('');
+      return `<tr${i === 0 ? ' class="group"' : ''}>${head}<th class="tr">${esc(t)}</th>${tds}</tr>`;
+    });
   });
   return `<table class="matrix" id="matrix">
-<colgroup><col class="method-col">${safeguards.map(() => transports.map(() => '<col>').join('')).join('')}</colgroup>
-<thead><tr><th class="corner" rowspan="2">method ↓ · safeguard →</th>${head1}</tr><tr>${head2}</tr></thead>
+<colgroup><col class="method-col"><col class="tr-col">${safeguards.map(() => '<col>').join('')}</colgroup>
+<thead><tr><th class="corner" colspan="2">method · transport ↓ safeguard →</th>${safeguards.map((s) => `<th>${esc(s)}</th>`).join('')}</tr></thead>
 <tbody>${rows.join('\n')}</tbody></table>`;
 }
 
@@ -151,6 +151,7 @@ function costSection(r: Report): string {
 
 export function renderHtml(r: Report): string {
   const anchors = counterexampleAnchors(r.counterexamples);
+  const byCase = new Map(r.counterexamples.map((c, i) => [c.caseId, anchors[i]!]));
   const title = `zcprobe report — kernel ${r.host.kernel} — ${r.runId}`;
   return `<!doctype html>
 <html lang="en">
@@ -162,11 +163,18 @@ export function renderHtml(r: Report): string {
 <style>${CSS}</style>
 </head>
 <body>
-${header(r)}
+<header>
+<h1>zcprobe: buffer reuse after zero-copy sends <span class="kernel">kernel ${esc(r.host.kernel)}</span></h1>
+</header>
 <main>
+<section class="recs-section" id="recommendations">
+<h2>What to do after each send method</h2>
+${recommendationsHtml(r, (id) => (id === null ? undefined : byCase.get(id)))}
+</section>
+${host(r)}
 <section class="matrix-section">
-<h2>Is the buffer safe to reuse? method × safeguard × transport</h2>
-<p class="lead">Each cell: the cases with the cell's verdict / all cases, for mutating the source right after the send returned (<code>none</code>) or after the safeguard. Click a corrupted cell for its counterexample.</p>
+<h2>Is the buffer safe to reuse? method × transport × safeguard</h2>
+<p class="lead">Each cell counts every corrupted case (the kinds in brackets) over all its cases, for changing the source right after the send returned (<code>none</code>) or after the safeguard; a clean cell gives the upper bound on the corruption rate its cases support (95 % confidence). Click a corrupted cell for its counterexample.</p>
 ${matrix(r)}
 ${legend()}
 ${r.notes.length ? `<h4>Notes</h4><ul class="notes">${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}

@@ -26,11 +26,11 @@ export const VERDICT_STYLE: Record<Verdict, VerdictStyle> = {
     meaning: 'the captured packets carried bytes other than the intended ones: the kernel read the source after the application changed it.',
   },
   'corrupted-on-retransmit': {
-    fill: '#f9c6c0',
-    ink: '#a8321f',
-    mark: '🔺',
+    fill: '#f7e7a1',
+    ink: '#8a6400',
+    mark: '🟡',
     meaning:
-      'the first transmission and the receiver had the intended bytes, but a TCP retransmission carried changed bytes: the kernel read the source after it changed; had the first copy been lost, the receiver would have read them.',
+      'the first transmission carried the intended bytes and the receiver read them, but a TCP retransmission carried changed bytes: the kernel read the source after the application changed it, and on a lossy link that copy could have been the one delivered.',
   },
   'corrupted-after-wire': {
     fill: '#fcd5a0',

@@ -1,50 +1,120 @@
-// The matrix as GitHub-flavoured Markdown, for pasting into an issue or a mailing-list post:
-// host line, one table (rows methods, columns safeguard/transport), legend, counterexamples'
-// replay commands. No colour in Markdown, so each verdict also gets a mark.
+// The report as GitHub-flavoured Markdown, for pasting into an issue or a mailing-list post:
+// the recommendation table first, then the host, one matrix table per transport (narrow enough
+// for GitHub without a horizontal scroll), the legend and the counterexamples' replay commands.
+// No colour in Markdown, so each verdict also gets a mark.
 import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
-import { cellKey, cellSummary, matrixAxes, otherCounts, replayCommand, VERDICTS, type MatrixCell, type Report } from './types.ts';
+import { confidenceText, costText } from './phrasing.ts';
+import { cellKey, matrixAxes, replayCommand, VERDICTS, type MatrixCell, type Recommendation, type Report } from './types.ts';
 
-/** Table cells cannot hold "|" or newlines; inline text must not start Markdown/HTML syntax. */
+/**
+ * Plain text made literal in Markdown, inline or in a table cell, without HTML entities (they
+ * would show as "&gt;" wherever the Markdown is read as text): CommonMark backslash escapes only
+ * where a character could start syntax — "|" (cell border), emphasis/code/link characters ("_"
+ * only at a word's edge), "<" before a tag or autolink, "&" before an entity. Newlines become
+ * spaces.
+ */
 export function mdEscape(s: string): string {
   return s
-    .replace(/\\/g, '\\\\')
-    .replace(/\|/g, '\\|')
     .replace(/[\r\n]+/g, ' ')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/([*_`[\]])/g, '\\$1');
+    .replace(/([\\|*`[\]~])/g, '\\$1')
+    // "_" inside a word (io_uring_setup) never starts emphasis in GitHub Markdown.
+    .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+    .replace(/<(?=[A-Za-z/!?])/g, '\\<')
+    .replace(/&(?=#?[A-Za-z0-9]+;)/g, '\\&');
 }
 
-function cellText(c: MatrixCell | undefined): string {
-  if (!c) return 'n/a';
-  const others = otherCounts(c);
-  const reason = (c.verdict === 'inconclusive' || c.verdict === 'skipped') && c.reasons[0] ? ` — ${c.reasons[0]}${c.reasons.length > 1 ? ' …' : ''}` : '';
-  return `${VERDICT_STYLE[c.verdict].mark} ${mdEscape(cellSummary(c))}${others.length ? ` (${mdEscape(others.join(', '))})` : ''}${mdEscape(reason)}`;
+/** Inline code: a backtick inside would end it early, so it becomes a quote. */
+const code = (s: string) => `\`${s.replace(/`/g, "'").replace(/[\r\n]+/g, ' ')}\``;
+
+/** The report's third counterexample as numbered in the Counterexamples list ("#3" would become
+ * a link to issue 3 once pasted into a GitHub issue). */
+function cxRef(r: Report, caseId: string | null): string {
+  const i = caseId === null ? -1 : r.counterexamples.findIndex((c) => c.caseId === caseId);
+  return i < 0 ? '' : ` (counterexample ${i + 1})`;
+}
+
+function recommendationRow(r: Report, row: Recommendation): string {
+  const dims = r.recommendations.dimensions;
+  const held = row.held.find((h) => h.safeguard === row.use);
+  const use = held
+    ? `**${mdEscape(held.safeguard)}** — ${mdEscape(costText(held.cost, row.scope.transport))}; ${mdEscape(held.headline)}`
+    : '**none held**';
+  const failed = row.failed.map((f) => `${VERDICT_STYLE[f.verdict].mark} ${mdEscape(f.safeguard)}: ${mdEscape(f.headline)}${cxRef(r, f.counterexample)}`);
+  const unproven = row.unproven.map((u) => `${VERDICT_STYLE[u.state].mark} ${mdEscape(u.safeguard)} not settled: ${mdEscape(u.headline)}`);
+  const notHeld = [...failed, ...unproven].join('; ') || '—';
+  return `| ${dims.map((d) => mdEscape(row.scope[d] ?? '')).join(' | ')} | ${mdEscape(row.rule)} | ${use} | ${notHeld} |`;
+}
+
+function recommendations(r: Report): string[] {
+  const rows = r.recommendations.rows;
+  if (!rows.length) return ['_No recommendation: the matrix has no cells._'];
+  const dims = r.recommendations.dimensions;
+  return [
+    `| ${dims.map(mdEscape).join(' | ')} | what the evidence supports | cheapest safeguard that held | did not hold |`,
+    `|${dims.map(() => '---').join('|')}|---|---|---|`,
+    ...rows.map((row) => recommendationRow(r, row)),
+    '',
+    mdEscape(confidenceText(r.plan)),
+    '',
+    `Cost: ${mdEscape(r.recommendations.costBasis)}`,
+  ];
+}
+
+function cellText(r: Report, c: MatrixCell): string {
+  const showReason = (c.verdict === 'inconclusive' || c.verdict === 'skipped') && c.reasons[0];
+  const reason = showReason ? ` — ${mdEscape(c.reasons[0]!)}${c.reasons.length > 1 ? ' …' : ''}` : '';
+  const cx = c.corruptedCases > 0 ? cxRef(r, c.counterexampleIds.find((id) => r.counterexamples.some((x) => x.caseId === id)) ?? null) : '';
+  return `${VERDICT_STYLE[c.verdict].mark} ${mdEscape(c.headline)}${reason}${cx}`;
+}
+
+/** One table per transport: method | safeguard | result — three columns, however many
+ * safeguards and transports the matrix grows. */
+function matrices(r: Report): string[] {
+  const { methods, safeguards, transports } = matrixAxes(r);
+  if (!methods.length) return ['_The matrix has no cells._'];
+  const cells = new Map(r.cells.map((c) => [cellKey(c.method, c.safeguard, c.transport), c]));
+  const out: string[] = [];
+  for (const t of transports) {
+    const rows: string[] = [];
+    for (const m of methods) {
+      let first = true;
+      for (const s of safeguards) {
+        const c = cells.get(cellKey(m, s, t));
+        if (!c) continue;
+        rows.push(`| ${first ? `**${mdEscape(m)}**` : ''} | ${mdEscape(s)} | ${cellText(r, c)} |`);
+        first = false;
+      }
+    }
+    if (!rows.length) continue;
+    out.push(`#### ${mdEscape(t)}`, '', '| method | safeguard | result |', '|---|---|---|', ...rows, '');
+  }
+  return out;
 }
 
 export function renderMarkdown(r: Report): string {
   const h = r.host;
-  const { methods, safeguards, transports } = matrixAxes(r);
-  const cells = new Map(r.cells.map((c) => [cellKey(c.method, c.safeguard, c.transport), c]));
   const out: string[] = [];
   out.push(`## zcprobe ${mdEscape(r.tool.version)}: buffer reuse after zero-copy sends, kernel ${mdEscape(h.kernel)}`);
   out.push('');
-  out.push(`**Host:** \`${h.uname.replace(/`/g, "'")}\` · ${h.cpus} CPUs · Node ${mdEscape(h.node)} · run ${mdEscape(r.runId)} · ${mdEscape(h.createdAt)}`);
-  if (r.transports.length) out.push(`**Transports:** ${r.transports.map((t) => `${mdEscape(t.name)} (${mdEscape(t.describe)})`).join('; ')}`);
+  out.push('### What to do after each send method');
   out.push('');
-  if (methods.length) {
-    const cols = safeguards.flatMap((s) => transports.map((t) => ({ s, t })));
-    out.push(`| method | ${cols.map(({ s, t }) => `${mdEscape(s)} / ${mdEscape(t)}`).join(' | ')} |`);
-    out.push(`|---|${cols.map(() => '---').join('|')}|`);
-    for (const m of methods) out.push(`| **${mdEscape(m)}** | ${cols.map(({ s, t }) => cellText(cells.get(cellKey(m, s, t)))).join(' | ')} |`);
-  } else {
-    out.push('_The matrix has no cells._');
+  out.push(...recommendations(r));
+  out.push('');
+  out.push('### Host');
+  out.push('');
+  out.push(`${code(h.uname)} · ${h.cpus} CPUs · Node ${mdEscape(h.node)} · run ${mdEscape(r.runId)} · ${mdEscape(h.createdAt)}`);
+  if (r.transports.length) {
+    out.push('');
+    out.push(`**Transports:** ${r.transports.map((t) => `${mdEscape(t.name)} (${mdEscape(t.describe)})`).join('; ')}`);
   }
   out.push('');
-  out.push('Each cell: cases with the cell\'s verdict / all cases; mutation right after the send returned (`none`) or after the safeguard.');
+  out.push('### Matrix: method × safeguard, per transport');
   out.push('');
+  out.push('Each result counts every corrupted case of the cell (the kinds in brackets) over all its cases, for changing the source right after the send returned (`none`) or after the safeguard; a clean cell gives the bound on the corruption rate its cases support.');
+  out.push('');
+  out.push(...matrices(r));
   for (const v of VERDICTS) out.push(`- ${VERDICT_STYLE[v].mark} **${v}**: ${mdEscape(VERDICT_STYLE[v].meaning)}`);
-  out.push(`- **n/a**: ${mdEscape(NOT_APPLICABLE)}`);
+  out.push(`- **n/a** (no row): ${mdEscape(NOT_APPLICABLE)}`);
   if (r.notes.length) {
     out.push('');
     out.push('**Notes:**');
@@ -52,9 +122,11 @@ export function renderMarkdown(r: Report): string {
   }
   if (r.counterexamples.length) {
     out.push('');
-    out.push('**Counterexamples:**');
-    for (const c of r.counterexamples)
-      out.push(`- ${VERDICT_STYLE[c.verdict].mark} ${mdEscape(`${c.method} × ${c.safeguard} × ${c.transport}`)}, ${c.size} bytes, receiver delay ${c.receiverDelayMs} ms: \`${replayCommand(c).replace(/`/g, "'")}\``);
+    out.push('### Counterexamples');
+    out.push('');
+    r.counterexamples.forEach((c, i) =>
+      out.push(`${i + 1}. ${VERDICT_STYLE[c.verdict].mark} ${mdEscape(`${c.method} × ${c.safeguard} × ${c.transport}`)}, ${c.size} bytes, receiver delay ${c.receiverDelayMs} ms: ${code(replayCommand(c))}`),
+    );
   }
   out.push('');
   return out.join('\n');

@@ -3,7 +3,7 @@
 // renders the page with its matrix and counterexamples.
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,7 +13,8 @@ import { decideVerdict, type Mismatch } from '../verdict.ts';
 import { sampleReport } from './fixture.ts';
 import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
-import { buildMatrixCells, cellVerdict, type CaseLike, type Report } from './types.ts';
+import { buildMatrixCells, cellVerdict, type CaseLike } from './cells.ts';
+import { VERDICTS, type Report } from './types.ts';
 import { assertValidReport, SchemaError, validate, validateReport } from './validate.ts';
 import { writeReport } from './write.ts';
 
@@ -23,11 +24,15 @@ export const caseReportIsCaseLike = (c: CaseReport): CaseLike => c;
 const clone = (): Report => structuredClone(sampleReport());
 const DROPPED = 'tcpdump reported 3 packet(s) dropped by the kernel';
 
-test('cellVerdict: any corrupted case decides, the strongest proof first', (t) => {
+test('cellVerdict: any corrupted case decides, the worst kind first', (t) => {
   t.is(cellVerdict({ clean: 11, 'corrupted-after-wire': 1 }, []), 'corrupted-after-wire');
   t.is(cellVerdict({ 'corrupted-after-wire': 8, 'corrupted-on-wire': 4 }, []), 'corrupted-on-wire');
   t.is(cellVerdict({ 'corrupted-on-wire': 1, inconclusive: 11 }, [DROPPED]), 'corrupted-on-wire');
   t.is(cellVerdict({ corrupted: 2, clean: 10 }, []), 'corrupted');
+  // A differing retransmission proves the kernel read changed pages, but the receiver read
+  // wrong bytes in the other kinds: they colour the cell first.
+  t.is(cellVerdict({ 'corrupted-on-retransmit': 3, 'corrupted-after-wire': 1 }, []), 'corrupted-after-wire');
+  t.is(cellVerdict({ 'corrupted-on-retransmit': 1, clean: 5 }, []), 'corrupted-on-retransmit');
 });
 
 test('cellVerdict: dropped packets → inconclusive, never clean', (t) => {
@@ -88,7 +93,7 @@ test('the fixture validates against schema/report.schema.json, also after a JSON
   t.deepEqual(validateReport(r), []);
   t.deepEqual(validateReport(JSON.parse(JSON.stringify(r))), []);
   const verdicts = new Set(r.cells.map((c) => c.verdict));
-  for (const v of ['clean', 'corrupted-on-wire', 'corrupted-after-wire', 'corrupted', 'inconclusive', 'skipped']) t.true(verdicts.has(v as never), `fixture has a ${v} cell`);
+  for (const v of VERDICTS) t.true(verdicts.has(v), `fixture has a ${v} cell`);
   t.is(r.counterexamples.length, 2);
 });
 
@@ -101,7 +106,10 @@ test('invalid reports fail with the path of the offending value', (t) => {
     ['string for integer', (r) => (r.host.cpus = '8'), '/host/cpus', /must be integer, got string/],
     ['wrong type through $ref', (r) => (r.counterexamples[1].hexDiff.wire = 5), '/counterexamples/1/hexDiff/wire', /must be string or null/],
     ['offload value', (r) => (r.host.offloads.lo['scatter-gather'] = true), '/host/offloads/lo/scatter-gather', /must be string/],
-    ['schema version', (r) => (r.schemaVersion = 2), '/schemaVersion', /one of 1/],
+    ['schema version', (r) => (r.schemaVersion = 1), '/schemaVersion', /one of 2/],
+    ['bound of a cell', (r) => (r.cells[0].upperBound95 = -0.1), '/cells/0/upperBound95', /≥ 0/],
+    ['recommendation scope', (r) => (r.recommendations.rows[0].scope.method = 3), '/recommendations/rows/0/scope/method', /must be string/],
+    ['unknown unproven state', (r) => (r.recommendations.rows[1].unproven[0].state = 'maybe'), '/recommendations/rows/1/unproven/0/state', /must be one of/],
     ['NaN is not JSON', (r) => (r.cost[0].ratioVsCopy = NaN), '/cost/0/ratioVsCopy', /must be number/],
   ];
   for (const [what, mutate, path, message] of cases) {
@@ -117,27 +125,6 @@ test('the validator refuses schema keywords it does not check and dangling $refs
   t.throws(() => validate({ type: 'string', pattern: '^a' }, 'a'), { instanceOf: SchemaError, message: /pattern/ });
   t.throws(() => validate({ $ref: '#/$defs/nope' }, 1), { instanceOf: SchemaError });
   t.deepEqual(validate({ type: 'array', items: { enum: [1, 2] } }, [1, 3]), [{ path: '/1', message: 'must be one of 1, 2, got 3' }]);
-});
-
-test('markdown: host line, the matrix table (rows methods, columns safeguard / transport), legend', (t) => {
-  const r = clone();
-  r.cells[1]!.reasons = ['a | b'];
-  r.cells[1]!.verdict = 'inconclusive';
-  const md = renderMarkdown(r);
-  t.regex(md, /\*\*Host:\*\* `Linux probe-host 6\.1\.0-28-amd64/);
-  t.regex(md, /^\| method \| none \/ loopback \| none \/ veth \| siocoutq \/ loopback \|.* copy \/ veth \|/m);
-  // Columns: method + one per safeguard × transport (the safeguard list grows; derive, don't pin).
-  const header = md.split('\n').find((l) => l.startsWith('| method |'))!;
-  const columns = header.split('|').length - 2;
-  t.true(columns >= 13);
-  t.regex(md, new RegExp(`^\\|---\\|(---\\|){${columns - 1}}$`, 'm'));
-  const rows = md.split('\n').filter((l) => l.startsWith('| **'));
-  t.deepEqual(rows.map((l) => /^\| \*\*([^*]+)\*\*/.exec(l)![1]!.replace(/\\/g, '')), ['write', 'mmap-write', 'sendfile', 'splice', 'vmsplice', 'vmsplice-gift', 'tee', 'msg-zerocopy', 'io-uring-zc']);
-  for (const row of rows) t.is(row.split(/(?<!\\)\|/).length - 2, columns, `${columns} columns: ${row}`);
-  t.regex(md, /🔴 4\/12 corrupted-on-wire/);
-  t.regex(md, /a \\\| b/);
-  t.regex(md, /\*\*corrupted-after-wire\*\*: the wire carried the intended bytes but the receiver read the mutated ones/);
-  t.regex(md, /npx zcprobe run --replay sendfile-pwrite:1794328523:3:0:1:1/);
 });
 
 test('html: self-contained — no http:// or https:// anywhere, no script, CSP forbids external loads', (t) => {
@@ -172,13 +159,44 @@ test('html: matrix table, legend, chart, one section per counterexample, every i
   t.is(html.match(/<svg class="timeline"/g)?.length, 2);
   t.is(html.match(/<svg class="chart"/g)?.length, 1);
   t.regex(html, /corrupted-after-wire<\/b>: the wire carried the intended bytes/);
-  t.regex(html, /<span class="n">12\/12<\/span> <span class="v">corrupted-after-wire<\/span>/);
+  t.regex(html, /<span class="n">12\/12<\/span> <span class="v">corrupted \(12 after wire\)<\/span>/);
+  t.regex(html, /<span class="n">12\/12<\/span> <span class="v">corrupted \(4 on wire, 8 after wire\)<\/span>/);
+  t.regex(html, /<span class="n">1\/12<\/span> <span class="v">corrupted \(1 on retransmit\)<\/span>/);
+  t.regex(html, /<span class="n">12\/12<\/span> <span class="v">clean; rate ≤\u00a022\u00a0% at 95\u00a0%<\/span>/);
   const ids = new Set([...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
   const links = [...html.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]!);
   t.true(links.length >= 2);
   for (const l of links) t.true(ids.has(l), `#${l} exists`);
   t.regex(html, /href="#cx-[^"]+"[^]*?<section class="counterexample" id="cx-/);
   t.regex(html, /<a href="evidence\/case-12846-\d+\/case\.pcap">/);
+});
+
+test('html: the recommendation table comes first; a failed safeguard links to its counterexample', (t) => {
+  const r = sampleReport();
+  const html = renderHtml(r);
+  const main = html.slice(html.indexOf('<main>'));
+  t.true(main.indexOf('<table') === main.indexOf('<table class="recs"'), 'the first table is the recommendation table');
+  t.true(main.indexOf('id="recommendations"') < main.indexOf('id="host"'));
+  t.true(main.indexOf('id="host"') < main.indexOf('<table class="matrix"'));
+  t.is(main.match(/<tr class="(group )?(held|none-held)">/g)?.length, r.recommendations.rows.length);
+  const sendfile = /<tr class="group held"><th class="method" rowspan="2">sendfile<\/th><td class="dim">loopback<\/td>(.*?)<\/tr>/.exec(main)?.[1] ?? '';
+  t.regex(sendfile, /<td class="rule">after sendfile, wait for the receiver&#39;s ack \(app-ack\) or hold a lease/);
+  t.regex(sendfile, /<span class="badge"[^>]*>app-ack<\/span><span class="cost"[^>]*>0\.35× write\(\)<\/span><span class="bound">12\/12 clean; rate ≤\u00a022\u00a0% at 95\u00a0%<\/span>/);
+  const anchor = `cx-${r.counterexamples[0]!.caseId}`;
+  t.regex(sendfile, new RegExp(`<a href="#${anchor}"><b style="color:#c0271d">none</b> 12/12 corrupted \\(4 on wire, 8 after wire\\)</a>`));
+  t.regex(main, /rule of three/);
+  t.regex(main, /<tr class="none-held"><td class="dim">veth<\/td><td class="rule">after io-uring-zc, no safeguard was settled here \(6 skipped\)\.<\/td><td class="use"><span class="none-held">none held<\/span>/);
+});
+
+test('html shows report.json: headlines, rules and bounds are read from it, never recomputed', (t) => {
+  const r = clone();
+  r.cells[0]!.headline = '7/7 marker headline';
+  r.recommendations.rows[0]!.rule = 'marker rule from report.json';
+  r.recommendations.rows[0]!.held[0]!.headline = 'marker bound';
+  const html = renderHtml(r);
+  t.true(html.includes('<span class="n">7/7</span> <span class="v">marker headline</span>'));
+  t.true(html.includes('<td class="rule">marker rule from report.json</td>'));
+  t.true(html.includes('<span class="bound">marker bound</span>'));
 });
 
 test('writeReport writes report.json, report.html, report.md and refuses an invalid report', (t) => {
@@ -212,19 +230,75 @@ test('an empty run still validates and renders (no cells, no counterexamples, no
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 const browserTest = hasChromium ? test : test.skip;
-browserTest(`a real browser renders the report: matrix, counterexamples, 1280 px screenshot${hasChromium ? '' : ' — chromium not installed: apt-get install chromium'}`, async (t) => {
+const noChromium = hasChromium ? '' : ' — chromium not installed: apt-get install chromium';
+/** No network, no profile state, no sandbox (tests may run as root in a container). */
+const chromiumArgs = (profile: string) => ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--window-size=1280,2000'];
+
+/**
+ * Measures, in the browser, every cell of the recommendation table and the matrix at the window's
+ * width: content wider than its cell (scrollWidth, or a child box past the cell's edges), a table
+ * wider than <main>, or a page that scrolls sideways. The report itself has no script (its CSP
+ * forbids one), so the test serves a copy without the CSP and with this script appended.
+ */
+const LAYOUT_CHECK = `<script>
+const bad = [];
+const where = (el) => el.closest('tr')?.innerText.split('\\n')[0].slice(0, 40) + ' / ' + el.innerText.slice(0, 60);
+const cells = [...document.querySelectorAll('table.recs th, table.recs td, table.matrix th, table.matrix td')];
+for (const cell of cells) {
+  if (cell.scrollWidth > cell.clientWidth + 1) bad.push('scrollWidth ' + cell.scrollWidth + ' > ' + cell.clientWidth + ': ' + where(cell));
+  const box = cell.getBoundingClientRect();
+  for (const el of cell.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width && (r.right > box.right + 1 || r.left < box.left - 1)) bad.push('child past the cell edge: ' + where(cell));
+  }
+}
+const main = document.querySelector('main').getBoundingClientRect();
+for (const t of document.querySelectorAll('table.recs, table.matrix')) if (t.getBoundingClientRect().right > main.right + 1) bad.push('table wider than main: ' + t.className);
+if (document.documentElement.scrollWidth > innerWidth) bad.push('page scrolls sideways: ' + document.documentElement.scrollWidth);
+const out = document.createElement('pre');
+out.id = 'layout-check';
+out.textContent = JSON.stringify({ width: innerWidth, cells: cells.length, bad: [...new Set(bad)] });
+document.body.append(out);
+</script>`;
+
+async function layoutCheck(html: string, dir: string, extraCss = ''): Promise<{ width: number; cells: number; bad: string[] }> {
+  const page = join(dir, `check-${extraCss ? 'control' : 'report'}.html`);
+  const probe = html.replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '').replace('</style>', `${extraCss}</style>`).replace('</body>', `${LAYOUT_CHECK}</body>`);
+  writeFileSync(page, probe);
+  const { stdout } = await run(CHROMIUM, [...chromiumArgs(join(dir, 'profile')), '--dump-dom', pathToFileURL(page).href], { timeout: 90_000, maxBuffer: 64 << 20 });
+  const m = /<pre id="layout-check">(.*?)<\/pre>/s.exec(stdout);
+  if (!m) throw new Error('the layout check did not run');
+  return JSON.parse(m[1]!.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+}
+
+browserTest(`a real browser renders the report: recommendation table first, headlines, matrix, counterexamples, 1280 px screenshot${noChromium}`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'zcprobe-browser-'));
   try {
-    const { html } = writeReport(join(dir, 'report'), sampleReport());
-    // No network, no profile state, no sandbox (tests may run as root in a container).
-    const base = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${join(dir, 'profile')}`];
+    const r = sampleReport();
+    const { html } = writeReport(join(dir, 'report'), r);
     const url = pathToFileURL(html).href;
-    const { stdout: dom } = await run(CHROMIUM, [...base, '--dump-dom', url], { timeout: 90_000, maxBuffer: 64 << 20 });
+    const { stdout: dom } = await run(CHROMIUM, [...chromiumArgs(join(dir, 'profile')), '--dump-dom', url], { timeout: 90_000, maxBuffer: 64 << 20 });
+    const body = dom.slice(dom.indexOf('<main>'));
+    t.true(body.indexOf('<table') === body.indexOf('<table class="recs"'), 'the recommendation table is the first table');
+    t.is(body.match(/<td class="rule">/g)?.length, r.recommendations.rows.length, 'one row per method × transport');
+    t.regex(body, /<td class="rule">after sendfile, wait for the receiver's ack \(app-ack\) or hold a lease on the file until the receiver's ack \(lease\);/);
+    t.regex(body, /<span class="n">12\/12<\/span> <span class="v">corrupted \(4 on wire, 8 after wire\)<\/span>/, 'a mixed cell counts every corrupted case');
+    t.regex(body, /<span class="n">12\/12<\/span> <span class="v">clean; rate ≤&nbsp;22&nbsp;% at 95&nbsp;%<\/span>/, 'a clean cell states its bound');
+    t.regex(body, /<span class="n">1\/12<\/span> <span class="v">corrupted \(1 on retransmit\)<\/span>/);
     t.regex(dom, /<table class="matrix"/);
     t.true((dom.match(/<section class="counterexample"/g)?.length ?? 0) >= 1);
     t.regex(dom, /<svg class="timeline"/, 'inline SVG survives parsing');
+
+    const layout = await layoutCheck(readFileSync(html, 'utf8'), dir);
+    t.is(layout.width, 1280);
+    t.true(layout.cells > 200, `${layout.cells} cells measured`);
+    t.deepEqual(layout.bad, [], 'no cell content overflows at 1280 px');
+    // The check can fail: forbid wrapping in the matrix and the long headlines must spill.
+    const control = await layoutCheck(readFileSync(html, 'utf8'), dir, 'table.matrix td, table.matrix td * { white-space: nowrap !important; }');
+    t.true(control.bad.some((b) => b.startsWith('scrollWidth') && b.includes('corrupted (4 on wire')), `the negative control overflows: ${control.bad.slice(0, 2).join('; ')}`);
+
     const png = join(dir, 'report.png');
-    await run(CHROMIUM, [...base, `--screenshot=${png}`, '--window-size=1280,2000', url], { timeout: 90_000 });
+    await run(CHROMIUM, [...chromiumArgs(join(dir, 'profile')), `--screenshot=${png}`, url], { timeout: 90_000 });
     t.true(existsSync(png) && statSync(png).size > 10_000, 'screenshot written');
     const head = readFileSync(png).subarray(0, 24);
     t.is(head.subarray(1, 4).toString('latin1'), 'PNG');
@@ -235,4 +309,3 @@ browserTest(`a real browser renders the report: matrix, counterexamples, 1280 px
     rmSync(dir, { recursive: true, force: true });
   }
 });
-

@@ -1,7 +1,7 @@
 // The report's stylesheet, inlined into <style> (the CSP allows nothing external). Laid out for
-// a 1280 px wide window: the matrix has up to 6 safeguards × 2 transports = 12 narrow columns,
-// so cell text is small and wraps at the verdicts' hyphens; reasons are clamped to three lines
-// (the full text stays in the cell's title tooltip).
+// a 1280 px wide window: the recommendation table first, then the matrix with one column per
+// safeguard (rows are method × transport); cell text wraps anywhere rather than overflow, and
+// reasons are clamped to three lines (the full text stays in the cell's title tooltip).
 export const CSS = `
 :root { color-scheme: light; --muted: #666; --line: #d0d4d9; }
 * { box-sizing: border-box; }
@@ -35,25 +35,50 @@ table.offloads small { font-weight: 400; color: #888; }
 details { margin-top: 4px; font-size: 12px; }
 summary { cursor: pointer; color: #0b57c2; }
 
+table.recs { width: 100%; table-layout: fixed; border-collapse: collapse; font-size: 13px; margin: 6px 0 8px; }
+table.recs col.method-col { width: 110px; }
+table.recs col.dim-col { width: 78px; }
+table.recs col.use-col { width: 250px; }
+table.recs col.fail-col { width: 330px; }
+table.recs th, table.recs td { padding: 5px 6px; vertical-align: top; text-align: left; overflow-wrap: anywhere; }
+table.recs thead th { background: #f6f7f9; border-bottom: 1px solid var(--line); font-size: 12px; color: #444; }
+table.recs tbody tr { border-top: 1px solid #eceff2; }
+table.recs tbody tr.group { border-top: 1px solid var(--line); }
+table.recs th.method { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12.5px; }
+table.recs td.dim { color: #444; font-size: 12px; }
+table.recs td.rule { line-height: 1.4; }
+table.recs tr.none-held td.rule { color: #8c1a12; font-weight: 600; }
+table.recs td.use > span { display: block; }
+table.recs td.use .badge { display: inline-block; margin-bottom: 2px; }
+table.recs td.use .cost { font-weight: 600; font-size: 12px; }
+table.recs td.use .bound, table.recs td.use .also { font-size: 12px; color: #333; }
+table.recs .none-held { color: #8c1a12; font-weight: 700; }
+table.recs ul.failed { list-style: none; margin: 0; padding: 0; font-size: 12px; }
+table.recs ul.failed li { position: relative; padding-left: 18px; margin-bottom: 2px; }
+table.recs ul.failed .swatch { width: 12px; height: 11px; top: 2px; }
+table.recs ul.failed a { color: inherit; text-decoration: none; }
+table.recs ul.failed a:hover { text-decoration: underline; }
+table.recs li.unproven { color: #555; }
+p.fine { font-size: 12px; color: #444; margin: 4px 0; }
+
+/* Rows are method × transport and columns the safeguards, so a cell is ~1/8 of the width; text
+ * may wrap anywhere and never spills (the browser test measures every cell). */
 table.matrix { width: 100%; table-layout: fixed; border-collapse: separate; border-spacing: 0; font-size: 12px; }
-table.matrix col.method-col { width: 118px; }
-table.matrix th { font-weight: 600; padding: 4px; background: #f6f7f9; border-bottom: 1px solid var(--line); }
+table.matrix col.method-col { width: 108px; }
+table.matrix col.tr-col { width: 66px; }
+table.matrix th { font-weight: 600; padding: 4px; background: #f6f7f9; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
 table.matrix thead th { text-align: center; }
-table.matrix thead th.tr { font-weight: 400; color: #555; font-size: 11px; }
-table.matrix th.corner { text-align: left; font-size: 11px; color: #555; vertical-align: bottom; }
-table.matrix th.method { text-align: left; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; border-bottom: 1px solid #fff; }
-table.matrix td { padding: 0; vertical-align: top; border-bottom: 2px solid #fff; border-right: 1px solid #fff; height: 46px; }
-table.matrix .group { border-left: 3px solid #fff; }
-table.matrix thead .group { border-left: 3px solid #fff; }
-table.matrix td > a { text-decoration: none; color: inherit; }
-table.matrix td > a { display: block; height: 100%; }
-table.matrix td .n, table.matrix td .v, table.matrix td .o, table.matrix td .r, table.matrix td .go { display: block; padding: 0 5px; }
+table.matrix th.corner { text-align: left; font-size: 11px; color: #555; font-weight: 400; }
+table.matrix th.method { text-align: left; vertical-align: top; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; border-bottom: 2px solid #fff; }
+table.matrix th.tr { text-align: left; vertical-align: top; font-weight: 400; color: #555; font-size: 11px; border-bottom: 2px solid #fff; }
+table.matrix tr.group > * { border-top: 3px solid #fff; }
+table.matrix td { padding: 0; vertical-align: top; border-bottom: 2px solid #fff; border-right: 1px solid #fff; height: 44px; overflow-wrap: anywhere; min-width: 0; }
+table.matrix td > a { text-decoration: none; color: inherit; display: block; height: 100%; }
+table.matrix td .n, table.matrix td .v, table.matrix td .r, table.matrix td .go { display: block; padding: 0 5px; }
 table.matrix td .n { font-size: 15px; font-weight: 700; color: var(--ink); padding-top: 3px; }
 table.matrix td .v { font-weight: 600; color: var(--ink); line-height: 1.2; font-size: 11.5px; padding-bottom: 3px; }
-table.matrix td .o { font-size: 11px; color: #333; }
 table.matrix td .r { font-size: 10.5px; line-height: 1.25; color: #333; display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical; overflow: hidden; padding-bottom: 0; margin-bottom: 4px; }
 table.matrix td .go { font-size: 10.5px; color: #0b57c2; text-decoration: underline; padding-bottom: 3px; }
-table.matrix td.cell { padding-top: 0; }
 table.matrix td.cell:not(:has(.n)) .v { padding-top: 5px; }
 table.matrix td.na { background: repeating-linear-gradient(135deg, #fff 0 5px, #f0f1f3 5px 10px); color: #999; text-align: center; vertical-align: middle; }
 table.matrix td:hover { outline: 2px solid #1b1f24; outline-offset: -2px; }

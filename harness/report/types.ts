@@ -6,11 +6,13 @@ import { METHODS, SAFEGUARDS, TRANSPORTS } from '../experiment.ts';
 /** A case's verdict (harness/verdict.ts) plus 'skipped': the host cannot run that cell. */
 export type Verdict = 'clean' | 'corrupted-on-wire' | 'corrupted-on-retransmit' | 'corrupted-after-wire' | 'corrupted' | 'inconclusive' | 'skipped';
 
-export const VERDICTS: readonly Verdict[] = ['clean', 'corrupted-on-wire', 'corrupted-on-retransmit', 'corrupted-after-wire', 'corrupted', 'inconclusive', 'skipped'];
+/** Every corrupted kind, worst first (the order a cell's colour is chosen in): the receiver read
+ * wrong bytes that crossed the wire, wrong bytes the wire did not carry, wrong bytes from an
+ * uncaptured run; last, a retransmission carried changed bytes the receiver did not read (proof
+ * the kernel read the changed pages, which a lossy link could have delivered). */
+export const CORRUPTED: readonly Verdict[] = ['corrupted-on-wire', 'corrupted-after-wire', 'corrupted', 'corrupted-on-retransmit'];
 
-/** Strongest proof first: bytes seen on the wire beat bytes only the receiver saw, which beat a
- * two-stream (no capture) mismatch whose place of corruption is unknown. */
-export const CORRUPTED: readonly Verdict[] = ['corrupted-on-wire', 'corrupted-on-retransmit', 'corrupted-after-wire', 'corrupted'];
+export const VERDICTS: readonly Verdict[] = ['clean', ...CORRUPTED, 'inconclusive', 'skipped'];
 
 export interface HostInfo {
   /** uname -r */
@@ -59,8 +61,16 @@ export interface MatrixCell {
   /** bytes the receivers read in total over the cell's cases */
   bytes: number;
   counts: Partial<Record<Verdict, number>>;
-  /** see cellVerdict */
+  /** the worst verdict present (harness/report/cells.ts cellVerdict): the cell's colour */
   verdict: Verdict;
+  /** cases of every corrupted kind */
+  corruptedCases: number;
+  /** upper bound on the corruption rate at 95 % confidence that the clean cases support when
+   * none was corrupted: 1 − 0.05^(1/clean) (≈ 3/clean); null when a case was corrupted or none
+   * was clean */
+  upperBound95: number | null;
+  /** what every rendering shows, e.g. "6/6 corrupted (2 on wire, 4 after wire)" */
+  headline: string;
   reasons: string[];
   /** ids of the cell's corrupted cases; the renderers link the first one that has a counterexample */
   counterexampleIds: string[];
@@ -83,56 +93,89 @@ export interface CostRow {
   ratioVsCopy: number;
 }
 
+/** What a safeguard costs, as the recommendation ranks it. */
+export interface SafeguardCost {
+  /** the bench's throughput relative to plain write() in the same run (higher is cheaper);
+   * null when the bench did not measure this method × safeguard */
+  ratio: number | null;
+  /** the transport the bench measured the ratio on (it may differ from the scope's); null when
+   * not measured */
+  measuredOn: string | null;
+  /** where the ratio comes from, e.g. "bench, loopback, 1MiB messages" */
+  basis: string;
+}
+
+/** A safeguard whose every case in the scope was clean. */
+export interface HeldSafeguard {
+  safeguard: string;
+  cases: number;
+  /** the cell's upperBound95 */
+  upperBound95: number | null;
+  headline: string;
+  cost: SafeguardCost;
+}
+
+/** A safeguard with at least one corrupted case in the scope. */
+export interface FailedSafeguard {
+  safeguard: string;
+  /** the cell's worst verdict */
+  verdict: Verdict;
+  corruptedCases: number;
+  cases: number;
+  headline: string;
+  /** caseId of the report.counterexamples entry that shows it; null when none was kept */
+  counterexample: string | null;
+}
+
+/** A safeguard neither held nor failed: skipped, or no corrupted case but some inconclusive. */
+export interface UnprovenSafeguard {
+  safeguard: string;
+  /** skipped: the host could not run it; inconclusive: it ran but the evidence was incomplete */
+  state: 'skipped' | 'inconclusive';
+  headline: string;
+  why: string;
+}
+
+/** What to do after one method in one scope (method × transport, later × filesystem …). */
+export interface Recommendation {
+  /** one value per Recommendations.dimensions, e.g. { method: 'sendfile', transport: 'veth' } */
+  scope: Record<string, string>;
+  /** the cheapest safeguard that held (an entry of `held`), preferring any that keeps the method
+   * over `copy`, which replaces it; null when none held */
+  use: string | null;
+  /** every safeguard that held, cheapest first */
+  held: HeldSafeguard[];
+  failed: FailedSafeguard[];
+  unproven: UnprovenSafeguard[];
+  /** one line generated from held/failed/unproven and the costs */
+  rule: string;
+}
+
+export interface Recommendations {
+  /** the cell fields a row is keyed by, in column order */
+  dimensions: string[];
+  /** how costs were chosen and how an unmeasured cost is ranked */
+  costBasis: string;
+  rows: Recommendation[];
+}
+
 export interface Report {
-  schemaVersion: 1;
+  schemaVersion: 2;
   runId: string;
   tool: { name: 'zcprobe'; version: string };
   host: HostInfo;
   transports: { name: string; describe: string }[];
+  /** how many cases a cell got: repeats × casesPerRepeat (the stress conditions); the bound a
+   * clean cell supports tightens with --repeats */
+  plan: { repeats: number; casesPerRepeat: number };
+  /** first in every rendering: what to do, per method and scope */
+  recommendations: Recommendations;
   cells: MatrixCell[];
   counterexamples: Counterexample[];
   cost: CostRow[];
   notes: string[];
   durationMs: number;
 }
-
-/**
- * A cell's overall verdict. Any corrupted case → the strongest corrupted verdict present (one
- * proven corruption falsifies "this safeguard is safe", however many clean cases surround it).
- * Otherwise any inconclusive case, any reason (e.g. a capture that dropped packets), or no case at
- * all → inconclusive: clean must mean every case was fully observed and matched. Only skipped
- * cases → skipped.
- */
-export function cellVerdict(counts: Partial<Record<Verdict, number>>, reasons: readonly string[]): Verdict {
-  for (const v of CORRUPTED) if ((counts[v] ?? 0) > 0) return v;
-  if ((counts.inconclusive ?? 0) > 0) return 'inconclusive';
-  const clean = counts.clean ?? 0;
-  if (clean === 0) return (counts.skipped ?? 0) > 0 ? 'skipped' : 'inconclusive';
-  return reasons.length > 0 ? 'inconclusive' : 'clean';
-}
-
-/** The part of a CaseReport (harness/case-report.ts) the matrix needs. */
-export interface CaseLike {
-  id: string;
-  method: string;
-  safeguard: string;
-  transport: string;
-  size: number;
-  verdict: Verdict;
-  reasons: string[];
-  received: { bytes: number };
-}
-
-/** A cell the host could not run (harness/matrix.ts plannedCells' `skipped`). */
-export interface SkippedCell {
-  method: string;
-  safeguard: string;
-  transport: string;
-  reason: string;
-}
-
-/** Reasons kept per cell; the rest are counted so a noisy cell cannot bloat the report. */
-const MAX_REASONS = 8;
 
 /** Sorts by the experiment's canonical order (METHODS, SAFEGUARDS, TRANSPORTS) so tables read the
  * same in every run; names this version does not know go last, alphabetically. */
@@ -146,57 +189,6 @@ export function orderOf(known: readonly string[]): (a: string, b: string) => num
 export const byMethod = orderOf(METHODS);
 export const bySafeguard = orderOf(SAFEGUARDS);
 export const byTransport = orderOf(TRANSPORTS);
-
-/** Groups cases per (method, safeguard, transport) and derives each cell's verdict. */
-export function buildMatrixCells(cases: readonly CaseLike[], skipped: readonly SkippedCell[] = []): MatrixCell[] {
-  const cells = new Map<string, MatrixCell & { reasonCount: Map<string, number> }>();
-  const cellOf = (c: { method: string; safeguard: string; transport: string }) => {
-    const key = JSON.stringify([c.method, c.safeguard, c.transport]);
-    let cell = cells.get(key);
-    if (!cell) {
-      cell = { method: c.method, safeguard: c.safeguard, transport: c.transport, cases: 0, bytes: 0, counts: {}, verdict: 'inconclusive', reasons: [], counterexampleIds: [], reasonCount: new Map() };
-      cells.set(key, cell);
-    }
-    return cell;
-  };
-  const addReason = (cell: { reasonCount: Map<string, number> }, r: string) => cell.reasonCount.set(r, (cell.reasonCount.get(r) ?? 0) + 1);
-  for (const c of cases) {
-    const cell = cellOf(c);
-    cell.cases++;
-    cell.bytes += c.received.bytes;
-    cell.counts[c.verdict] = (cell.counts[c.verdict] ?? 0) + 1;
-    for (const r of c.reasons) addReason(cell, r);
-    if (CORRUPTED.includes(c.verdict)) cell.counterexampleIds.push(c.id);
-  }
-  for (const s of skipped) {
-    const cell = cellOf(s);
-    cell.counts.skipped = (cell.counts.skipped ?? 0) + 1;
-    addReason(cell, s.reason);
-  }
-  const out: MatrixCell[] = [];
-  for (const { reasonCount, ...cell } of cells.values()) {
-    // "3× tcpdump reported …": the same reason from many cases is one line with its count.
-    const all = [...reasonCount].map(([r, n]) => (n > 1 ? `${n}× ${r}` : r));
-    cell.reasons = all.length > MAX_REASONS ? [...all.slice(0, MAX_REASONS), `… and ${all.length - MAX_REASONS} more reason(s)`] : all;
-    cell.verdict = cellVerdict(cell.counts, cell.reasons);
-    if (cell.cases === 0 && !cell.counts.skipped) cell.reasons.push('no case ran');
-    out.push(cell);
-  }
-  return out.sort((a, b) => byMethod(a.method, b.method) || bySafeguard(a.safeguard, b.safeguard) || byTransport(a.transport, b.transport));
-}
-
-/** "N/M verdict" for the cell's headline verdict, as the HTML and Markdown tables show it. */
-export function cellSummary(c: MatrixCell): string {
-  const n = c.counts[c.verdict] ?? 0;
-  // A clean-only cell made inconclusive by a reason (dropped packets) has no inconclusive case to
-  // count: "0/12 inconclusive" would read as nonsense, so it shows the bare verdict.
-  return c.verdict === 'skipped' || n === 0 ? c.verdict : `${n}/${c.cases} ${c.verdict}`;
-}
-
-/** The other verdicts of a mixed cell, e.g. ["3 clean", "1 inconclusive"]. */
-export function otherCounts(c: MatrixCell): string[] {
-  return VERDICTS.filter((v) => v !== c.verdict && (c.counts[v] ?? 0) > 0).map((v) => `${c.counts[v]} ${v}`);
-}
 
 /** The command that reruns a counterexample: the property's exact replay when it came from one,
  * else the experiment spelled out as `zcprobe run` flags. */
