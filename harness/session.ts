@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { WireCapture } from './capture/wire.ts';
 import { toCaseReport, type CaseReport } from './case-report.ts';
 import { registerCleanup } from './cleanup.ts';
-import { hexDiff, writeEvidence } from './evidence.ts';
+import { hexDiff, wiresharkEvidence, writeEvidence } from './evidence.ts';
 import type { Experiment, Transport } from './experiment.ts';
 import { MutatorProcess } from './mutator/client.ts';
 import { ReceiverProcess } from './receiver/client.ts';
@@ -102,7 +102,9 @@ export class Session {
       const first = Math.min(report.received.firstOffset ?? Infinity, w?.firstOffset ?? Infinity);
       report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, wire ? wire.stream.bytes : null, run.streams.received);
       const dir = join(this.runDir, report.id);
-      report.evidence = writeEvidence(dir, { ...report, evidence: undefined, experiment: exp }, report.hexDiff, wire?.pcap ?? null);
+      const ws = wire && wiresharkEvidence(report, { pcap: wire.pcap, iface: wire.iface, connection: run.connection, ...run.streams, receivedFirstOffset: report.received.firstOffset });
+      if (ws?.pointers) report.wireshark = ws.pointers;
+      report.evidence = writeEvidence(dir, { ...report, evidence: undefined, experiment: exp }, report.hexDiff, wire?.pcap ?? null, ws);
     }
     return report;
   }
