@@ -54,7 +54,7 @@ export function renderMarkdown(r: Report): string {
     out.push('');
     out.push('**Counterexamples:**');
     for (const c of r.counterexamples)
-      out.push(`- ${VERDICT_STYLE[c.verdict].mark} ${mdEscape(`${c.method} × ${c.safeguard} × ${c.transport}`)}, ${c.size} bytes, receiver delay ${c.receiverDelayMs} ms: \`${replayCommand(c).replace(/`/g, "'")}\``);
+      out.push(`- ${VERDICT_STYLE[c.verdict].mark} ${mdEscape(`${c.method} × ${c.safeguard} × ${c.transport}`)}, ${c.size} bytes, receiver delay ${c.receiverDelayMs} ms: \`${replayCommand(c).replace(/`/g, "'")}\`${c.wireshark ? `; Wireshark (${mdEscape(c.wireshark.pcapng)}): \`${c.wireshark.filter}\`` : ''}`);
   }
   out.push('');
   return out.join('\n');
