@@ -99,7 +99,7 @@ export interface EvidencePaths {
 export function formatWiresharkHint(p: WiresharkPointers): string {
   const what: string[] = [];
   if (p.firstMutatedFrame !== undefined) what.push(`frame ${p.firstMutatedFrame}: first frame carrying bytes that differ from I`);
-  if (p.conflictFrames?.length) what.push(`frames ${p.conflictFrames.join(', ')}: retransmissions whose bytes differ from the first transmission (also selected)`);
+  p.conflictFrames?.forEach((f, i) => what.push(`frame ${f}: retransmission whose bytes differ from their first transmission, frame ${p.conflictFirstFrames?.[i]}`));
   if (p.receiverDiffFrame !== undefined) what.push(`frame ${p.receiverDiffFrame}: the wire carried I where the receiver first read other bytes`);
   return `\nWireshark (open case.pcapng, paste into the display filter bar; each frame's comment says why):\n  ${p.filter}\n${what.map((w) => `  ${w}\n`).join('')}`;
 }

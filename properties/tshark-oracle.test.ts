@@ -88,6 +88,11 @@ function checkBundle(t: ExecutionContext, report: CaseReport): void {
   for (const f of p.frames) t.true(comments.get(f)?.some((c) => c.startsWith('zcprobe: ')), `${report.id}: frame ${f} has a zcprobe comment`);
   if (p.firstMutatedFrame !== undefined) t.regex(comments.get(p.firstMutatedFrame)!.join('\n'), /first frame carrying bytes that differ/);
   for (const f of p.conflictFrames ?? []) t.regex(comments.get(f)!.join('\n'), /retransmission whose bytes differ/);
+  // case.json's packet numbers (from the session capture) name the same frames as the bundle's files.
+  if (report.wire.capture === 'captured') {
+    t.deepEqual(p.conflictFrames ?? [], report.wire.conflicts.map((c) => c.againPacket + 1), `${report.id}: case.json's conflicts are the pcapng's frames`);
+    t.deepEqual(p.conflictFirstFrames ?? [], report.wire.conflicts.map((c) => c.firstPacket + 1), `${report.id}: case.json's conflicts are the pcapng's frames`);
+  }
   t.true(readFileSync(ev.hexDiff, 'utf8').includes(p.filter), `${report.id}: hexdiff.txt has the filter`);
   t.deepEqual(JSON.parse(readFileSync(ev.caseJson, 'utf8')).wireshark, p, `${report.id}: case.json has the filter`);
   t.true(formatCaseLine(report).includes(p.filter), `${report.id}: the case line has the filter`);

@@ -134,7 +134,8 @@ tshark(title('marks: the filter selects exactly the first mutated frame and the 
   const p = marks.pointers!;
   // frame 5 carries 1200.. mutated; frame 7 retransmits 500..1499 differently from frames 3 and 5.
   t.is(p.firstMutatedFrame, 5);
-  t.deepEqual(p.conflictFrames, [7]);
+  t.deepEqual(p.conflictFrames, [7, 7]);
+  t.deepEqual(p.conflictFirstFrames, [3, 5], 'frame 7 differs from two earlier frames');
   t.is(p.receiverDiffFrame, 3, 'offset 0 went out intact in frame 3');
   t.deepEqual(p.frames, [3, 5, 7]);
   const file = save(pcapToPcapng(pcap, { frameComments: new Map([...marks.comments].map(([f, c]) => [f - 1, c])) }), 'pcapng');

@@ -12,9 +12,11 @@ export interface WiresharkPointers {
   frames: number[];
   /** the first frame whose bytes differ from the intended stream */
   firstMutatedFrame?: number;
-  /** retransmissions whose bytes differ from the first transmission (the filter also selects the
-   * frames that first carried those bytes, so both versions can be compared) */
+  /** retransmissions whose bytes differ from the first transmission */
   conflictFrames?: number[];
+  /** the frames that first carried those bytes, pairwise with conflictFrames (also selected, so
+   * both versions can be compared) */
+  conflictFirstFrames?: number[];
   /** the wire carried the intended bytes here, yet the receiver read others from this offset on */
   receiverDiffFrame?: number;
 }
@@ -94,22 +96,24 @@ export function markFrames(input: MarkInput): FrameMarks {
   }
 
   const conflictFrames: number[] = [];
+  const conflictFirstFrames: number[] = [];
   for (const c of stream.conflicts) {
     const again = c.againPacket + 1;
     const first = c.firstPacket + 1;
     note(again, `zcprobe: retransmission whose bytes differ from the first transmission (frame ${first}): stream offsets ${span(c.seqStart, c.seqEnd)}, ${c.differingBytes} bytes differ, the first at offset ${c.firstDifferenceAt}.`);
     note(first, `zcprobe: first transmission of stream offsets ${span(c.seqStart, c.seqEnd)}; frame ${again} retransmitted them with ${c.differingBytes} different bytes.`);
     conflictFrames.push(again);
+    conflictFirstFrames.push(first);
     selected.push(again, first);
   }
-  if (conflictFrames.length) pointers.conflictFrames = [...new Set(conflictFrames)].sort((a, b) => a - b);
+  if (conflictFrames.length) Object.assign(pointers, { conflictFrames, conflictFirstFrames });
 
   const r = input.receivedFirstOffset;
   if (r !== null && r < n && stream.bytes[r] === intended[r]) {
     const carrier = firstCarrier(r);
     if (carrier) {
       const frame = carrier.index + 1;
-      note(frame, `zcprobe: this frame carried stream offset ${r} with the intended byte (0x${intended[r]!.toString(16).padStart(2, '0')}), yet the receiving application read a different one there: the change happened after the wire.`);
+      note(frame, `zcprobe: this frame carried stream offset ${r} with the intended byte (0x${intended[r]!.toString(16).padStart(2, '0')}), yet the receiving application read a different one there: at this offset the bytes changed after they crossed the wire.`);
       pointers.receiverDiffFrame = frame;
       selected.push(frame);
     }
