@@ -160,3 +160,10 @@ test('displayFilter: one equality per frame, deduplicated and sorted; none is an
   t.is(displayFilter([9, 3, 9]), 'frame.number == 3 || frame.number == 9');
   t.throws(() => displayFilter([]));
 });
+
+test('marks: notes from elsewhere (a relay\'s dropped or delayed frames) become comments, not filter frames', (t) => {
+  const pcap = connection(V4, 9, [[0, A(100)], [100, B(100, 100)]]);
+  const m = markFrames({ pcap, connection: V4, intended: A(200), mutated: B(200), receivedFirstOffset: null, notes: [{ frame: 3, text: 'relay: delayed 20 ms' }] });
+  t.deepEqual(m.comments.get(3), ['relay: delayed 20 ms']);
+  t.deepEqual(m.pointers?.frames, [5]);
+});
