@@ -2,6 +2,7 @@
 // stored in reports: the experiment, the three streams' comparison, timings, evidence paths.
 import { release } from 'node:os';
 import type { WireObservation } from './capture/wire.ts';
+import type { WiresharkPointers } from './capture/wireshark.ts';
 import type { EvidencePaths, HexDiff } from './evidence.ts';
 import type { CaseRun } from './run-case.ts';
 import type { SafeguardResult } from './safeguards/types.ts';
@@ -61,6 +62,8 @@ export interface CaseReport {
     receiverDoneAt: number;
   };
   hexDiff?: HexDiff;
+  /** non-clean cases with a capture: the display filter showing the frames that prove the verdict */
+  wireshark?: WiresharkPointers;
   evidence?: EvidencePaths;
 }
 
@@ -201,6 +204,6 @@ export function formatCaseLine(r: CaseReport): string {
   if (r.received.lengthDelta) parts.push(`received length ${r.received.lengthDelta > 0 ? '+' : ''}${r.received.lengthDelta}`);
   parts.push(r.wire.capture === 'captured' ? describe('wire', r.wire) : 'wire: not captured');
   const tail = r.reasons.length ? ` — ${r.reasons.join('; ')}` : '';
-  const ev = r.evidence ? ` [evidence ${r.evidence.dir}]` : '';
+  const ev = r.evidence ? ` [evidence ${r.evidence.dir}${r.wireshark ? `; Wireshark: ${r.wireshark.filter}` : ''}]` : '';
   return `${what} → ${r.verdict} (${parts.join(', ')})${tail}${ev}`;
 }

@@ -85,6 +85,7 @@ function counterexampleOf(c: CaseReport, runDir: string): Counterexample | null 
     },
     pcap: c.evidence.pcap ? relative(runDir, c.evidence.pcap) : null,
     caseJson: relative(runDir, c.evidence.caseJson),
+    ...(c.wireshark && c.evidence.pcapng ? { wireshark: { pcapng: relative(runDir, c.evidence.pcapng), filter: c.wireshark.filter, frames: c.wireshark.frames } } : {}),
     ...(c.wire.capture === 'captured' ? { wire: { mismatchedBytes: c.wire.mismatchedBytes, firstOffset: c.wire.firstOffset } } : {}),
     received: { mismatchedBytes: c.received.mismatchedBytes, firstOffset: c.received.firstOffset, equalsMutation: c.received.equalsMutation, zero: c.received.zero },
   };

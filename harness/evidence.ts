@@ -1,8 +1,12 @@
 // The evidence bundle of a non-clean case: captures/<run-id>/<case-id>/ with the connection's
-// packets (case.pcap), the case as JSON (case.json) and a hex diff I/W/R around the first
-// mismatch (hexdiff.txt).
+// packets as tcpdump wrote them (case.pcap) and the same packets annotated for Wireshark
+// (case.pcapng: the case and verdict in the file's comment, a comment on each frame that proves
+// the verdict), the case as JSON (case.json) and a hex diff I/W/R around the first mismatch plus
+// the display filter that shows the proving frames (hexdiff.txt).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pcapToPcapng } from './capture/pcapng.ts';
+import { markFrames, type MarkInput, type WiresharkPointers } from './capture/wireshark.ts';
 
 export interface HexDiff {
   offset: number;
@@ -47,23 +51,71 @@ export function formatHexDiff(d: HexDiff): string {
   return rows.join('\n') + '\n';
 }
 
+/** What the pcapng's section comment says about the case (a CaseReport has these fields). */
+export interface CaseSummary {
+  id: string;
+  kernel: string;
+  method: string;
+  size: number;
+  mutation: string;
+  mutationRange: string;
+  safeguard: string;
+  receiverDelayMs: number;
+  transport: string;
+  family: number;
+  verdict: string;
+  reasons: string[];
+}
+
+export interface WiresharkEvidence {
+  pointers: WiresharkPointers | null;
+  pcapng: Buffer;
+}
+
+/** The frames that prove the verdict, their comments in a pcapng, and the filter showing them. */
+export function wiresharkEvidence(c: CaseSummary, mark: MarkInput & { iface?: string; application?: string }): WiresharkEvidence {
+  const { comments, pointers } = markFrames(mark);
+  const sectionComments = [
+    `zcprobe case ${c.id}: ${c.method}, ${c.size} bytes, mutation ${c.mutation} (${c.mutationRange}), safeguard ${c.safeguard}, receiver delay ${c.receiverDelayMs} ms, ${c.transport} IPv${c.family}, kernel ${c.kernel}`,
+    `verdict: ${c.verdict}${c.reasons.length ? ` (${c.reasons.join('; ')})` : ''}`,
+    pointers ? `Wireshark display filter for the frames that prove it: ${pointers.filter}` : 'no single frame proves this verdict (see case.json)',
+    'stream offset = relative tcp.seq - 1; intended byte at offset o: o % 251 + 1; the mutation writes that value XOR 0xff',
+  ];
+  const frameComments = new Map([...comments].map(([frame, texts]) => [frame - 1, texts]));
+  const pcapng = pcapToPcapng(mark.pcap, { sectionComments, os: `Linux ${c.kernel}`, application: mark.application ?? 'zcprobe', interfaceName: mark.iface, frameComments });
+  return { pointers, pcapng };
+}
+
 export interface EvidencePaths {
   dir: string;
   pcap: string | null;
+  /** the same packets as pcap, with comments for Wireshark */
+  pcapng: string | null;
   caseJson: string;
   hexDiff: string;
 }
 
-export function writeEvidence(dir: string, caseJson: unknown, diff: HexDiff, pcap: Buffer | null): EvidencePaths {
+/** hexdiff.txt's trailer: the filter and what each selected frame is. */
+export function formatWiresharkHint(p: WiresharkPointers): string {
+  const what: string[] = [];
+  if (p.firstMutatedFrame !== undefined) what.push(`frame ${p.firstMutatedFrame}: first frame carrying bytes that differ from I`);
+  p.conflictFrames?.forEach((f, i) => what.push(`frame ${f}: retransmission whose bytes differ from their first transmission, frame ${p.conflictFirstFrames?.[i]}`));
+  if (p.receiverDiffFrame !== undefined) what.push(`frame ${p.receiverDiffFrame}: the wire carried I where the receiver first read other bytes`);
+  return `\nWireshark (open case.pcapng, paste into the display filter bar; each frame's comment says why):\n  ${p.filter}\n${what.map((w) => `  ${w}\n`).join('')}`;
+}
+
+export function writeEvidence(dir: string, caseJson: unknown, diff: HexDiff, pcap: Buffer | null, wireshark?: WiresharkEvidence): EvidencePaths {
   mkdirSync(dir, { recursive: true });
   const paths: EvidencePaths = {
     dir,
     pcap: pcap ? join(dir, 'case.pcap') : null,
+    pcapng: wireshark ? join(dir, 'case.pcapng') : null,
     caseJson: join(dir, 'case.json'),
     hexDiff: join(dir, 'hexdiff.txt'),
   };
   if (pcap && paths.pcap) writeFileSync(paths.pcap, pcap);
+  if (wireshark && paths.pcapng) writeFileSync(paths.pcapng, wireshark.pcapng);
   writeFileSync(paths.caseJson, JSON.stringify(caseJson, null, 2) + '\n');
-  writeFileSync(paths.hexDiff, formatHexDiff(diff));
+  writeFileSync(paths.hexDiff, formatHexDiff(diff) + (wireshark?.pointers ? formatWiresharkHint(wireshark.pointers) : ''));
   return paths;
 }

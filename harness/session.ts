@@ -5,10 +5,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { release } from 'node:os';
 import { join, resolve } from 'node:path';
-import { WireCapture } from './capture/wire.ts';
+import { WireCapture, type WireObservation } from './capture/wire.ts';
 import { toCaseReport, type CaseReport } from './case-report.ts';
 import { registerCleanup } from './cleanup.ts';
-import { hexDiff, writeEvidence } from './evidence.ts';
+import { hexDiff, wiresharkEvidence, writeEvidence } from './evidence.ts';
 import type { Experiment, Transport } from './experiment.ts';
 import { MutatorProcess } from './mutator/client.ts';
 import { ReceiverProcess } from './receiver/client.ts';
@@ -92,6 +92,11 @@ export class Session {
 
   /** Runs one case; writes its evidence bundle when it is not clean. */
   async run(exp: Experiment): Promise<CaseReport> {
+    return (await this.runObserved(exp)).report;
+  }
+
+  /** run(), plus the capture's view of the case (tests cross-check it with tshark). */
+  async runObserved(exp: Experiment): Promise<{ report: CaseReport; wire?: WireObservation }> {
     if (exp.transport !== this.options.transport || exp.family !== this.options.family)
       throw new Error(`experiment wants ${exp.transport}/IPv${exp.family}, session is ${this.options.transport}/IPv${this.options.family}`);
     const run = await runCase({ receiver: this.receiver, mutator: this.mutator, workDir: this.workDir }, exp);
@@ -102,9 +107,11 @@ export class Session {
       const first = Math.min(report.received.firstOffset ?? Infinity, w?.firstOffset ?? Infinity);
       report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, wire ? wire.stream.bytes : null, run.streams.received);
       const dir = join(this.runDir, report.id);
-      report.evidence = writeEvidence(dir, { ...report, evidence: undefined, experiment: exp }, report.hexDiff, wire?.pcap ?? null);
+      const ws = wire && wiresharkEvidence(report, { pcap: wire.pcap, iface: wire.iface, connection: run.connection, ...run.streams, receivedFirstOffset: report.received.firstOffset });
+      if (ws?.pointers) report.wireshark = ws.pointers;
+      report.evidence = writeEvidence(dir, { ...report, evidence: undefined, experiment: exp }, report.hexDiff, wire?.pcap ?? null, ws);
     }
-    return report;
+    return { report, wire };
   }
 
   async close(): Promise<void> {

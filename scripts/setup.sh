@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what zcprobe needs on a Debian/Ubuntu host, only what is missing:
-# system packages (tcpdump, liburing-dev, iproute2, ethtool, a C++ toolchain) and the npm
+# system packages (tcpdump, liburing-dev, iproute2, ethtool, a C++ toolchain; tshark for the tests) and the npm
 # dependencies + native addon (npm ci). Safe to run repeatedly; fast when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +29,22 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
   case " ${need_pkgs[*]} " in *" liburing-dev "*) rebuild=1 ;; esac
+fi
+
+# tshark: the tests' independent decoder (harness/capture/tshark.ts). Optional: without it those
+# tests skip with the reason. wireshark-common asks whether non-root users may capture; the
+# answer is preseeded (no) so the install never waits for input.
+if ! have_cmd tshark; then
+  if [ "$(id -u)" = 0 ] && have_cmd apt-get; then
+    echo "zcprobe setup: apt-get install tshark (the tests' independent decoder)"
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+    install_tshark() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends tshark >/dev/null; }
+    # a machine that had every other package never ran apt-get update here: retry after one
+    install_tshark 2>/dev/null || { apt-get update -qq && install_tshark; } \
+      || echo "zcprobe setup: tshark could not be installed; the tshark cross-checks will be skipped" >&2
+  else
+    echo "zcprobe setup: tshark missing (apt-get install tshark as root); the tshark cross-checks will be skipped" >&2
+  fi
 fi
 
 # npm writes node_modules/.package-lock.json on every install: an older one means the lock file

@@ -63,9 +63,16 @@ export interface DecodeOptions {
   allowTruncatedTail?: boolean;
 }
 
-interface GlobalHeader { le: boolean; nano: boolean; snaplen: number; linkType: number }
+export interface GlobalHeader { le: boolean; nano: boolean; snaplen: number; linkType: number }
 
-interface RawRecord { index: number; offset: number; end: number; tsUs: number; wireLen: number; data: Buffer }
+interface RawRecord {
+  index: number; offset: number; end: number; tsUs: number; wireLen: number; data: Buffer;
+  /** the record header's own timestamp fields (frac: µs, or ns when the file is nanosecond) */
+  sec: number; frac: number; origLen: number;
+}
+
+/** One record as the file holds it, for writers that copy a capture into another format. */
+export type PcapRecord = Pick<RawRecord, 'index' | 'sec' | 'frac' | 'origLen' | 'data'>;
 
 function readGlobalHeader(buf: Buffer): GlobalHeader {
   if (buf.length < 4) throw new PcapDecodeError(0, `file too short for a magic number (${buf.length} bytes)`);
@@ -119,7 +126,7 @@ function walkRecords(buf: Buffer, hdr: GlobalHeader, opts: DecodeOptions, visit:
     const end = dataStart + capLen;
     const tsUs = sec * 1e6 + (hdr.nano ? Math.floor(frac / 1000) : frac);
     // A writer that records origLen < capLen is wrong, but the captured bytes are what they are.
-    visit({ index, offset, end, tsUs, wireLen: Math.max(origLen, capLen), data: buf.subarray(dataStart, end) });
+    visit({ index, offset, end, tsUs, wireLen: Math.max(origLen, capLen), data: buf.subarray(dataStart, end), sec, frac, origLen });
     offset = end;
   }
   return false;
@@ -286,6 +293,14 @@ export function slicePcap(buf: Buffer, keep: (seg: TcpSegment) => boolean, opts:
     if (typeof res !== 'string' && keep(res)) parts.push(buf.subarray(r.offset, r.end));
   });
   return Buffer.concat(parts);
+}
+
+/** The global header and every record, unchanged (no frame decoding). */
+export function readPcapRecords(buf: Buffer, opts: DecodeOptions = {}): { header: GlobalHeader; records: PcapRecord[] } {
+  const header = readGlobalHeader(buf);
+  const records: PcapRecord[] = [];
+  walkRecords(buf, header, opts, ({ index, sec, frac, origLen, data }) => records.push({ index, sec, frac, origLen, data }));
+  return { header, records };
 }
 
 function formatIPv4(d: Buffer, p: number): string {

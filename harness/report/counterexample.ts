@@ -98,6 +98,7 @@ export function counterexampleHtml(c: Counterexample, anchor: string, index: num
 <table class="facts">${facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
 <p class="replay">replay: <code>${esc(replayCommand(c))}</code></p>
 <p class="links">${evidenceLink(c.pcap, 'packets (pcap)')}<br>${evidenceLink(c.caseJson, 'case.json')}</p>
+${c.wireshark ? `<p class="links">${evidenceLink(c.wireshark.pcapng, 'annotated packets (pcapng)')}<br>Wireshark display filter: <code>${esc(c.wireshark.filter)}</code></p>` : ''}
 </div>
 <div>
 <h4>${esc(firstMismatch(c))}</h4>

@@ -124,9 +124,10 @@ export function renderMarkdown(r: Report): string {
     out.push('');
     out.push('### Counterexamples');
     out.push('');
-    r.counterexamples.forEach((c, i) =>
-      out.push(`${i + 1}. ${VERDICT_STYLE[c.verdict].mark} ${mdEscape(`${c.method} × ${c.safeguard} × ${c.transport}`)}, ${c.size} bytes, receiver delay ${c.receiverDelayMs} ms: ${code(replayCommand(c))}`),
-    );
+    r.counterexamples.forEach((c, i) => {
+      const ws = c.wireshark ? `; Wireshark (${mdEscape(c.wireshark.pcapng)}): ${code(c.wireshark.filter)}` : '';
+      out.push(`${i + 1}. ${VERDICT_STYLE[c.verdict].mark} ${mdEscape(`${c.method} × ${c.safeguard} × ${c.transport}`)}, ${c.size} bytes, receiver delay ${c.receiverDelayMs} ms: ${code(replayCommand(c))}${ws}`);
+    });
   }
   out.push('');
   return out.join('\n');

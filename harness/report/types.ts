@@ -49,6 +49,8 @@ export interface Counterexample {
   pcap: string | null;
   /** path relative to the report directory */
   caseJson: string;
+  /** the same packets annotated for Wireshark (relative path) and the filter that shows the proving frames */
+  wireshark?: { pcapng: string; filter: string; frames: number[] };
   wire?: { mismatchedBytes: number; firstOffset: number | null };
   received: { mismatchedBytes: number; firstOffset: number | null; equalsMutation: number; zero: number };
 }
