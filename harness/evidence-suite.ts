@@ -13,7 +13,9 @@ import { SAFEGUARDS, type Method, type Transport } from './experiment.ts';
 import { plannedCells, runMatrix, STRESS_CASES, type MatrixPlan, type MatrixProgress } from './matrix.ts';
 import { runAllProbes, type Probe } from './probes.ts';
 import { buildMatrixCells } from './report/cells.ts';
+import { loadObservations, observationsFile } from './report/observations.ts';
 import { buildRecommendations } from './report/recommend.ts';
+import { CAPTURES_DIR } from './session.ts';
 import type { CostRow, Counterexample, Report } from './report/types.ts';
 import { isCorrupted } from './verdict.ts';
 
@@ -61,6 +63,12 @@ async function offloadsOf(iface: string): Promise<Record<string, string>> {
   } catch {
     return {}; // ethtool missing: the report says no offloads were read
   }
+}
+
+/** The last npm test's observations on this kernel, when there are any. */
+function observed(): { observations?: NonNullable<Report['observations']> } {
+  const o = loadObservations(observationsFile(CAPTURES_DIR));
+  return o ? { observations: o } : {};
 }
 
 function counterexampleOf(c: CaseReport, runDir: string): Counterexample | null {
@@ -159,6 +167,7 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
     transports: described,
     plan: { repeats: opts.repeats, casesPerRepeat: STRESS_CASES.length },
     recommendations: buildRecommendations(cells, cost, counterexamples),
+    ...observed(),
     cells,
     counterexamples,
     cost,

@@ -6,6 +6,7 @@ import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
 import { formatSize } from '../experiment.ts';
 import { costChart, esc, num } from './svg.ts';
 import { CSS } from './style.ts';
+import { OBSERVATION_STATUS } from './observations.ts';
 import { recommendationsHtml } from './recommend-html.ts';
 import { cellKey, matrixAxes, VERDICTS, type MatrixCell, type Report } from './types.ts';
 
@@ -149,6 +150,15 @@ function costSection(r: Report): string {
     .join('\n');
 }
 
+function observationsHtml(o: Report['observations']): string {
+  if (!o) return '<p class="muted">No observations recorded on this kernel yet: <code>npm test</code> records them.</p>';
+  const findings = o.rows.filter((r) => r.status === 'differs').length;
+  const rows = o.rows.map((r) => `<tr class="${r.status === 'differs' ? 'finding' : ''}"><td><code>${esc(r.id)}</code></td><td>${esc(r.transport)}</td><td>${esc(r.outcome)}</td><td>${esc(r.baseline ?? '—')}</td><td>${esc(OBSERVATION_STATUS[r.status])}</td></tr>`);
+  return `<p class="lead">Results that depend on the kernel and transport, from the last <code>npm test</code> here (${esc(o.recordedAt)}), compared with <code>baselines/</code>: ${findings ? `<strong>${findings} finding(s)</strong>` : 'no finding'}.</p>
+<table class="observations"><thead><tr><th>observation</th><th>transport</th><th>this host</th><th>baseline</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+
 export function renderHtml(r: Report): string {
   const anchors = counterexampleAnchors(r.counterexamples);
   const byCase = new Map(r.counterexamples.map((c, i) => [c.caseId, anchors[i]!]));
@@ -170,6 +180,10 @@ export function renderHtml(r: Report): string {
 <section class="recs-section" id="recommendations">
 <h2>What to do after each send method</h2>
 ${recommendationsHtml(r, (id) => (id === null ? undefined : byCase.get(id)))}
+</section>
+<section class="observations-section" id="observations">
+<h2>Kernel-dependent observations</h2>
+${observationsHtml(r.observations)}
 </section>
 ${host(r)}
 <section class="matrix-section">

@@ -3,6 +3,7 @@
 // for GitHub without a horizontal scroll), the legend and the counterexamples' replay commands.
 // No colour in Markdown, so each verdict also gets a mark.
 import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
+import { OBSERVATION_STATUS } from './observations.ts';
 import { confidenceText, costText } from './phrasing.ts';
 import { cellKey, matrixAxes, replayCommand, VERDICTS, type MatrixCell, type Recommendation, type Report } from './types.ts';
 
@@ -91,6 +92,17 @@ function matrices(r: Report): string[] {
   return out;
 }
 
+function observationsMarkdown(o: Report['observations']): string[] {
+  if (!o) return ['_No observations recorded on this kernel yet: `npm test` records them._'];
+  return [
+    `From the last \`npm test\` here (${mdEscape(o.recordedAt)}), compared with \`baselines/\`:`,
+    '',
+    '| observation | transport | this host | baseline | |',
+    '|---|---|---|---|---|',
+    ...o.rows.map((r) => `| ${mdEscape(r.id)} | ${mdEscape(r.transport)} | ${mdEscape(r.outcome)} | ${mdEscape(r.baseline ?? '—')} | ${r.status === 'differs' ? '**FINDING**' : mdEscape(OBSERVATION_STATUS[r.status])} |`),
+  ];
+}
+
 export function renderMarkdown(r: Report): string {
   const h = r.host;
   const out: string[] = [];
@@ -99,6 +111,10 @@ export function renderMarkdown(r: Report): string {
   out.push('### What to do after each send method');
   out.push('');
   out.push(...recommendations(r));
+  out.push('');
+  out.push('### Kernel-dependent observations');
+  out.push('');
+  out.push(...observationsMarkdown(r.observations));
   out.push('');
   out.push('### Host');
   out.push('');

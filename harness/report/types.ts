@@ -177,6 +177,16 @@ export interface Report {
   cost: CostRow[];
   notes: string[];
   durationMs: number;
+  /** the last npm test's kernel-dependent observations on this kernel vs baselines/ (absent when
+   * none were recorded) */
+  observations?: ReportObservations;
+}
+
+export interface ReportObservations {
+  /** the JSON-lines file npm test wrote */
+  source: string;
+  recordedAt: string;
+  rows: { id: string; transport: string; outcome: string; baseline: string | null; status: 'same' | 'differs' | 'no-baseline'; line: string }[];
 }
 
 /** Sorts by the experiment's canonical order (METHODS, SAFEGUARDS, TRANSPORTS) so tables read the
