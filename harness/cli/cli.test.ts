@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateReport } from '../report/validate.ts';
+import { ajvReportErrors } from '../../properties/helpers/report-schema-oracle.ts';
 import { testWithNeeds } from '../../properties/helpers/requirements.ts';
 
 const BIN = new URL('../../bin/zcprobe.js', import.meta.url).pathname;
@@ -75,6 +76,7 @@ await testWithNeeds(test, 'a real report validates, compares with itself as "no 
   const json = join(out, 'report.json');
   const report = JSON.parse(readFileSync(json, 'utf8'));
   t.deepEqual(validateReport(report), []);
+  t.deepEqual(ajvReportErrors(report), [], 'ajv (draft 2020-12) agrees: the report matches the schema');
   t.true(report.counterexamples.length > 0, 'sendfile × none yields a counterexample');
   const same = zcprobe('compare', json, json);
   t.is(same.status, 0);
