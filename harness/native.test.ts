@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bufferSource } from './methods/sources.ts';
 import { FILE, isNativeError, native, SOCK } from './native.ts';
+import { testWithNeeds } from '../properties/helpers/requirements.ts';
 
 const BAD = 987654; // an fd number this process does not have
 const buf = new Uint8Array(16);
@@ -112,7 +113,7 @@ function tcpPair(): [number, number] {
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-test('readZerocopyCompletions returns the completions it drained before an error, with the error', (t) => {
+await testWithNeeds('readZerocopyCompletions returns the completions it drained before an error, with the error', ['soZerocopy'], (t) => {
   const [c, s] = tcpPair();
   try {
     native.setsockoptInt(c, SOCK.SOL_SOCKET, SOCK.SO_ZEROCOPY, 1);
@@ -138,8 +139,7 @@ test('readZerocopyCompletions returns the completions it drained before an error
   }
 });
 
-const noSendZc = !native.uringCompiled ? 'addon built without liburing' : !native.uringProbeSendZc() ? 'kernel lacks IORING_OP_SEND_ZC' : null;
-(noSendZc ? test.skip : test)(`uringSendZc waits for its result at most timeoutMs: ETIME, never forever${noSendZc ? ` [skipped: ${noSendZc}]` : ''}`, (t) => {
+await testWithNeeds('uringSendZc waits for its result at most timeoutMs: ETIME, never forever', ['ioUringSendZc'], (t) => {
   const [c, s] = tcpPair();
   const ring = native.uringCreate(4);
   try {

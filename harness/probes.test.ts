@@ -111,8 +111,7 @@ test.serial('testWithNeeds declares test() when needs are met and test.skip() wi
   ]);
 });
 
-const noSendZc = !native.uringCompiled ? 'addon built without liburing' : !native.uringProbeSendZc() ? 'kernel lacks IORING_OP_SEND_ZC' : null;
-(noSendZc ? test.skip : test.serial)(`the io_uring probe works on kernels that refuse a SEND_ZC flag (as 6.0/6.1 refuse REPORT_USAGE)${noSendZc ? ` [skipped: ${noSendZc}]` : ''}`, (t) => {
+await testWithNeeds('the io_uring probe works on kernels that refuse a SEND_ZC flag (as 6.0/6.1 refuse REPORT_USAGE)', ['ioUringSendZc'], (t) => {
   const ring = native.uringCreate(4);
   try {
     // Bit 15 is a SEND_ZC flag no kernel knows: refused, retried without, and SEND_ZC still works.

@@ -1,11 +1,12 @@
 // Plumbing of `zcprobe bench`, not its speed: a tiny run (8 MiB, one round, two methods) must
 // give positive figures, the JSON shape and the ratios; bad flags must exit 2. No thresholds.
 import test from 'ava';
+import { testWithNeeds } from '../../properties/helpers/requirements.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../cli/args.ts';
 import { benchConfigFromFlags } from '../cli/bench.ts';
-import { DEFAULT_CONFIG, type BenchConfig } from './config.ts';
+import { DEFAULT_CONFIG, planCells, type BenchConfig } from './config.ts';
 import { summarize, type BenchReport, type Stat } from './report.ts';
 import { runBench } from './runner.ts';
 import { formatTable } from './table.ts';
@@ -30,7 +31,8 @@ const tinyReport = () => (report ??= runBench(tiny).then(summarize));
 
 const positive = (s: Stat | null): boolean => s !== null && Number.isFinite(s.median) && s.median > 0 && s.min > 0;
 
-test('a tiny run gives positive figures for every row', async (t) => {
+// The tiny run includes msg-zerocopy: without MSG_ZEROCOPY those rows are skipped (see planCells).
+await testWithNeeds('a tiny run gives positive figures for every row', ['soZerocopy'], async (t) => {
   const rep = await tinyReport();
   const rows = rep.rows.map((r) => `${r.impl}/${r.method}/${r.safeguard}`).sort();
   t.deepEqual(rows, ['c/msg-zerocopy/none', 'c/write/none', 'harness/msg-zerocopy/none', 'harness/msg-zerocopy/zc-completion', 'harness/write/none']);
@@ -52,7 +54,7 @@ test('a tiny run gives positive figures for every row', async (t) => {
   }
 });
 
-test('ratios: harness/C for plain harness rows, vs write() for every harness row', async (t) => {
+await testWithNeeds('ratios: harness/C for plain harness rows, vs write() for every harness row', ['soZerocopy'], async (t) => {
   const rep = await tinyReport();
   for (const r of rep.rows) {
     if (r.impl === 'c') {
@@ -69,7 +71,7 @@ test('ratios: harness/C for plain harness rows, vs write() for every harness row
   t.deepEqual(rep.harnessOverC.map((h) => h.method).sort(), ['msg-zerocopy', 'write']);
 });
 
-test('the JSON report says where and how it was measured', async (t) => {
+await testWithNeeds('the JSON report says where and how it was measured', ['soZerocopy'], async (t) => {
   const json = JSON.parse(JSON.stringify(await tinyReport())) as Record<string, unknown> & BenchReport;
   t.is(json.tool, 'zcprobe bench');
   t.is(json.schema, 1);
@@ -113,4 +115,16 @@ test('zcprobe bench --bogus exits 2 with one line naming the flag', (t) => {
   const lines = r.stderr.trim().split('\n');
   t.is(lines.length, 1);
   t.regex(lines[0]!, /^zcprobe bench: unknown flag --bogus/);
+});
+
+test('planCells skips a method this host cannot run, with the reason, for both implementations', (t) => {
+  const caps = { harnessUring: null, cUring: 'zcbench built without liburing', zerocopy: 'MSG_ZEROCOPY: setsockopt SO_ZEROCOPY: ENOPROTOOPT' };
+  const { cells, skipped } = planCells({ ...tiny, methods: ['write', 'msg-zerocopy', 'io-uring-zc'] }, caps);
+  t.false(cells.some((c) => c.method === 'msg-zerocopy'), 'no msg-zerocopy row at all');
+  t.deepEqual(cells.filter((c) => c.method === 'io-uring-zc').map((c) => `${c.impl}/${c.safeguard}`), ['harness/none', 'harness/zc-completion']);
+  t.deepEqual(skipped, [
+    { impl: 'harness', method: 'msg-zerocopy', reason: caps.zerocopy },
+    { impl: 'c', method: 'msg-zerocopy', reason: caps.zerocopy },
+    { impl: 'c', method: 'io-uring-zc', reason: caps.cUring },
+  ]);
 });

@@ -108,6 +108,8 @@ export interface Skip {
 export interface Capabilities {
   harnessUring: string | null;
   cUring: string | null;
+  /** why MSG_ZEROCOPY cannot run here (SO_ZEROCOPY refused), for both implementations; null: it can */
+  zerocopy?: string | null;
 }
 
 /**
@@ -118,7 +120,7 @@ export function planCells(cfg: BenchConfig, caps: Capabilities): { cells: Cell[]
   const cells: Cell[] = [];
   const skipped: Skip[] = [];
   const unavailable = (impl: Impl, m: BenchMethod): string | null =>
-    m === 'io-uring-zc' ? (impl === 'harness' ? caps.harnessUring : caps.cUring) : null;
+    m === 'io-uring-zc' ? (impl === 'harness' ? caps.harnessUring : caps.cUring) : m === 'msg-zerocopy' ? (caps.zerocopy ?? null) : null;
   const withC = cfg.sizes.some((size) => cfg.cSizes.includes(size));
   for (const impl of withC ? (['harness', 'c'] as const) : (['harness'] as const)) {
     for (const m of cfg.methods) {

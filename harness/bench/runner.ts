@@ -5,6 +5,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerCleanup } from '../cleanup.ts';
 import { native } from '../native.ts';
+import { probe } from '../probes.ts';
 import { cellKey, planCells, type BenchConfig, type Capabilities, type Cell, type Skip } from './config.ts';
 import { prepareHarnessSender } from './loops.ts';
 import { cUringUnavailable, runCSender, startReceiver, type ReceiverReport } from './processes.ts';
@@ -40,11 +41,12 @@ export interface BenchRun {
   elapsedMs: number;
 }
 
-export function probeCapabilities(cUring: string | null): Capabilities {
+export async function probeCapabilities(cUring: string | null): Promise<Capabilities> {
   let harnessUring: string | null = null;
   if (!native.uringCompiled) harnessUring = 'addon built without liburing (no /usr/include/liburing.h at build time)';
   else if (!native.uringProbeSendZc()) harnessUring = 'kernel lacks IORING_OP_SEND_ZC';
-  return { harnessUring, cUring };
+  const zc = await probe('soZerocopy');
+  return { harnessUring, cUring, zerocopy: zc.ok ? null : `MSG_ZEROCOPY: ${zc.detail}` };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -117,7 +119,7 @@ export type Progress = (line: string) => void;
 export async function runBench(cfg: BenchConfig, progress: Progress = () => undefined): Promise<BenchRun> {
   const startedAt = new Date();
   const t0 = performance.now();
-  const caps = probeCapabilities(cfg.cSizes.length ? await cUringUnavailable() : null);
+  const caps = await probeCapabilities(cfg.cSizes.length ? await cUringUnavailable() : null);
   const { cells, skipped } = planCells(cfg, caps);
   const rows = new Map<string, RowRun>(cells.map((cell) => [cellKey(cell), { cell, samples: [], errors: [] }]));
   const base = process.env.ZCPROBE_WORKDIR ?? (process.platform === 'linux' ? '/dev/shm' : tmpdir());

@@ -1,5 +1,7 @@
-// Minimal flag parsing shared by every subcommand: --flag value, --flag=value, --bool.
-// Unknown flags and bad values are usage errors (exit 2) that name the flag.
+// Flag parsing shared by every subcommand, on node:util parseArgs: --flag value, --flag=value,
+// --bool, repeatable flags, -h for --help. Unknown flags and bad values are usage errors (exit 2)
+// that name the flag in one line.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -21,29 +23,29 @@ export interface FlagSpec {
 export type Flags = Record<string, string | boolean | string[] | undefined>;
 
 export function parseFlags(argv: string[], spec: Record<string, FlagSpec>): { flags: Flags; positional: string[] } {
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const [name, s] of Object.entries(spec)) {
+    options[name] = { type: s.boolean ? 'boolean' : 'string', multiple: Boolean(s.repeatable), ...(name === 'help' ? { short: 'h' } : {}) };
+  }
+  // Not strict: parseArgs' own errors are multi-line and vary by Node version; its tokens let
+  // this function say, in one line, which flag is wrong and what is allowed.
+  const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
   const flags: Flags = {};
   const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq >= 0 ? eq : undefined);
-    const s = spec[name];
-    if (!s) throw new UsageError(`unknown flag --${name} (allowed: ${Object.keys(spec).map((k) => '--' + k).join(', ')})`);
+  for (const tok of tokens) {
+    if (tok.kind === 'positional') positional.push(tok.value);
+    if (tok.kind !== 'option') continue;
+    const name = tok.name;
+    const s = Object.hasOwn(spec, name) ? spec[name] : undefined;
+    if (!s) throw new UsageError(`unknown flag ${tok.rawName} (allowed: ${Object.keys(spec).map((k) => '--' + k).join(', ')})`);
     let value: string | boolean;
     if (s.boolean) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      if (tok.value !== undefined) throw new UsageError(`--${name} takes no value`);
       value = true;
-    } else if (eq >= 0) {
-      value = arg.slice(eq + 1);
     } else {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--')) throw new UsageError(`--${name} needs a value ${s.value ?? ''}`.trim());
-      value = next;
-      i++;
+      // "--size --json": the next flag is not this one's value.
+      if (tok.value === undefined || (!tok.inlineValue && tok.value.startsWith('--'))) throw new UsageError(`--${name} needs a value ${s.value ?? ''}`.trim());
+      value = tok.value;
     }
     if (s.repeatable) flags[name] = [...((flags[name] as string[] | undefined) ?? []), String(value)];
     else flags[name] = value;

@@ -2,7 +2,7 @@
 // not know (as IORING_SEND_ZC_REPORT_USAGE is unknown before 6.2) is retried without it and
 // recorded, not a crash; with the flags it knows, nothing is recorded and COPIED is known. Uses
 // sockets: run under the live lock.
-import test from 'ava';
+import { testWithNeeds } from '../../properties/helpers/requirements.ts';
 import { native } from '../native.ts';
 import { openIoUringZc } from './io-uring-zc.ts';
 import { openMsgZerocopy } from './msg-zerocopy.ts';
@@ -30,11 +30,7 @@ function readAll(fd: number, n: number): Uint8Array {
   return out;
 }
 
-const noSendZc = !native.uringCompiled ? 'addon built without liburing' : !native.uringProbeSendZc() ? 'kernel lacks IORING_OP_SEND_ZC' : null;
-const uringTest = noSendZc ? test.skip : test;
-const skipped = noSendZc ? ` [skipped: ${noSendZc}]` : '';
-
-uringTest(`io-uring-zc: a SEND_ZC flag the kernel refuses (EINVAL) is dropped, recorded, and every byte still arrives${skipped}`, (t) => {
+await testWithNeeds('io-uring-zc: a SEND_ZC flag the kernel refuses (EINVAL) is dropped, recorded, and every byte still arrives', ['ioUringSendZc'], (t) => {
   const [c, s] = tcpPair();
   const bytes = new Uint8Array(native.allocPages(8192)).fill(9);
   // Bit 15 of sqe->ioprio is no SEND_ZC flag any kernel knows: EINVAL, as REPORT_USAGE on 5.x/6.0/6.1.
@@ -57,7 +53,7 @@ uringTest(`io-uring-zc: a SEND_ZC flag the kernel refuses (EINVAL) is dropped, r
   }
 });
 
-uringTest(`io-uring-zc: with the flags this kernel knows nothing is recorded and COPIED is known${skipped}`, (t) => {
+await testWithNeeds('io-uring-zc: with the flags this kernel knows nothing is recorded and COPIED is known', ['ioUringSendZc'], (t) => {
   const [c, s] = tcpPair();
   const bytes = new Uint8Array(native.allocPages(8192)).fill(3);
   const sender = openIoUringZc(c, bytes);
@@ -74,7 +70,7 @@ uringTest(`io-uring-zc: with the flags this kernel knows nothing is recorded and
   }
 });
 
-test('msg-zerocopy: many messages on one sender, every completion counted once', (t) => {
+await testWithNeeds('msg-zerocopy: many messages on one sender, every completion counted once', ['soZerocopy'], (t) => {
   const [c, s] = tcpPair();
   const bytes = new Uint8Array(native.allocPages(65536)).fill(5);
   const sender = openMsgZerocopy(c, bytes);
