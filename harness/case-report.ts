@@ -46,11 +46,13 @@ export interface CaseReport {
   received: Mismatch & { bytes: number };
   wire: WireReport | { capture: 'off' };
   secondOutput?: Mismatch;
-  send: { calls: number; shortCounts: number };
+  /** fallbacks: what the kernel refused and the send did instead (e.g. a SEND_ZC flag it does not know) */
+  send: { calls: number; shortCounts: number; fallbacks?: string[] };
   /** waitedMs, signal, reached; lease safeguards add the lease record, another process's
    * mutation adds the writer's record */
   safeguardResult: SafeguardResult;
-  zerocopy?: { expected: number; received: number; copied: number };
+  /** copiedKnown false: the kernel could not report COPIED (no IORING_SEND_ZC_REPORT_USAGE) */
+  zerocopy?: { expected: number; received: number; copied: number; copiedKnown: boolean };
   connection: CaseRun['connection'];
   timings: {
     sendStartedAt: number;
@@ -176,9 +178,9 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
     received: { bytes: run.receiver.bytes, ...run.received },
     wire: wire ?? { capture: 'off' },
     ...(run.secondOutput ? { secondOutput: run.secondOutput } : {}),
-    send: { calls: run.send.calls, shortCounts: run.send.shortCounts },
+    send: { calls: run.send.calls, shortCounts: run.send.shortCounts, ...(run.send.fallbacks ? { fallbacks: run.send.fallbacks } : {}) },
     safeguardResult: run.safeguard,
-    ...(run.zerocopy ? { zerocopy: { expected: run.zerocopy.expected, received: run.zerocopy.received, copied: run.zerocopy.copied } } : {}),
+    ...(run.zerocopy ? { zerocopy: { expected: run.zerocopy.expected, received: run.zerocopy.received, copied: run.zerocopy.copied, copiedKnown: run.zerocopy.copiedKnown } } : {}),
     connection: run.connection,
     timings: {
       sendStartedAt: run.send.startedAt,

@@ -32,7 +32,7 @@ export interface CaseRun {
   id: string;
   experiment: Experiment;
   connection: Connection;
-  send: Pick<SendResult, 'bytes' | 'calls' | 'shortCounts' | 'startedAt' | 'returnedAt'>;
+  send: Pick<SendResult, 'bytes' | 'calls' | 'shortCounts' | 'startedAt' | 'returnedAt' | 'fallbacks'>;
   safeguard: SafeguardResult;
   mutation: MutationRecord;
   receiver: Omit<ReceivedCase, 'data'>;
@@ -133,7 +133,10 @@ export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
       id,
       experiment: exp,
       connection,
-      send: { bytes: send.bytes, calls: send.calls, shortCounts: send.shortCounts, startedAt: send.startedAt, returnedAt: send.returnedAt },
+      send: {
+        bytes: send.bytes, calls: send.calls, shortCounts: send.shortCounts, startedAt: send.startedAt, returnedAt: send.returnedAt,
+        ...(send.fallbacks?.length ? { fallbacks: send.fallbacks } : {}),
+      },
       safeguard,
       mutation,
       receiver,
