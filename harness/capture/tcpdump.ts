@@ -198,7 +198,8 @@ export class CaptureSession {
       let pos = (await fh.stat()).size;
       let carry = Buffer.alloc(0);
       const deadline = Date.now() + timeoutMs;
-      for (let nextSend = 0; ; await sleep(POLL_MS)) {
+      // Short first polls: tcpdump -U usually writes the token within a millisecond or two.
+      for (let nextSend = 0, pause = 1; ; await sleep(pause), pause = Math.min(POLL_MS, pause * 2)) {
         if (Date.now() >= nextSend) { sock.send(token, s.port, host); nextSend = Date.now() + RESEND_MS; }
         const size = (await fh.stat()).size;
         while (pos < size) {
