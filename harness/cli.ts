@@ -11,6 +11,8 @@ const COMMANDS: Record<string, Command> = {
   matrix: { summary: 'run the method × safeguard × transport matrix, print its cells as JSON', load: () => import('./cli/matrix.ts') },
   replay: { summary: 're-run a counterexample from a report (or a claim:seed:path) and compare verdicts', load: () => import('./cli/replay.ts') },
   compare: { summary: 'which matrix cells changed between two report.json files', load: () => import('./cli/compare.ts') },
+  cleanup: { summary: "remove what crashed runs left (namespaces, work dirs, sysctls); never a live run's", load: () => import('./cli/cleanup.ts') },
+  prune: { summary: 'delete old evidence runs under captures/ (--keep N | --older-than D)', load: () => import('./cli/prune.ts') },
   doctor: { summary: 'check what this host can run (root, tcpdump, io_uring, netns, ...) and how to fix it', load: () => import('./cli/doctor.ts') },
 };
 

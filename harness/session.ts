@@ -2,12 +2,13 @@
 // (the "other process" that changes files; both spawned first, before any experiment buffer
 // exists), one tcpdump for all cases, a work directory for sources and received bytes, and the
 // run directory where evidence of non-clean cases goes.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { WireCapture } from './capture/wire.ts';
 import { toCaseReport, type CaseReport } from './case-report.ts';
-import { registerCleanup } from './cleanup.ts';
+import { sweepOnce } from './host/sweep.ts';
+import { makeWorkDir, type WorkDir } from './host/workdir.ts';
 import { hexDiff, writeEvidence } from './evidence.ts';
 import type { Experiment, Transport } from './experiment.ts';
 import { MutatorProcess } from './mutator/client.ts';
@@ -39,19 +40,23 @@ export class Session {
     readonly options: SessionOptions,
     readonly receiver: ReceiverProcess,
     readonly mutator: MutatorProcess,
-    readonly workDir: string,
+    private readonly work: WorkDir,
     readonly runDir: string,
     readonly capture: WireCapture | null,
     readonly transport: TransportEndpoint,
-    private readonly unregister: () => void,
   ) {}
+
+  get workDir(): string {
+    return this.work.path;
+  }
 
   static async open(options: SessionOptions): Promise<Session> {
     const runDir = options.runDir ?? join(CAPTURES_DIR, newRunId());
     mkdirSync(runDir, { recursive: true });
-    // tmpfs when present: received bytes and sources never touch a disk.
-    const workDir = mkdtempSync(join(process.env.ZCPROBE_WORKDIR ?? '/dev/shm', 'zcprobe-'));
-    const unregister = registerCleanup(`workdir ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
+    // What crashed runs left behind goes first (only theirs: never a live run's).
+    await sweepOnce();
+    const work = makeWorkDir('session');
+    const workDir = work.path;
     let receiver: ReceiverProcess | null = null;
     let mutator: MutatorProcess | null = null;
     let transport: TransportEndpoint | null = null;
@@ -73,15 +78,15 @@ export class Session {
               // tmpfs unless kept: a whole session's capture can be GBs, only evidence slices stay
               file: join(options.keepFullCapture ? runDir : workDir, 'capture.pcap'),
               sentinelHost: host,
+              keepFile: options.keepFullCapture,
             });
-      return new Session(options, r.value, m.value, workDir, runDir, capture, transport, unregister);
+      return new Session(options, r.value, m.value, work, runDir, capture, transport);
     } catch (e) {
       // The receiver must leave the namespace before the transport removes it.
       await mutator?.close();
       await receiver?.close();
       await transport?.close();
-      rmSync(workDir, { recursive: true, force: true });
-      unregister();
+      work.remove();
       throw e;
     }
   }
@@ -117,8 +122,7 @@ export class Session {
       await this.receiver.close();
       await this.transport.close();
     } finally {
-      rmSync(this.workDir, { recursive: true, force: true });
-      this.unregister();
+      this.work.remove();
     }
   }
 }
