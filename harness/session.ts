@@ -5,6 +5,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { release } from 'node:os';
 import { join, resolve } from 'node:path';
+import { evidencePcap, focusOf } from './capture/evidence-pcap.ts';
 import { WireCapture } from './capture/wire.ts';
 import { toCaseReport, type CaseReport } from './case-report.ts';
 import { sweepOnce } from './host/sweep.ts';
@@ -107,7 +108,10 @@ export class Session {
       const first = Math.min(report.received.firstOffset ?? Infinity, w?.firstOffset ?? Infinity);
       report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, wire ? wire.stream.bytes : null, run.streams.received);
       const dir = join(this.runDir, report.id);
-      report.evidence = writeEvidence(dir, { ...report, evidence: undefined, experiment: exp }, report.hexDiff, wire?.pcap ?? null);
+      // Very large cases keep whole frames only around what differs (policy recorded in case.json).
+      const pcap = wire && evidencePcap(wire.pcap, run.connection, wire.stream, focusOf(w?.firstOffset ?? null, report.received.firstOffset, wire.stream));
+      const caseJson = { ...report, evidence: undefined, experiment: exp, ...(pcap ? { evidencePcap: pcap.record } : {}) };
+      report.evidence = writeEvidence(dir, caseJson, report.hexDiff, pcap?.pcap ?? null);
     }
     return report;
   }
