@@ -53,7 +53,9 @@ export class Session {
 
   static async open(options: SessionOptions): Promise<Session> {
     const runDir = options.runDir ?? join(CAPTURES_DIR, newRunId());
-    mkdirSync(runDir, { recursive: true });
+    // Made when the first evidence is written (or now, for the full capture): a run with only
+    // clean cases leaves no empty directory in captures/.
+    if (options.keepFullCapture) mkdirSync(runDir, { recursive: true });
     // What crashed runs left behind goes first (only theirs: never a live run's).
     await sweepOnce();
     const work = makeWorkDir('session');
