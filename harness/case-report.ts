@@ -83,7 +83,7 @@ function integrityProblems(run: CaseRun, obs: WireObservation): string[] {
   if (s.outOfWindowSegments) out.push(`${s.outOfWindowSegments} segment(s) lie before the stream start`);
   if (s.uncomparedOverlaps) out.push(`${s.uncomparedOverlaps} retransmitted overlap(s) could not be compared (not captured)`);
   if (s.truncatedPayloads) out.push(`${s.truncatedPayloads} segment payload(s) were cut short by snaplen`);
-  const u = obs.undecodable;
+  const u = obs.undecoded;
   if (u.headerTruncated || u.fragments) out.push(`${u.headerTruncated} frame(s) with truncated headers and ${u.fragments} IP fragment(s) could not be decoded and may belong to this connection`);
   const peer = run.receiver.peer;
   const c = run.connection;

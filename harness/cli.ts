@@ -12,6 +12,8 @@ const COMMANDS: Record<string, Command> = {
   replay: { summary: 're-run a counterexample from a report (or a claim:seed:path) and compare verdicts', load: () => import('./cli/replay.ts') },
   compare: { summary: 'which matrix cells changed between two report.json files', load: () => import('./cli/compare.ts') },
   baseline: { summary: 'record this kernel\'s observations as baselines/<major.minor>-<transport>.json (write | show)', load: () => import('./cli/baseline.ts') },
+  cleanup: { summary: "remove what crashed runs left (namespaces, work dirs, sysctls); never a live run's", load: () => import('./cli/cleanup.ts') },
+  prune: { summary: 'delete old evidence runs under captures/ (--keep N | --older-than D)', load: () => import('./cli/prune.ts') },
   doctor: { summary: 'check what this host can run (root, tcpdump, io_uring, netns, ...) and how to fix it', load: () => import('./cli/doctor.ts') },
 };
 

@@ -78,6 +78,9 @@ export interface Native {
   ftruncate(fd: number, len: number): void;
   fsync(fd: number): void;
   fcntlInt(fd: number, cmd: number, arg?: number): number;
+  fallocate(fd: number, mode: number, offset: number, length: number): void;
+  /** false only with LOCK_NB when another open file holds the lock */
+  flock(fd: number, op: number): boolean;
 
   sockConstants: Record<
     | 'SOL_SOCKET' | 'IPPROTO_TCP' | 'SO_SNDBUF' | 'SO_RCVBUF' | 'SO_SNDBUFFORCE' | 'SO_RCVBUFFORCE'
@@ -89,7 +92,8 @@ export interface Native {
   fileConstants: Record<
     | 'O_RDONLY' | 'O_WRONLY' | 'O_RDWR' | 'O_CREAT' | 'O_TRUNC' | 'O_EXCL' | 'F_SETLEASE' | 'F_GETLEASE'
     | 'F_SETSIG' | 'F_GETSIG' | 'F_RDLCK' | 'F_WRLCK' | 'F_UNLCK' | 'F_SETPIPE_SZ' | 'F_GETPIPE_SZ'
-    | 'F_GETFL' | 'F_SETFL',
+    | 'F_GETFL' | 'F_SETFL' | 'FALLOC_FL_KEEP_SIZE' | 'FALLOC_FL_PUNCH_HOLE'
+    | 'LOCK_SH' | 'LOCK_EX' | 'LOCK_NB' | 'LOCK_UN',
     number
   >;
 }

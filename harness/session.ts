@@ -2,12 +2,14 @@
 // (the "other process" that changes files; both spawned first, before any experiment buffer
 // exists), one tcpdump for all cases, a work directory for sources and received bytes, and the
 // run directory where evidence of non-clean cases goes.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { release } from 'node:os';
 import { join, resolve } from 'node:path';
+import { evidencePcap, focusOf } from './capture/evidence-pcap.ts';
 import { WireCapture, type WireObservation } from './capture/wire.ts';
 import { toCaseReport, type CaseReport } from './case-report.ts';
-import { registerCleanup } from './cleanup.ts';
+import { sweepOnce } from './host/sweep.ts';
+import { makeWorkDir, type WorkDir } from './host/workdir.ts';
 import { hexDiff, wiresharkEvidence, writeEvidence } from './evidence.ts';
 import type { Experiment, Transport } from './experiment.ts';
 import { MutatorProcess } from './mutator/client.ts';
@@ -39,19 +41,25 @@ export class Session {
     readonly options: SessionOptions,
     readonly receiver: ReceiverProcess,
     readonly mutator: MutatorProcess,
-    readonly workDir: string,
+    private readonly work: WorkDir,
     readonly runDir: string,
     readonly capture: WireCapture | null,
     readonly transport: TransportEndpoint,
-    private readonly unregister: () => void,
   ) {}
+
+  get workDir(): string {
+    return this.work.path;
+  }
 
   static async open(options: SessionOptions): Promise<Session> {
     const runDir = options.runDir ?? join(CAPTURES_DIR, newRunId());
-    mkdirSync(runDir, { recursive: true });
-    // tmpfs when present: received bytes and sources never touch a disk.
-    const workDir = mkdtempSync(join(process.env.ZCPROBE_WORKDIR ?? '/dev/shm', 'zcprobe-'));
-    const unregister = registerCleanup(`workdir ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
+    // Made when the first evidence is written (or now, for the full capture): a run with only
+    // clean cases leaves no empty directory in captures/.
+    if (options.keepFullCapture) mkdirSync(runDir, { recursive: true });
+    // What crashed runs left behind goes first (only theirs: never a live run's).
+    await sweepOnce();
+    const work = makeWorkDir('session');
+    const workDir = work.path;
     let receiver: ReceiverProcess | null = null;
     let mutator: MutatorProcess | null = null;
     let transport: TransportEndpoint | null = null;
@@ -73,15 +81,15 @@ export class Session {
               // tmpfs unless kept: a whole session's capture can be GBs, only evidence slices stay
               file: join(options.keepFullCapture ? runDir : workDir, 'capture.pcap'),
               sentinelHost: host,
+              keepFile: options.keepFullCapture,
             });
-      return new Session(options, r.value, m.value, workDir, runDir, capture, transport, unregister);
+      return new Session(options, r.value, m.value, work, runDir, capture, transport);
     } catch (e) {
       // The receiver must leave the namespace before the transport removes it.
       await mutator?.close();
       await receiver?.close();
       await transport?.close();
-      rmSync(workDir, { recursive: true, force: true });
-      unregister();
+      work.remove();
       throw e;
     }
   }
@@ -107,9 +115,12 @@ export class Session {
       const first = Math.min(report.received.firstOffset ?? Infinity, w?.firstOffset ?? Infinity);
       report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, wire ? wire.stream.bytes : null, run.streams.received);
       const dir = join(this.runDir, report.id);
-      const ws = wire && wiresharkEvidence(report, { pcap: wire.pcap, iface: wire.iface, connection: run.connection, ...run.streams, receivedFirstOffset: report.received.firstOffset });
+      // Very large cases keep whole frames only around what differs (policy recorded in case.json).
+      const pcap = wire && evidencePcap(wire.pcap, run.connection, wire.stream, focusOf(w?.firstOffset ?? null, report.received.firstOffset, wire.stream));
+      const ws = pcap && wire && wiresharkEvidence(report, { pcap: pcap.pcap, iface: wire.iface, connection: run.connection, ...run.streams, receivedFirstOffset: report.received.firstOffset });
       if (ws?.pointers) report.wireshark = ws.pointers;
-      report.evidence = writeEvidence(dir, { ...report, evidence: undefined, experiment: exp }, report.hexDiff, wire?.pcap ?? null, ws);
+      const caseJson = { ...report, evidence: undefined, experiment: exp, ...(pcap ? { evidencePcap: pcap.record } : {}) };
+      report.evidence = writeEvidence(dir, caseJson, report.hexDiff, pcap?.pcap ?? null, ws);
     }
     return { report, wire };
   }
@@ -124,8 +135,7 @@ export class Session {
       await this.receiver.close();
       await this.transport.close();
     } finally {
-      rmSync(this.workDir, { recursive: true, force: true });
-      this.unregister();
+      this.work.remove();
     }
   }
 }

@@ -41,7 +41,8 @@ function observe(frames: Frame[], extra: Partial<WireObservation> = {}): WireObs
     packets: decoded.segments.length,
     droppedByKernel: 0,
     iface: 'lo',
-    undecodable: { headerTruncated: decoded.skipped.headerTruncated, fragments: decoded.skipped.fragments },
+    undecoded: { headerTruncated: decoded.skipped.headerTruncated, fragments: decoded.skipped.fragments },
+    finished: { ok: true, reason: 'fin-acked', waitedMs: 0 },
     ...extra,
   };
 }
@@ -134,7 +135,7 @@ test('5. a segment before the stream start (older connection on the 4-tuple) →
 });
 
 test('5. frames with truncated headers in the case chunk → inconclusive', (t) => {
-  const r = toCaseReport(caseRun(SIZE, I), observe([synFrame, ...dataFrames(I), fin(SIZE)], { undecodable: { headerTruncated: 1, fragments: 0 } }));
+  const r = toCaseReport(caseRun(SIZE, I), observe([synFrame, ...dataFrames(I), fin(SIZE)], { undecoded: { headerTruncated: 1, fragments: 0 } }));
   t.is(r.verdict, 'inconclusive');
   t.regex(r.reasons.join(), /truncated headers/);
 });
@@ -162,7 +163,7 @@ test("5. the receiver's peer is not the captured connection → inconclusive", (
 });
 
 test('6. a connection not finished on the wire when collected → inconclusive', (t) => {
-  const r = toCaseReport(caseRun(SIZE, I), observe([synFrame, ...dataFrames(I)], { finished: { ok: false, reason: 'no FIN within 2000 ms' } }));
+  const r = toCaseReport(caseRun(SIZE, I), observe([synFrame, ...dataFrames(I)], { finished: { ok: false, reason: 'no FIN within 2000 ms', waitedMs: 2000 } }));
   t.is(r.verdict, 'inconclusive');
   t.regex(r.reasons.join(), /not finished/);
 });

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# npm start: installs what is missing, then runs the evidence suite and prints the report's path.
+# npm start: installs what is missing, removes what crashed runs left (never a live run's), then
+# runs the evidence suite and prints the report's path. The suite runs as this process (exec), so
+# SIGINT/SIGTERM sent to npm reach it and stop it like Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-[ "$(id -u)" = 0 ] && bash scripts/cleanup-netns.sh >/dev/null || true
+. scripts/signals.sh
+run_forwarding TERM bash scripts/setup.sh
+if [ "$(id -u)" = 0 ]; then run_forwarding TERM bash scripts/cleanup.sh; fi
 exec node bin/zcprobe.js report "$@"

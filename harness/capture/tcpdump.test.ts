@@ -66,10 +66,10 @@ async function startChild(t: ExecutionContext, file: string): Promise<{ child: C
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   let out = '';
   let err = '';
-  child.stderr!.on('data', (d) => { err += d; });
+  child.stderr.on('data', (d) => { err += d; });
   const pid = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`child did not print "capturing" in 20 s; stderr: ${err}`)), 20_000);
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       out += d;
       const m = /capturing (\d+)/.exec(out);
       if (m) { clearTimeout(timer); resolve(Number(m[1])); }
@@ -143,15 +143,15 @@ if (unavailable) {
   test.serial('bad interface rejects with tcpdump stderr and leaves no process', async (t) => {
     const file = tmpFile(t);
     const err = await t.throwsAsync(CaptureSession.start({ iface: 'zcprobe-nosuch0', file, filter: 'udp' }));
-    t.regex(err!.message, /exited before listening/);
-    t.regex(err!.message, /tcpdump stderr: .*zcprobe-nosuch0/);
+    t.regex(err.message, /exited before listening/);
+    t.regex(err.message, /tcpdump stderr: .*zcprobe-nosuch0/);
     t.deepEqual(pgrep(file), []);
   });
 
   test.serial('start timeout kills tcpdump and rejects', async (t) => {
     const file = tmpFile(t);
     const err = await t.throwsAsync(CaptureSession.start({ iface: 'lo', file, filter: 'udp', startTimeoutMs: 1 }));
-    t.regex(err!.message, /did not print "listening on" within 1 ms/);
+    t.regex(err.message, /did not print "listening on" within 1 ms/);
     t.deepEqual(pgrep(file), []);
   });
 

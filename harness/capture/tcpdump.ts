@@ -198,7 +198,8 @@ export class CaptureSession {
       let pos = (await fh.stat()).size;
       let carry = Buffer.alloc(0);
       const deadline = Date.now() + timeoutMs;
-      for (let nextSend = 0; ; await sleep(POLL_MS)) {
+      // Short first polls: tcpdump -U usually writes the token within a millisecond or two.
+      for (let nextSend = 0, pause = 1; ; await sleep(pause), pause = Math.min(POLL_MS, pause * 2)) {
         if (Date.now() >= nextSend) { sock.send(token, s.port, host); nextSend = Date.now() + RESEND_MS; }
         const size = (await fh.stat()).size;
         while (pos < size) {
@@ -213,7 +214,7 @@ export class CaptureSession {
         }
         if (this.closed) throw new Error(`flush(): tcpdump exited while waiting for the sentinel (${this.describe()})`);
         if (Date.now() >= deadline) {
-          throw new Error(`flush(): sentinel ${token} to ${host}:${s.port} not in ${this.file} after ${timeoutMs} ms` +
+          throw new Error(`flush(): sentinel ${token.toString()} to ${host}:${s.port} not in ${this.file} after ${timeoutMs} ms` +
             ` (is "udp and dst port ${s.port}" in the filter and is ${host} reached via ${this.opts.iface}?)`);
         }
       }

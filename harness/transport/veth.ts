@@ -8,6 +8,8 @@ import { execFile, spawnSync } from 'node:child_process';
 import { BlockList, connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { registerCleanup } from '../cleanup.ts';
+import { claim } from '../host/ledger.ts';
+import { removeOrphanNetns } from '../host/sweep.ts';
 
 const CMD_TIMEOUT_MS = 5000;
 const READY_TIMEOUT_MS = 5000;
@@ -154,12 +156,21 @@ async function build(n: number, family: 4 | 6, rate: string | undefined, tbf: st
   const netns = `${PREFIX}${process.pid}-${n}`, hostIf = `zcp${id}h${n}`, nsIf = `zcp${id}n${n}`;
   // Flags gate deletion so a name clash never makes us delete something that isn't ours.
   const made = { netns: false, link: false };
+  // The namespace is recorded in the run ledger before it exists (its name holds our pid), so
+  // a crash at any point is recoverable.
+  let releaseNetns: (() => void) | undefined;
+  let releaseLink: (() => void) | undefined;
   let gone = false;
+  const forget = (): void => {
+    releaseLink?.();
+    releaseNetns?.();
+  };
   const teardownSync = (): void => {
     if (gone) return;
     if (made.link) ipSyncGone(['link', 'del', hostIf]);
     if (made.netns) ipSyncGone(['netns', 'del', netns]);
     gone = true;
+    forget();
   };
   const unregister = registerCleanup(`veth ${netns}`, teardownSync);
   let destroyP: Promise<void> | undefined;
@@ -170,17 +181,23 @@ async function build(n: number, family: 4 | 6, rate: string | undefined, tbf: st
     if (made.link) await runGone(['link', 'del', hostIf]);
     if (made.netns) await runGone(['netns', 'del', netns]);
     gone = true;
+    forget();
     unregister();
   })().catch((e: unknown) => { destroyP = undefined; throw e; }));
 
   const exists = (e: Error): Error => (/File exists/.test(e.message) ? new NameTaken(e.message) : e);
   try {
+    releaseNetns = claim({ kind: 'netns', name: netns });
     await run('ip', ['netns', 'add', netns]).catch((e: Error) => { throw exists(e); });
     made.netns = true;
     // The peer is created directly inside the namespace: its name never exists in the root ns.
     await run('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf, 'netns', netns])
       .catch((e: Error) => { throw exists(e); });
     made.link = true;
+    // Recorded once it is ours (the name may clash with another live run's: pid mod 1e5); a
+    // crash before this line is still recovered, the pair dies with the namespace.
+    const [shown] = JSON.parse(await run('ip', ['-j', 'link', 'show', 'dev', hostIf])) as { ifindex: number }[];
+    releaseLink = claim({ kind: 'link', name: hostIf, ifindex: shown!.ifindex });
     const t = await pickSubnet(family, ((process.pid & 255) << 6) + n);
     const nodad = family === 6 ? ['nodad'] : [];
     for (const ns of [[], ['-n', netns]]) {
@@ -212,23 +229,11 @@ export async function createVethTopology(opts: VethOptions): Promise<VethTopolog
   }
 }
 
-function alive(pid: number): boolean {
-  if (!(pid > 0)) return false; // kill(0) would signal our own process group
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
-
-/** Deletes `zcprobe-<pid>-*` and `zcprobe-probe-*` namespaces whose pid is dead; returns their names.
- * A recycled pid keeps a stale namespace alive until that pid exits (scripts/cleanup-netns.sh
- * removes all of them unconditionally). */
-export async function removeStaleTopologies(): Promise<string[]> {
-  const removed: string[] = [];
-  for (const name of await listNetns()) {
-    const m = /^zcprobe-(?:(\d+)-|probe-(\d*))/.exec(name);
-    if (!m || alive(Number(m[1] ?? m[2]))) continue;
-    await runGone(['netns', 'del', name]);
-    removed.push(name);
-  }
-  return removed;
+/** Deletes `zcprobe-<pid>-*` and `zcprobe-probe-<pid>*` namespaces whose owner no longer runs
+ * (a pid recycled since the namespace was made does not count) and that no live run has in its
+ * ledger; returns their names. The whole crash sweep (ledgers, work dirs, sysctls) is sweepHost. */
+export function removeStaleTopologies(): Promise<string[]> {
+  return removeOrphanNetns();
 }
 
 export async function openTransport(kind: 'loopback' | 'veth', family: 4 | 6, opts: { rate?: string } = {}): Promise<TransportEndpoint> {

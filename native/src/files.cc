@@ -1,6 +1,8 @@
-// Files: open/pwrite/pread/ftruncate/fsync and fcntl (leases, lease signal, pipe size).
+// Files: open/pwrite/pread/ftruncate/fsync, fcntl (leases, lease signal, pipe size), fallocate
+// (punching the consumed part of a capture file) and flock (host-wide bookkeeping locks).
 #include "common.h"
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 namespace zc {
@@ -61,6 +63,31 @@ static Napi::Value FcntlInt(const Napi::CallbackInfo& info) {
   return Num(info.Env(), r);
 }
 
+// fallocate(fd, mode, offset, length): e.g. FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE frees the
+// pages of a range on tmpfs while the file keeps its size (a writer appending elsewhere is unaffected).
+static Napi::Value Fallocate(const Napi::CallbackInfo& info) {
+  int64_t fd, mode, off, len;
+  if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &mode) || !ArgInt(info, 2, &off) || !ArgInt(info, 3, &len))
+    return info.Env().Undefined();
+  int r;
+  do r = fallocate(static_cast<int>(fd), static_cast<int>(mode), off, len); while (r != 0 && errno == EINTR);
+  if (r != 0) return ThrowErrno(info.Env(), "fallocate", errno);
+  return info.Env().Undefined();
+}
+
+// flock(fd, op) → true, or false when LOCK_NB was given and the lock is held elsewhere (EWOULDBLOCK).
+// The kernel drops the lock when the last fd of the open file closes, so a crashed holder never
+// leaves it taken.
+static Napi::Value Flock(const Napi::CallbackInfo& info) {
+  int64_t fd, op;
+  if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &op)) return info.Env().Undefined();
+  int r;
+  do r = flock(static_cast<int>(fd), static_cast<int>(op)); while (r != 0 && errno == EINTR);
+  if (r != 0 && errno == EWOULDBLOCK && (op & LOCK_NB)) return Napi::Boolean::New(info.Env(), false);
+  if (r != 0) return ThrowErrno(info.Env(), "flock", errno);
+  return Napi::Boolean::New(info.Env(), true);
+}
+
 void InitFiles(Napi::Env env, Napi::Object exports) {
   exports.Set("open", Napi::Function::New(env, Open));
   exports.Set("pwrite", Napi::Function::New(env, Pwrite));
@@ -68,6 +95,8 @@ void InitFiles(Napi::Env env, Napi::Object exports) {
   exports.Set("ftruncate", Napi::Function::New(env, Ftruncate));
   exports.Set("fsync", Napi::Function::New(env, Fsync));
   exports.Set("fcntlInt", Napi::Function::New(env, FcntlInt));
+  exports.Set("fallocate", Napi::Function::New(env, Fallocate));
+  exports.Set("flock", Napi::Function::New(env, Flock));
   Napi::Object c = Napi::Object::New(env);
   c.Set("O_RDONLY", Num(env, O_RDONLY));
   c.Set("O_WRONLY", Num(env, O_WRONLY));
@@ -86,6 +115,12 @@ void InitFiles(Napi::Env env, Napi::Object exports) {
   c.Set("F_GETPIPE_SZ", Num(env, F_GETPIPE_SZ));
   c.Set("F_GETFL", Num(env, F_GETFL));
   c.Set("F_SETFL", Num(env, F_SETFL));
+  c.Set("FALLOC_FL_KEEP_SIZE", Num(env, FALLOC_FL_KEEP_SIZE));
+  c.Set("FALLOC_FL_PUNCH_HOLE", Num(env, FALLOC_FL_PUNCH_HOLE));
+  c.Set("LOCK_SH", Num(env, LOCK_SH));
+  c.Set("LOCK_EX", Num(env, LOCK_EX));
+  c.Set("LOCK_NB", Num(env, LOCK_NB));
+  c.Set("LOCK_UN", Num(env, LOCK_UN));
   exports.Set("fileConstants", c);
 }
 
