@@ -52,6 +52,10 @@ fi
 if [ ! -d node_modules ] || [ ! -f build/Release/zcprobe_native.node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "zcprobe setup: npm ci (builds the native addon)"
   npm ci --no-audit --no-fund
+elif [ -n "$(find native binding.gyp -newer build/Release/zcprobe_native.node -type f 2>/dev/null | head -1)" ]; then
+  # a pull or merge changed the addon's sources since it was built
+  echo "zcprobe setup: native sources changed since the addon was built: rebuilding it"
+  npm run build:native >/dev/null
 elif [ "$rebuild" = 1 ]; then
   echo "zcprobe setup: liburing-dev was just installed: rebuilding the addon with io_uring support"
   npm rebuild --foreground-scripts >/dev/null
