@@ -1,6 +1,7 @@
 // The one JSON shape of a case, as printed by `zcprobe run --json`, written to case.json and
 // stored in reports: the experiment, the three streams' comparison, timings, evidence paths.
 import { release } from 'node:os';
+import { classifyBytes, formatClasses, type ByteClasses } from './byte-classes.ts';
 import type { WireObservation } from './capture/wire.ts';
 import type { EvidencePaths, HexDiff } from './evidence.ts';
 import type { CaseRun } from './run-case.ts';
@@ -23,6 +24,8 @@ export interface WireReport extends Mismatch {
   integrity: string[];
   /** epoch ms of the first packet that carried a byte differing from I, or null */
   firstMutatedPacketAt: number | null;
+  /** where the first transmission's bytes are old / new / zero / other (captured prefix) */
+  classes: ByteClasses;
 }
 
 export interface CaseReport {
@@ -32,6 +35,14 @@ export interface CaseReport {
   safeguard: string;
   mutation: string;
   mutationRange: string;
+  /** what the mutation changes: ranges turned new or zero (the rest keeps the old bytes) */
+  mutationChanges: CaseRun['expectation'];
+  /** the mutation's steps with their times (FICLONE then pwrite, the rename, ...) */
+  mutationSteps: { what: string; at: number }[];
+  /** --fs of the source file (null: the source is memory) */
+  fs: string | null;
+  /** that filesystem's type, mount options and block size */
+  filesystem: CaseRun['filesystem'];
   transport: string;
   family: number;
   kernel: string;
@@ -42,7 +53,8 @@ export interface CaseReport {
   verdict: Verdict;
   /** why the verdict is inconclusive, or extra proof (differing retransmissions) */
   reasons: string[];
-  received: Mismatch & { bytes: number };
+  /** classes: where the received bytes are old / new / zero / other / missing */
+  received: Mismatch & { bytes: number; classes: ByteClasses };
   wire: WireReport | { capture: 'off' };
   secondOutput?: Mismatch;
   send: { calls: number; shortCounts: number };
@@ -118,6 +130,7 @@ function wireReport(run: CaseRun, obs: WireObservation): WireReport {
     droppedByKernel: obs.droppedByKernel,
     integrity: integrityProblems(run, obs),
     firstMutatedPacketAt: firstTs === undefined ? null : firstTs / 1000,
+    classes: classifyBytes(intended, s.bytes.subarray(0, Math.min(s.length, size)), mutated),
   };
 }
 
@@ -155,6 +168,10 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
     safeguard: e.safeguard,
     mutation: e.mutation,
     mutationRange: e.mutationRange,
+    mutationChanges: run.expectation,
+    mutationSteps: run.mutation.steps ?? [],
+    fs: run.filesystem?.fs ?? null,
+    filesystem: run.filesystem,
     transport: e.transport,
     family: e.family,
     kernel: release(),
@@ -164,7 +181,7 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
     pipeSize: e.pipeSize,
     verdict,
     reasons,
-    received: { bytes: run.receiver.bytes, ...run.received },
+    received: { bytes: run.receiver.bytes, ...run.received, classes: classifyBytes(run.streams.intended, run.streams.received, run.streams.mutated) },
     wire: wire ?? { capture: 'off' },
     ...(run.secondOutput ? { secondOutput: run.secondOutput } : {}),
     send: { calls: run.send.calls, shortCounts: run.send.shortCounts },
@@ -185,11 +202,11 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
 
 /** One human line per case. */
 export function formatCaseLine(r: CaseReport): string {
-  const what = `${r.method} ${r.size}B ${r.mutation} safeguard=${r.safeguard} delay=${r.receiverDelayMs}ms ${r.transport}`;
-  const describe = (name: string, m: Mismatch) => {
-    if (!m.mismatchedBytes) return `${name}: identical`;
-    const pct = Math.round((100 * m.equalsMutation) / m.mismatchedBytes);
-    return `${name}: ${m.mismatchedBytes} bytes differ @${m.firstOffset}..${m.lastOffset} (${pct}% mutation, ${m.zero} zero)`;
+  const fs = r.filesystem ? ` fs=${r.filesystem.fs}` : '';
+  const what = `${r.method} ${r.size}B ${r.mutation}${fs} safeguard=${r.safeguard} delay=${r.receiverDelayMs}ms ${r.transport}`;
+  const describe = (name: string, m: Mismatch & { classes?: ByteClasses }) => {
+    if (!m.mismatchedBytes && !m.lengthDelta) return `${name}: identical`;
+    return `${name}: ${m.mismatchedBytes} bytes differ${m.classes ? `, ${formatClasses(m.classes)}` : ''}`;
   };
   const parts = [describe('received', r.received)];
   if (r.received.lengthDelta) parts.push(`received length ${r.received.lengthDelta > 0 ? '+' : ''}${r.received.lengthDelta}`);

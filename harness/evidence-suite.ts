@@ -74,7 +74,8 @@ function counterexampleOf(c: CaseReport, runDir: string): Counterexample | null 
     receiverDelayMs: c.receiverDelayMs,
     rcvbuf: c.rcvbuf,
     verdict: c.verdict,
-    hexDiff: c.hexDiff,
+    // I/W/R only: the report schema has no row for M (the source after the mutation; hexdiff.txt has it)
+    hexDiff: { offset: c.hexDiff.offset, intended: c.hexDiff.intended, wire: c.hexDiff.wire, received: c.hexDiff.received },
     timeline: {
       sendReturnedMs: c.timings.sendReturnedAt - t0,
       mutatedMs: c.timings.mutatedAt - t0,

@@ -1,15 +1,19 @@
 // A session owns the long-lived parts of a run: the receiver process and the mutator process
 // (the "other process" that changes files; both spawned first, before any experiment buffer
-// exists), one tcpdump for all cases, a work directory for sources and received bytes, and the
-// run directory where evidence of non-clean cases goes.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+// exists), one tcpdump for all cases, a work directory for received bytes, the filesystem the
+// file methods' sources live on (harness/fs: tmpfs by default, or a loop-image ext4/xfs/btrfs that
+// is made and removed with the session), and the run directory where evidence of non-clean cases
+// goes.
+import { mkdirSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { WireCapture } from './capture/wire.ts';
 import { toCaseReport, type CaseReport } from './case-report.ts';
 import { registerCleanup } from './cleanup.ts';
 import { hexDiff, writeEvidence } from './evidence.ts';
-import type { Experiment, Transport } from './experiment.ts';
+import { FILE_METHODS, type Experiment, type Transport } from './experiment.ts';
+import { openFilesystem } from './fs/index.ts';
+import type { Filesystem, FsSpec } from './fs/types.ts';
 import { MutatorProcess } from './mutator/client.ts';
 import { ReceiverProcess } from './receiver/client.ts';
 import { openTransport, type TransportEndpoint } from './transport/veth.ts';
@@ -26,6 +30,8 @@ export interface SessionOptions {
   keepFullCapture?: boolean;
   /** veth only: tbf rate limit on the sender's side, e.g. "100mbit", so data waits in the qdisc */
   rate?: string;
+  /** where the file methods' source files live (default tmpfs) */
+  fs?: FsSpec;
 }
 
 export function newRunId(): string {
@@ -43,6 +49,7 @@ export class Session {
     readonly runDir: string,
     readonly capture: WireCapture | null,
     readonly transport: TransportEndpoint,
+    readonly filesystem: Filesystem,
     private readonly unregister: () => void,
   ) {}
 
@@ -55,6 +62,7 @@ export class Session {
     let receiver: ReceiverProcess | null = null;
     let mutator: MutatorProcess | null = null;
     let transport: TransportEndpoint | null = null;
+    let filesystem: Filesystem | null = null;
     try {
       transport = await openTransport(options.transport, options.family, options.rate ? { rate: options.rate } : undefined);
       const host = transport.receiverHost;
@@ -64,6 +72,8 @@ export class Session {
       if (m.status === 'fulfilled') mutator = m.value;
       if (r.status === 'rejected') throw r.reason;
       if (m.status === 'rejected') throw m.reason;
+      // After the children: they never see the loop mount in their mount namespace.
+      filesystem = await openFilesystem(options.fs ?? 'tmpfs');
       const capture =
         options.capture === false
           ? null
@@ -74,12 +84,13 @@ export class Session {
               file: join(options.keepFullCapture ? runDir : workDir, 'capture.pcap'),
               sentinelHost: host,
             });
-      return new Session(options, r.value, m.value, workDir, runDir, capture, transport, unregister);
+      return new Session(options, r.value, m.value, workDir, runDir, capture, transport, filesystem, unregister);
     } catch (e) {
       // The receiver must leave the namespace before the transport removes it.
       await mutator?.close();
       await receiver?.close();
       await transport?.close();
+      await filesystem?.close();
       rmSync(workDir, { recursive: true, force: true });
       unregister();
       throw e;
@@ -94,17 +105,30 @@ export class Session {
   async run(exp: Experiment): Promise<CaseReport> {
     if (exp.transport !== this.options.transport || exp.family !== this.options.family)
       throw new Error(`experiment wants ${exp.transport}/IPv${exp.family}, session is ${this.options.transport}/IPv${this.options.family}`);
-    const run = await runCase({ receiver: this.receiver, mutator: this.mutator, workDir: this.workDir }, exp);
+    if (FILE_METHODS.includes(exp.method) && exp.fs !== this.filesystem.spec)
+      throw new Error(`experiment wants its file on ${exp.fs}, session is on ${this.filesystem.spec}`);
+    if (FILE_METHODS.includes(exp.method)) this.checkRoom(exp.size);
+    const run = await runCase({ receiver: this.receiver, mutator: this.mutator, workDir: this.workDir, fs: this.filesystem }, exp);
     const wire = this.capture ? await this.capture.collect(run.connection) : undefined;
     const report = toCaseReport(run, wire);
     if (report.verdict !== 'clean') {
       const w = report.wire.capture === 'captured' ? report.wire : null;
-      const first = Math.min(report.received.firstOffset ?? Infinity, w?.firstOffset ?? Infinity);
-      report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, wire ? wire.stream.bytes : null, run.streams.received);
+      // A stream that only ended early has no differing byte: show where it ended.
+      const short = report.received.lengthDelta < 0 ? report.received.bytes : Infinity;
+      const first = Math.min(report.received.firstOffset ?? Infinity, w?.firstOffset ?? Infinity, short);
+      report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, wire ? wire.stream.bytes : null, run.streams.received, run.streams.mutated);
       const dir = join(this.runDir, report.id);
       report.evidence = writeEvidence(dir, { ...report, evidence: undefined, experiment: exp }, report.hexDiff, wire?.pcap ?? null);
     }
     return report;
+  }
+
+  /** A source file plus a second copy (rename-replace, reflink) must fit, with slack for metadata. */
+  private checkRoom(size: number): void {
+    const st = statfsSync(this.filesystem.workDir);
+    const free = st.bavail * st.bsize;
+    if (free < 2 * size + (8 << 20))
+      throw new Error(`a ${size}-byte case needs about ${2 * size + (8 << 20)} bytes free on ${this.filesystem.spec}, which has ${free} (a bigger loop image: ZCPROBE_FS_IMAGE_SIZE)`);
   }
 
   async close(): Promise<void> {
@@ -117,6 +141,7 @@ export class Session {
       await this.receiver.close();
       await this.transport.close();
     } finally {
+      await this.filesystem.close().catch((e: unknown) => process.stderr.write(`session: ${(e as Error).message}\n`));
       rmSync(this.workDir, { recursive: true, force: true });
       this.unregister();
     }
