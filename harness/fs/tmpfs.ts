@@ -8,7 +8,7 @@ import { FS_PREFIX, type Filesystem, type FsSpec } from './types.ts';
 
 /** A fresh directory under `parent`, removed by close() (and on Ctrl-C / exit). */
 export function directoryFs(spec: FsSpec, parent: string): Filesystem {
-  const workDir = mkdtempSync(join(parent, FS_PREFIX));
+  const workDir = mkdtempSync(join(parent, `${FS_PREFIX}${process.pid}-`));
   const unregister = registerCleanup(`source directory ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
   const facts = factsOf(spec, workDir);
   return {
