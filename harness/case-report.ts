@@ -56,6 +56,10 @@ export interface CaseReport {
   /** classes: where the received bytes are old / new / zero / other / missing */
   received: Mismatch & { bytes: number; classes: ByteClasses };
   wire: WireReport | { capture: 'off' };
+  /** what the file holds through its name after the case (old/new/zero/missing): tells a change of
+   * the file from a change only in what was in flight; null when the name is gone, absent for
+   * memory sources */
+  fileAfter?: ByteClasses | null;
   secondOutput?: Mismatch;
   send: { calls: number; shortCounts: number };
   /** waitedMs, signal, reached; lease safeguards add the lease record, another process's
@@ -183,6 +187,7 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
     reasons,
     received: { bytes: run.receiver.bytes, ...run.received, classes: classifyBytes(run.streams.intended, run.streams.received, run.streams.mutated) },
     wire: wire ?? { capture: 'off' },
+    ...(run.streams.fileAfter !== undefined ? { fileAfter: run.streams.fileAfter && classifyBytes(run.streams.intended, run.streams.fileAfter, run.streams.mutated) } : {}),
     ...(run.secondOutput ? { secondOutput: run.secondOutput } : {}),
     send: { calls: run.send.calls, shortCounts: run.send.shortCounts },
     safeguardResult: run.safeguard,

@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { receiverAcks, type Experiment } from './experiment.ts';
 import { methodFor } from './methods/index.ts';
-import { releaseSource } from './methods/sources.ts';
+import { readBack, releaseSource } from './methods/sources.ts';
 import type { SendResult, ZerocopyCompletionSummary } from './methods/types.ts';
 import type { Filesystem, FsFacts } from './fs/types.ts';
 import { patternA, type MutationRecord, type Source } from './mutation.ts';
@@ -52,8 +52,9 @@ export interface CaseRun {
   received: Mismatch;
   /** tee only: intended vs the second pipe's bytes, read after the mutation */
   secondOutput?: Mismatch;
-  /** the bytes, for the wire comparison and the evidence bundle */
-  streams: { intended: Uint8Array; mutated: Uint8Array; received: Buffer };
+  /** the bytes, for the wire comparison and the evidence bundle; fileAfter: what the file holds
+   * through its name once the receiver is done (null: the name is gone; absent: memory source) */
+  streams: { intended: Uint8Array; mutated: Uint8Array; received: Buffer; fileAfter?: Uint8Array | null };
 }
 
 export interface CaseEnv {
@@ -155,6 +156,7 @@ export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
 
     const got = await result;
     result = null;
+    const fileAfter = source.kind === 'file' ? readBack(source.path, exp.size) : undefined;
     // Completions still pending are collected for the record (COPIED flags), bounded.
     const zerocopy = send.zerocopy?.waitAll(2000);
     const { data, ...receiver } = got;
@@ -172,7 +174,7 @@ export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
       zerocopy,
       received: compareStreams(intended, data, mutated),
       secondOutput: secondOutputBytes ? compareStreams(intended, secondOutputBytes, mutated) : undefined,
-      streams: { intended, mutated, received: data },
+      streams: { intended, mutated, received: data, ...(fileAfter !== undefined ? { fileAfter } : {}) },
     };
   } finally {
     if (result) {

@@ -103,7 +103,7 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
 }
 
 /** The experiment fast-check generates for `claim` at (seed, path): the shrunk counterexample. */
-export function replayedExperiment(claim: Claim, seed: number, path: string): ExperimentPartial {
+export function replayedExperiment(claim: Pick<Claim, 'experiments'>, seed: number, path: string): ExperimentPartial {
   let found: ExperimentPartial | undefined;
   fc.check(
     fc.property(claim.experiments, (e) => {
