@@ -8,6 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testWithNeeds } from '../../properties/helpers/requirements.ts';
+import { applyEachAndCheck } from '../mutations/check-expectation.ts';
 import { parseMountInfo, mountOf } from './facts.ts';
 import { openFilesystem } from './index.ts';
 import { fsLeftovers, isClean } from './leftovers.ts';
@@ -68,6 +69,19 @@ for (const spec of ['tmpfs', 'dir:/var/tmp', ...LOOP_FILESYSTEMS] as FsSpec[]) {
     t.false(existsSync(fs.workDir), 'work directory removed');
     t.deepEqual(fsLeftovers([process.pid]), { mounts: [], loopDevices: [], dirs: [] });
     t.log(`${spec}: ${f.type} on ${f.source}, ${f.mountOptions} | ${f.superOptions}, block ${f.blockSize}`);
+  });
+}
+
+for (const spec of LOOP_FILESYSTEMS) {
+  await testWithNeeds(serial, `${spec}: each mutation applied to a file there leaves its name holding the mutation's expectation`, ['root', NEED[spec]!], async (t) => {
+    const fs = await openFilesystem(spec);
+    try {
+      const { problems, unsupported } = applyEachAndCheck(fs.workDir);
+      t.deepEqual(problems, []);
+      for (const u of unsupported) t.log(`unsupported on ${spec}: ${u}`);
+    } finally {
+      await fs.close();
+    }
   });
 }
 
