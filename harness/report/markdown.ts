@@ -1,6 +1,7 @@
 // The matrix as GitHub-flavoured Markdown, for pasting into an issue or a mailing-list post:
 // host line, one table (rows methods, columns safeguard/transport), legend, counterexamples'
 // replay commands. No colour in Markdown, so each verdict also gets a mark.
+import { fsMarkdown } from './filesystems.ts';
 import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
 import { cellKey, cellSummary, matrixAxes, otherCounts, replayCommand, VERDICTS, type MatrixCell, type Report } from './types.ts';
 
@@ -45,6 +46,7 @@ export function renderMarkdown(r: Report): string {
   out.push('');
   for (const v of VERDICTS) out.push(`- ${VERDICT_STYLE[v].mark} **${v}**: ${mdEscape(VERDICT_STYLE[v].meaning)}`);
   out.push(`- **n/a**: ${mdEscape(NOT_APPLICABLE)}`);
+  out.push(...fsMarkdown(r.filesystems, mdEscape));
   if (r.notes.length) {
     out.push('');
     out.push('**Notes:**');
