@@ -14,6 +14,7 @@ import { openFilesystem } from './index.ts';
 import { fsLeftovers, isClean } from './leftovers.ts';
 import { LOOP_FILESYSTEMS, parseFsSpec, type FsFacts, type FsSpec } from './types.ts';
 
+const BIN = fileURLToPath(new URL('../../bin/zcprobe.js', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('./fixtures/open-fs-child.ts', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('../../scripts/cleanup-fs.sh', import.meta.url));
 const NEED: Record<string, 'fsExt4' | 'fsXfs' | 'fsBtrfs'> = { ext4: 'fsExt4', xfs: 'fsXfs', btrfs: 'fsBtrfs' };
@@ -155,4 +156,35 @@ await testWithNeeds(serial, 'SIGKILL leaves a mount, a loop device and an image;
     await live.close();
   }
   t.deepEqual(fsLeftovers([process.pid]), { mounts: [], loopDevices: [], dirs: [] });
+});
+
+/** `zcprobe run ... --json` as a child; its pid, to check its leftovers after it exited. */
+function zcprobeRun(...args: string[]): { status: number | null; lines: Record<string, any>[]; stderr: string; pid: number } {
+  const r = spawnSync(process.execPath, [BIN, 'run', ...args, '--json'], { encoding: 'utf8', timeout: 240_000 });
+  return { status: r.status, lines: r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)), stderr: r.stderr, pid: r.pid! };
+}
+
+await testWithNeeds(serial, 'zcprobe run --fs ext4: every JSON line records the filesystem, its options and block size, and where the bytes are old/zero; nothing is left after the run', ['root', 'tcpdump', 'fsExt4'], async (t) => {
+  const r = zcprobeRun('--method', 'sendfile', '--fs', 'ext4', '--mutation', 'truncate:600000', '--size', '1MiB', '--receiver-delay-ms', '50', '--repeat', '2');
+  t.is(r.status, 0, r.stderr);
+  t.is(r.lines.length, 2);
+  for (const c of r.lines) {
+    t.is(c.fs, 'ext4');
+    t.is(c.filesystem.type, 'ext4');
+    t.regex(c.filesystem.mountOptions, /^r[ow]/);
+    t.true(c.filesystem.blockSize >= 1024);
+    t.regex(c.filesystem.image.loopDevice, /^\/dev\/loop\d+$/);
+    t.is(c.mutation, 'truncate:600000');
+    t.deepEqual(c.mutationChanges.changes, [{ start: 600000, end: 1048576, to: 'zero' }]);
+    const classes = c.received.classes as { ranges: { start: number; end: number; class: string }[]; bytes: Record<string, number> };
+    t.is(Object.values(classes.bytes).reduce((a, b) => a + b, 0), 1048576, 'the classes cover every byte');
+    t.is(classes.bytes.other, 0, 'no byte the truncation cannot explain');
+    t.true(classes.ranges.every((x) => x.class === 'old' || x.start >= 600000), `only bytes past the new end differ: ${JSON.stringify(classes.ranges)}`);
+    t.not(c.verdict, 'inconclusive', c.reasons.join('; '));
+    t.log(`${c.verdict}: received ${classes.ranges.map((x) => `${x.class} [${x.start},${x.end})`).join(' ')}; file afterwards ${JSON.stringify(c.fileAfter?.ranges)}`);
+  }
+  t.deepEqual(await settled(r.pid), { mounts: [], loopDevices: [], dirs: [] }, 'the run removed its loop image');
+  const skip = zcprobeRun('--method', 'sendfile', '--fs', 'ext4', '--mutation', 'reflink-then-write', '--size', '4KiB');
+  t.is(skip.status, 0, skip.stderr);
+  t.regex(skip.lines[0]?.skipped ?? '', /FICLONE/, 'reflink on ext4 is skipped with the probed reason');
 });

@@ -9,6 +9,7 @@ import type { AppliedMutation, ChangeKind, Expectation, MutationTarget } from '.
 
 /** The served file's fd: the sender's own (nothing opened), or open(path, flags) now, timed. */
 export function servedFd(target: MutationTarget, flags = FILE.O_WRONLY): { fd: number; own: boolean; openStartedAt: number; openedAt: number } {
+  if (!target.path) throw new Error('this mutation needs a file source (a path to open), not memory');
   const openStartedAt = nowMs();
   if (target.source?.kind === 'file' && flags === FILE.O_WRONLY) return { fd: target.source.fd, own: true, openStartedAt, openedAt: openStartedAt };
   const fd = native.open(target.path, flags);
