@@ -1,6 +1,7 @@
 // The one JSON shape of a case, as printed by `zcprobe run --json`, written to case.json and
 // stored in reports: the experiment, the three streams' comparison, timings, evidence paths.
 import { release } from 'node:os';
+import { classifyBytes, formatClasses, type ByteClasses } from './byte-classes.ts';
 import type { WireObservation } from './capture/wire.ts';
 import type { WiresharkPointers } from './capture/wireshark.ts';
 import type { EvidencePaths, HexDiff } from './evidence.ts';
@@ -24,6 +25,8 @@ export interface WireReport extends Mismatch {
   integrity: string[];
   /** epoch ms of the first packet that carried a byte differing from I, or null */
   firstMutatedPacketAt: number | null;
+  /** where the first transmission's bytes are old / new / zero / other (captured prefix) */
+  classes: ByteClasses;
 }
 
 export interface CaseReport {
@@ -33,6 +36,14 @@ export interface CaseReport {
   safeguard: string;
   mutation: string;
   mutationRange: string;
+  /** what the mutation changes: ranges turned new or zero (the rest keeps the old bytes) */
+  mutationChanges: CaseRun['expectation'];
+  /** the mutation's steps with their times (FICLONE then pwrite, the rename, ...) */
+  mutationSteps: { what: string; at: number }[];
+  /** --fs of the source file (null: the source is memory) */
+  fs: string | null;
+  /** that filesystem's type, mount options and block size */
+  filesystem: CaseRun['filesystem'];
   transport: string;
   family: number;
   kernel: string;
@@ -43,8 +54,13 @@ export interface CaseReport {
   verdict: Verdict;
   /** why the verdict is inconclusive, or extra proof (differing retransmissions) */
   reasons: string[];
-  received: Mismatch & { bytes: number };
+  /** classes: where the received bytes are old / new / zero / other / missing */
+  received: Mismatch & { bytes: number; classes: ByteClasses };
   wire: WireReport | { capture: 'off' };
+  /** what the file holds through its name after the case (old/new/zero/missing): tells a change of
+   * the file from a change only in what was in flight; null when the name is gone, absent for
+   * memory sources */
+  fileAfter?: ByteClasses | null;
   secondOutput?: Mismatch;
   /** fallbacks: what the kernel refused and the send did instead (e.g. a SEND_ZC flag it does not know) */
   send: { calls: number; shortCounts: number; fallbacks?: string[] };
@@ -123,6 +139,7 @@ function wireReport(run: CaseRun, obs: WireObservation): WireReport {
     droppedByKernel: obs.droppedByKernel,
     integrity: integrityProblems(run, obs),
     firstMutatedPacketAt: firstTs === undefined ? null : firstTs / 1000,
+    classes: classifyBytes(intended, s.bytes.subarray(0, Math.min(s.length, size)), mutated),
   };
 }
 
@@ -166,6 +183,10 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
     safeguard: e.safeguard,
     mutation: e.mutation,
     mutationRange: e.mutationRange,
+    mutationChanges: run.expectation,
+    mutationSteps: run.mutation.steps ?? [],
+    fs: run.filesystem?.fs ?? null,
+    filesystem: run.filesystem,
     transport: e.transport,
     family: e.family,
     kernel: release(),
@@ -175,8 +196,9 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
     pipeSize: e.pipeSize,
     verdict,
     reasons,
-    received: { bytes: run.receiver.bytes, ...run.received },
+    received: { bytes: run.receiver.bytes, ...run.received, classes: classifyBytes(run.streams.intended, run.streams.received, run.streams.mutated) },
     wire: wire ?? { capture: 'off' },
+    ...(run.streams.fileAfter !== undefined ? { fileAfter: run.streams.fileAfter && classifyBytes(run.streams.intended, run.streams.fileAfter, run.streams.mutated) } : {}),
     ...(run.secondOutput ? { secondOutput: run.secondOutput } : {}),
     send: { calls: run.send.calls, shortCounts: run.send.shortCounts, ...(run.send.fallbacks ? { fallbacks: run.send.fallbacks } : {}) },
     safeguardResult: run.safeguard,
@@ -196,11 +218,11 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
 
 /** One human line per case. */
 export function formatCaseLine(r: CaseReport): string {
-  const what = `${r.method} ${r.size}B ${r.mutation} safeguard=${r.safeguard} delay=${r.receiverDelayMs}ms ${r.transport}`;
-  const describe = (name: string, m: Mismatch) => {
-    if (!m.mismatchedBytes) return `${name}: identical`;
-    const pct = Math.round((100 * m.equalsMutation) / m.mismatchedBytes);
-    return `${name}: ${m.mismatchedBytes} bytes differ @${m.firstOffset}..${m.lastOffset} (${pct}% mutation, ${m.zero} zero)`;
+  const fs = r.filesystem ? ` fs=${r.filesystem.fs}` : '';
+  const what = `${r.method} ${r.size}B ${r.mutation}${fs} safeguard=${r.safeguard} delay=${r.receiverDelayMs}ms ${r.transport}`;
+  const describe = (name: string, m: Mismatch & { classes?: ByteClasses }) => {
+    if (!m.mismatchedBytes && !m.lengthDelta) return `${name}: identical`;
+    return `${name}: ${m.mismatchedBytes} bytes differ${m.classes ? `, ${formatClasses(m.classes)}` : ''}`;
   };
   const parts = [describe('received', r.received)];
   if (r.received.lengthDelta) parts.push(`received length ${r.received.lengthDelta > 0 ? '+' : ''}${r.received.lengthDelta}`);

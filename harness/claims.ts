@@ -3,6 +3,7 @@
 // so a counterexample printed by a test replays exactly from the command line.
 import fc from 'fast-check';
 import type { Experiment, Method, Safeguard } from './experiment.ts';
+import { FS_CLAIMS } from './fs-claims.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -127,11 +128,14 @@ export const CLAIMS: Record<string, Claim> = Object.fromEntries(
   ].map((c) => [c.id, c]),
 );
 
+/** Claims a replay can name: these and the filesystem claims (fs-claims.ts). */
+type Replayable = Pick<Claim, 'id' | 'statement' | 'experiments'>;
+
 /** "vmsplice-reuse:12345:0:1:0" → claim, seed, path */
-export function parseReplay(text: string): { claim: Claim; seed: number; path: string } {
+export function parseReplay(text: string): { claim: Replayable; seed: number; path: string } {
   const m = /^([a-z0-9-]+):(-?\d+):([\d:]*)$/.exec(text);
   if (!m) throw new Error(`replay must look like <claim>:<seed>:<path> (e.g. vmsplice-reuse:42:0:1:0), got "${text}"`);
-  const claim = CLAIMS[m[1]!];
-  if (!claim) throw new Error(`unknown claim "${m[1]}" (known: ${Object.keys(CLAIMS).join(', ')})`);
+  const claim: Replayable | undefined = CLAIMS[m[1]!] ?? FS_CLAIMS[m[1]!];
+  if (!claim) throw new Error(`unknown claim "${m[1]}" (known: ${[...Object.keys(CLAIMS), ...Object.keys(FS_CLAIMS)].join(', ')})`);
   return { claim, seed: Number(m[2]), path: m[3]! };
 }

@@ -9,7 +9,9 @@ import { runBench, type Progress } from './bench/runner.ts';
 import { DEFAULT_CONFIG } from './bench/config.ts';
 import { summarize } from './bench/report.ts';
 import type { CaseReport } from './case-report.ts';
-import { SAFEGUARDS, type Method, type Transport } from './experiment.ts';
+import { FILE_METHODS, SAFEGUARDS, type Method, type Transport } from './experiment.ts';
+import { FS_MUTATIONS, runFsMatrix, type FsPlan } from './fs-matrix.ts';
+import type { FsSpec } from './fs/types.ts';
 import { plannedCells, runMatrix, STRESS_CASES, type MatrixPlan, type MatrixProgress } from './matrix.ts';
 import { runAllProbes, type Probe } from './probes.ts';
 import { buildMatrixCells } from './report/cells.ts';
@@ -17,6 +19,7 @@ import { loadObservations, observationsFile } from './report/observations.ts';
 import { buildRecommendations } from './report/recommend.ts';
 import { CAPTURES_DIR } from './session.ts';
 import type { CostRow, Counterexample, Report } from './report/types.ts';
+import { buildFsSection } from './report/filesystems.ts';
 import { isCorrupted } from './verdict.ts';
 
 const run = promisify(execFile);
@@ -29,6 +32,8 @@ export interface SuiteOptions {
   methods: Method[];
   /** bytes per bench run for the cost rows; 0 skips the cost measurement */
   costTotal: number;
+  /** filesystems for the file methods' section (harness/fs-matrix.ts); empty or absent: not run */
+  filesystems?: FsSpec[];
   onProgress?: (p: MatrixProgress) => void;
   onPhase?: Progress;
 }
@@ -49,6 +54,15 @@ export function unavailableFromProbes(probes: Probe[]): MatrixPlan['unavailable'
   const leases = why('leases');
   if (leases) for (const s of SAFEGUARDS) if (s.startsWith('lease')) out.push({ safeguard: s, reason: leases });
   return out;
+}
+
+/** Loop-image filesystems the probes could not mkfs and mount, with the probe's reason. */
+export function fsUnavailableFromProbes(probes: Probe[]): FsPlan['unavailable'] {
+  const names = { ext4: 'fsExt4', xfs: 'fsXfs', btrfs: 'fsBtrfs' } as const;
+  return (Object.entries(names) as [FsSpec, Probe['name']][]).flatMap(([fs, name]) => {
+    const p = probes.find((x) => x.name === name);
+    return p && !p.ok ? [{ fs, reason: `${name}: ${p.detail}${p.fix ? ` (${p.fix})` : ''}` }] : [];
+  });
 }
 
 async function offloadsOf(iface: string): Promise<Record<string, string>> {
@@ -84,7 +98,8 @@ function counterexampleOf(c: CaseReport, runDir: string): Counterexample | null 
     receiverDelayMs: c.receiverDelayMs,
     rcvbuf: c.rcvbuf,
     verdict: c.verdict,
-    hexDiff: c.hexDiff,
+    // I/W/R only: the report schema has no row for M (the source after the mutation; hexdiff.txt has it)
+    hexDiff: { offset: c.hexDiff.offset, intended: c.hexDiff.intended, wire: c.hexDiff.wire, received: c.hexDiff.received },
     timeline: {
       sendReturnedMs: c.timings.sendReturnedAt - t0,
       mutatedMs: c.timings.mutatedAt - t0,
@@ -156,6 +171,17 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
     const cx = first && counterexampleOf(first, opts.runDir);
     if (cx) counterexamples.push(cx);
   }
+  let filesystems: Report['filesystems'];
+  const fileMethods = opts.methods.filter((m) => FILE_METHODS.includes(m));
+  if (opts.filesystems?.length && fileMethods.length) {
+    opts.onPhase?.(`file methods on each filesystem: ${opts.filesystems.join(', ')}`);
+    const leases = probes.find((p) => p.name === 'leases')?.ok;
+    const fsRun = await runFsMatrix(
+      { filesystems: opts.filesystems, methods: fileMethods, mutations: FS_MUTATIONS, safeguards: leases ? ['none', 'lease'] : ['none'], repeats: opts.repeats, unavailable: fsUnavailableFromProbes(probes) },
+      { runDir: opts.runDir, onProgress: opts.onProgress },
+    );
+    filesystems = buildFsSection(fsRun.cases, fsRun.skipped);
+  }
   opts.onPhase?.('measuring the cost of the safeguards (loopback, 1 MiB messages)');
   const cost = opts.costTotal > 0 ? await measureCost(opts.costTotal, opts.onPhase) : [];
   const { stdout: uname } = await run('uname', ['-a']);
@@ -178,6 +204,7 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
       ...plan.unavailable.map((u) => `not run: ${[u.method, u.safeguard, u.transport].filter(Boolean).join(' / ')} — ${u.reason}`),
     ],
     durationMs: performance.now() - started,
+    ...(filesystems ? { filesystems } : {}),
   };
 }
 

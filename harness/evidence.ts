@@ -13,6 +13,8 @@ export interface HexDiff {
   intended: string;
   wire: string | null;
   received: string;
+  /** what the source holds there after the mutation (M): new bytes, zeros, or the old ones */
+  mutated?: string;
 }
 
 const WINDOW = 64;
@@ -22,27 +24,31 @@ function hex(bytes: Uint8Array, from: number, to: number): string {
 }
 
 /** 64 bytes of each stream starting a little before `first` (16-byte aligned). */
-export function hexDiff(first: number, intended: Uint8Array, wire: Uint8Array | null, received: Uint8Array): HexDiff {
+export function hexDiff(first: number, intended: Uint8Array, wire: Uint8Array | null, received: Uint8Array, mutated?: Uint8Array): HexDiff {
   const offset = Math.max(0, Math.floor((first - 16) / 16) * 16);
   return {
     offset,
     intended: hex(intended, offset, offset + WINDOW),
     wire: wire ? hex(wire, offset, offset + WINDOW) : null,
     received: hex(received, offset, offset + WINDOW),
+    ...(mutated ? { mutated: hex(mutated, offset, offset + WINDOW) } : {}),
   };
 }
 
-/** Text rendering: 16 bytes per row, one row per stream, `^^` under differing bytes. */
+/** Text rendering: 16 bytes per row, one row per stream (M: the source after the mutation),
+ * `^^` under bytes where W or R differ from I. */
 export function formatHexDiff(d: HexDiff): string {
   const rows: string[] = [];
   const bytesOf = (h: string | null) => (h ? (h.match(/../g) ?? []) : []);
   const I = bytesOf(d.intended);
   const W = bytesOf(d.wire);
   const R = bytesOf(d.received);
+  const M = d.mutated !== undefined ? bytesOf(d.mutated) : null;
   for (let row = 0; row < WINDOW; row += 16) {
     const off = (d.offset + row).toString(16).padStart(8, '0');
     const line = (label: string, b: string[]) => `${off} ${label} ${b.slice(row, row + 16).map((x) => x ?? '  ').join(' ')}`;
     rows.push(line('I', I));
+    if (M) rows.push(line('M', M));
     if (d.wire !== null) rows.push(line('W', W));
     rows.push(line('R', R));
     const marks = I.slice(row, row + 16).map((x, i) => (W[row + i] !== undefined && W[row + i] !== x) || (R[row + i] !== undefined && R[row + i] !== x) ? '^^' : '  ');

@@ -1,5 +1,7 @@
 // An Experiment is plain data: what to send, how, what to change afterwards and when.
 // Everything that runs a case reads one of these; nothing else decides what a case is.
+import { parseFsSpec, type FsSpec } from './fs/types.ts';
+import { formatMutation, MUTATION_FORMS, parseMutation, resolveMutation, type MutationKind } from './mutations/spec.ts';
 
 export const METHODS = [
   'write',
@@ -32,10 +34,11 @@ export function receiverAcks(s: Safeguard): boolean {
   return s === 'app-ack' || s === 'lease';
 }
 
-/** overwrite: memory store into the buffer (or the file's shared mapping); pwrite: write(2) to the
- * file; ftruncate: truncate the file to 0. */
-export const MUTATIONS = ['overwrite', 'pwrite', 'ftruncate'] as const;
-export type Mutation = (typeof MUTATIONS)[number];
+/** What changes after the send, as text (harness/mutations/spec.ts): overwrite, pwrite[:OFFSET:LENGTH],
+ * truncate:LENGTH (ftruncate = truncate:0), punch-hole:OFFSET:LENGTH, odirect-write[:OFFSET:LENGTH],
+ * rename-replace, reflink-then-write. A case stores the canonical form ("truncate:600000"). */
+export const MUTATIONS = MUTATION_FORMS;
+export type Mutation = MutationKind | 'ftruncate' | `${MutationKind}:${string}`;
 
 export const TRANSPORTS = ['loopback', 'veth'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
@@ -63,6 +66,8 @@ export interface Experiment {
   pipeSize: number;
   transport: Transport;
   family: 4 | 6;
+  /** where the file methods' source files live (harness/fs): tmpfs, ext4, xfs, btrfs, dir:PATH */
+  fs: FsSpec;
   /** bounded wait of any safeguard, ms */
   safeguardTimeoutMs: number;
   /** poll interval of polling safeguards (siocoutq), ms */
@@ -76,6 +81,7 @@ export const DEFAULTS: Omit<Experiment, 'method' | 'size' | 'mutation'> = {
   pipeSize: 65536,
   transport: 'loopback',
   family: 4,
+  fs: 'tmpfs',
   safeguardTimeoutMs: 5000,
   pollIntervalMs: 1,
 };
@@ -106,7 +112,7 @@ export function safeguardApplies(method: Method, safeguard: Safeguard): boolean 
 /** Fills defaults and rejects impossible combinations with an error naming the field. */
 export function makeExperiment(partial: Partial<Experiment> & Pick<Experiment, 'method' | 'size'>): Experiment {
   // A lease guards a file against other openers, so lease cases are mutated by another process,
-  // and that process can only change the file through write(2) or truncation.
+  // which changes the file through its path (pwrite by default), never the sender's memory.
   const lease = usesLease(partial.safeguard ?? DEFAULTS.safeguard);
   const byOther = partial.mutatedBy === 'other-process' || (lease && partial.mutatedBy === undefined);
   const mutation = byOther && FILE_METHODS.includes(partial.method) ? 'pwrite' : defaultMutation(partial.method);
@@ -115,30 +121,45 @@ export function makeExperiment(partial: Partial<Experiment> & Pick<Experiment, '
   if (!METHODS.includes(e.method)) throw new ExperimentError('method', `method must be one of ${METHODS.join(', ')}`);
   if (!Number.isInteger(e.size) || e.size < 1 || e.size > MAX_SIZE)
     throw new ExperimentError('size', `size must be an integer from 1 B to 4 GiB, got ${e.size}`);
-  if (!MUTATIONS.includes(e.mutation))
-    throw new ExperimentError('mutation', `mutation must be one of ${MUTATIONS.join(', ')}`);
+  let kind: MutationKind;
+  try {
+    kind = parseMutation(e.mutation).kind;
+    e.mutation = formatMutation(parseMutation(e.mutation)) as Mutation;
+  } catch (err) {
+    throw new ExperimentError('mutation', (err as Error).message);
+  }
   if (e.mutationRange !== 'all' && e.mutationRange !== 'first-half')
     throw new ExperimentError('mutationRange', 'mutationRange must be all or first-half');
-  if (e.mutationRange === 'first-half' && e.mutation === 'ftruncate')
-    throw new ExperimentError('mutationRange', 'ftruncate cannot change only the first half');
+  try {
+    resolveMutation(e.mutation, e.size, e.mutationRange === 'first-half');
+  } catch (err) {
+    throw new ExperimentError(e.mutationRange === 'first-half' ? 'mutationRange' : 'mutation', (err as Error).message);
+  }
   if (!SAFEGUARDS.includes(e.safeguard))
     throw new ExperimentError('safeguard', `safeguard must be one of ${SAFEGUARDS.join(', ')}`);
   if (!TRANSPORTS.includes(e.transport))
     throw new ExperimentError('transport', `transport must be one of ${TRANSPORTS.join(', ')}`);
   if (e.family !== 4 && e.family !== 6) throw new ExperimentError('family', 'family must be 4 or 6');
   const fileBacked = FILE_METHODS.includes(e.method);
-  if ((e.mutation === 'pwrite' || e.mutation === 'ftruncate') && !fileBacked)
+  if (kind !== 'overwrite' && !fileBacked)
     throw new ExperimentError('mutation', `mutation ${e.mutation} needs a file-backed method (${FILE_METHODS.join(', ')})`);
-  if (e.mutation === 'overwrite' && (e.method === 'sendfile' || e.method === 'splice'))
-    throw new ExperimentError('mutation', `method ${e.method} sends from a file: use mutation pwrite or ftruncate`);
+  if (kind === 'overwrite' && (e.method === 'sendfile' || e.method === 'splice'))
+    throw new ExperimentError('mutation', `method ${e.method} sends from a file: use a file mutation (pwrite, truncate:LENGTH, punch-hole:OFFSET:LENGTH, ...)`);
+  try {
+    e.fs = parseFsSpec(e.fs);
+  } catch (err) {
+    throw new ExperimentError('fs', (err as Error).message);
+  }
+  if (e.fs !== 'tmpfs' && !fileBacked)
+    throw new ExperimentError('fs', `method ${e.method} sends from memory: fs applies to ${FILE_METHODS.join(', ')}`);
   if (!safeguardApplies(e.method, e.safeguard))
     throw new ExperimentError('safeguard', `safeguard ${e.safeguard} applies only to ${usesLease(e.safeguard) ? FILE_METHODS.join(', ') : 'msg-zerocopy and io-uring-zc'}`);
   if (e.mutatedBy !== undefined && e.mutatedBy !== 'sender' && e.mutatedBy !== 'other-process')
     throw new ExperimentError('mutatedBy', 'mutatedBy must be sender or other-process');
   if (usesLease(e.safeguard) && e.mutatedBy === 'sender')
     throw new ExperimentError('mutatedBy', `safeguard ${e.safeguard} holds back other processes only: mutatedBy must be other-process`);
-  if (e.mutatedBy === 'other-process' && e.mutation === 'overwrite')
-    throw new ExperimentError('mutation', 'another process changes the file with pwrite or ftruncate, not by overwriting the sender\'s memory');
+  if (e.mutatedBy === 'other-process' && kind === 'overwrite')
+    throw new ExperimentError('mutation', 'another process changes the file (pwrite, truncate, ...), not by overwriting the sender\'s memory');
   for (const f of ['receiverDelayMs', 'safeguardTimeoutMs', 'pollIntervalMs'] as const) {
     if (!Number.isFinite(e[f]) || e[f] < 0) throw new ExperimentError(f, `${f} must be a non-negative number`);
   }

@@ -2,8 +2,9 @@
 // inconclusive, the error as its reason, nothing observed. The matrix keeps it in its cell so the
 // report says why the cell is not clean, and the run goes on.
 import { release } from 'node:os';
+import { nothingArrived } from './byte-classes.ts';
 import type { CaseReport } from './case-report.ts';
-import type { Experiment } from './experiment.ts';
+import { FILE_METHODS, type Experiment } from './experiment.ts';
 
 let failedCounter = 0;
 
@@ -24,10 +25,14 @@ export function failedCaseReport(exp: Experiment, error: unknown, stage: string)
     rcvbuf: exp.rcvbuf ?? null,
     sndbuf: exp.sndbuf ?? null,
     pipeSize: exp.pipeSize,
+    mutationChanges: { changes: [] },
+    mutationSteps: [],
+    fs: FILE_METHODS.includes(exp.method) ? exp.fs : null,
+    filesystem: null,
     verdict: 'inconclusive',
     reasons: [`${stage} failed: ${message}`],
     // nothing was received: every intended byte is missing
-    received: { ...nothing, lengthDelta: -exp.size, bytes: 0 },
+    received: { ...nothing, lengthDelta: -exp.size, bytes: 0, classes: nothingArrived(exp.size) },
     wire: { capture: 'off' },
     send: { calls: 0, shortCounts: 0 },
     safeguardResult: { waitedMs: 0, signal: `${stage} failed`, reached: false },

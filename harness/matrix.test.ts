@@ -19,7 +19,7 @@ const plan: MatrixPlan = {
 };
 
 function cleanReport(exp: Experiment): CaseReport {
-  return { ...failedCaseReport(exp, 'n/a', 'n/a'), verdict: 'clean', reasons: [], received: { mismatchedBytes: 0, firstOffset: null, lastOffset: null, equalsMutation: 0, zero: 0, other: 0, lengthDelta: 0, bytes: exp.size } };
+  return { ...failedCaseReport(exp, 'n/a', 'n/a'), verdict: 'clean', reasons: [], received: { mismatchedBytes: 0, firstOffset: null, lastOffset: null, equalsMutation: 0, zero: 0, other: 0, lengthDelta: 0, bytes: exp.size, classes: { ranges: [], omittedRanges: 0, bytes: { old: exp.size, new: 0, zero: 0, other: 0, missing: 0, extra: 0 } } } };
 }
 
 test('a throwing case and an unopenable session become inconclusive cases with the error; the run goes on', async (t) => {

@@ -1,8 +1,8 @@
-// Byte patterns and the mutation itself. The new pattern is built before the send so the
+// Byte patterns, sources and the record of a mutation (the mutations themselves live in
+// harness/mutations/, one module per kind). The new pattern is built before the send so the
 // mutation is one memcpy (or one pwrite): a slow overwrite lets the reader win the race and
 // hides the bug. Every byte of B differs from A and neither contains zero, so a mismatching
-// byte can be classified as "the mutation", "zero" (truncation) or "other".
-import { native } from './native.ts';
+// byte can be classified as "the mutation", "zero" (truncation, holes) or "other".
 import type { Mutation } from './experiment.ts';
 
 let cachedA = Buffer.alloc(0);
@@ -44,36 +44,10 @@ export interface MutationRecord {
   /** epoch ms (performance.timeOrigin + now), comparable across processes */
   startedAt: number;
   mutatedAt: number;
+  /** each step and when it returned (e.g. FICLONE, then pwrite; or the rename) */
+  steps?: { what: string; at: number }[];
 }
 
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
-}
-
-/** Changes the first `length` bytes of the source to `next` in one step and records when. */
-export function applyMutation(source: Source, mutation: Mutation, next: Uint8Array, length?: number): MutationRecord {
-  const startedAt = nowMs();
-  if (mutation === 'overwrite') {
-    const target = source.kind === 'buffer' ? source.bytes : source.mapping;
-    if (!target) throw new Error('overwrite of a file source needs its shared mapping');
-    target.set(next.subarray(0, Math.min(length ?? target.length, target.length)));
-  } else if (source.kind !== 'file') {
-    throw new Error(`mutation ${mutation} needs a file source`);
-  } else if (mutation === 'pwrite') {
-    const end = Math.min(length ?? source.size, source.size);
-    let done = 0;
-    while (done < end) {
-      const n = native.pwrite(source.fd, next, done, end - done, done);
-      if (n <= 0) throw new Error(`pwrite wrote ${n} bytes at ${done}`);
-      done += n;
-    }
-  } else {
-    native.ftruncate(source.fd, 0);
-  }
-  return { mutation, startedAt, mutatedAt: nowMs() };
-}
-
-/** What the bytes of the source look like after the mutation (the "mutation pattern"). */
-export function mutatedPattern(mutation: Mutation, size: number): Uint8Array {
-  return mutation === 'ftruncate' ? new Uint8Array(size) : patternB(size);
 }

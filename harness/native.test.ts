@@ -49,6 +49,8 @@ test('a bad fd gives EBADF with errno and code, for every fd-taking wrapper', (t
     ['ftruncate', () => native.ftruncate(BAD, 0)],
     ['fsync', () => native.fsync(BAD)],
     ['fcntl', () => native.fcntlInt(BAD, FILE.F_GETLEASE)],
+    ['fallocate', () => native.fallocate(BAD, FILE.FALLOC_FL_PUNCH_HOLE | FILE.FALLOC_FL_KEEP_SIZE, 0, 4096)],
+    ['ioctl(FICLONE)', () => native.ficlone(BAD, BAD)],
     ['mmap', () => native.mapFile(BAD, 4096, false)],
   ];
   for (const [syscall, fn] of calls) expectErrno(t, fn, 'EBADF', syscall);

@@ -81,6 +81,8 @@ export interface Native {
   fallocate(fd: number, mode: number, offset: number, length: number): void;
   /** false only with LOCK_NB when another open file holds the lock */
   flock(fd: number, op: number): boolean;
+  /** ioctl(destFd, FICLONE, srcFd): dest shares src's extents (reflink) */
+  ficlone(destFd: number, srcFd: number): void;
 
   sockConstants: Record<
     | 'SOL_SOCKET' | 'IPPROTO_TCP' | 'SO_SNDBUF' | 'SO_RCVBUF' | 'SO_SNDBUFFORCE' | 'SO_RCVBUFFORCE'
@@ -90,9 +92,10 @@ export interface Native {
   >;
   spliceConstants: Record<'SPLICE_F_MOVE' | 'SPLICE_F_NONBLOCK' | 'SPLICE_F_MORE' | 'SPLICE_F_GIFT' | 'O_NONBLOCK', number>;
   fileConstants: Record<
-    | 'O_RDONLY' | 'O_WRONLY' | 'O_RDWR' | 'O_CREAT' | 'O_TRUNC' | 'O_EXCL' | 'F_SETLEASE' | 'F_GETLEASE'
+    | 'O_RDONLY' | 'O_WRONLY' | 'O_RDWR' | 'O_CREAT' | 'O_TRUNC' | 'O_EXCL' | 'O_DIRECT' | 'F_SETLEASE' | 'F_GETLEASE'
+    | 'FALLOC_FL_KEEP_SIZE' | 'FALLOC_FL_PUNCH_HOLE'
     | 'F_SETSIG' | 'F_GETSIG' | 'F_RDLCK' | 'F_WRLCK' | 'F_UNLCK' | 'F_SETPIPE_SZ' | 'F_GETPIPE_SZ'
-    | 'F_GETFL' | 'F_SETFL' | 'FALLOC_FL_KEEP_SIZE' | 'FALLOC_FL_PUNCH_HOLE'
+    | 'F_GETFL' | 'F_SETFL'
     | 'LOCK_SH' | 'LOCK_EX' | 'LOCK_NB' | 'LOCK_UN',
     number
   >;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { missingNeeds, needReason, testWithNeeds, type Need } from '../properties/helpers/requirements.ts';
 import { formatProbeLine } from './cli/doctor.ts';
+import { fsLeftovers } from './fs/leftovers.ts';
 import { native } from './native.ts';
 import { PROBE_NAMES, PROBE_PREFIX, probe, runAllProbes, sendZcOnce, SUITE_NEEDS } from './probes.ts';
 
@@ -144,4 +145,5 @@ test.serial('probes leave no network namespace, tcpdump process or file behind',
   t.deepEqual(probeTcpdumps(), []);
   const ours = (f: string) => childPids.some((pid) => f.startsWith(`${PROBE_PREFIX}${pid}-`));
   for (const dir of [tmpdir(), '/dev/shm'].filter(existsSync)) t.deepEqual(readdirSync(dir).filter(ours), [], dir);
+  t.deepEqual(fsLeftovers(childPids), { mounts: [], loopDevices: [], dirs: [] }, 'filesystem probes leave no mount, loop device or image');
 });

@@ -10,14 +10,17 @@ import { constants as osc, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerCleanup } from './cleanup.ts';
 import { CaptureSession, captureUnavailableReason } from './capture/tcpdump.ts';
+import { probeLoopDevice, probeLoopFs } from './fs/probe.ts';
 import { FILE, isNativeError, native, SOCK, type Ring } from './native.ts';
 
 export const PROBE_NAMES = ['root', 'capNetRaw', 'capNetAdmin', 'capLease', 'tcpdump', 'ioUringSendZc', 'soZerocopy',
-  'netns', 'tbf', 'leases', 'leaseBreakTime', 'pipeResize'] as const;
+  'netns', 'tbf', 'leases', 'leaseBreakTime', 'pipeResize', 'loopDevice', 'fsExt4', 'fsXfs', 'fsBtrfs'] as const;
 export type ProbeName = (typeof PROBE_NAMES)[number];
 export interface Probe { name: ProbeName; ok: boolean; detail: string; fix?: string }
-/** What the full suite needs. capLease is informational: leases on files we own need no CAP_LEASE. */
-export const SUITE_NEEDS: readonly ProbeName[] = PROBE_NAMES.filter((n) => n !== 'capLease');
+/** What the full suite needs. capLease is informational: leases on files we own need no CAP_LEASE.
+ * The loop-image filesystems are optional: file methods on a missing one skip with the reason. */
+const OPTIONAL: readonly ProbeName[] = ['capLease', 'loopDevice', 'fsExt4', 'fsXfs', 'fsBtrfs'];
+export const SUITE_NEEDS: readonly ProbeName[] = PROBE_NAMES.filter((n) => !OPTIONAL.includes(n));
 /** Namespaces, files and tcpdump runs made by probes carry this prefix (leftover checks look for it). */
 export const PROBE_PREFIX = 'zcprobe-probe-';
 
@@ -243,6 +246,7 @@ const IMPLS: Record<ProbeName, () => Outcome | Promise<Outcome>> = {
   netns: async () => (await (nsRun ??= nsProbesOnce())).netns,
   tbf: async () => (await (nsRun ??= nsProbesOnce())).tbf,
   leases: leasesProbe, leaseBreakTime: leaseBreakTimeProbe, pipeResize: pipeResizeProbe,
+  loopDevice: probeLoopDevice, fsExt4: () => probeLoopFs('ext4'), fsXfs: () => probeLoopFs('xfs'), fsBtrfs: () => probeLoopFs('btrfs'),
 };
 
 const memo = new Map<ProbeName, Promise<Probe>>();

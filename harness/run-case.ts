@@ -6,12 +6,19 @@
 // back itself (leases) the request goes to the mutator right after the send returns, so its
 // open(O_WRONLY) races the wait the way a real concurrent writer would; for any other safeguard
 // it goes only after the wait, so the safeguard is never blamed for a change it never held back.
+// Mutations and filesystems are modules too (harness/mutations, harness/fs): the case asks the
+// mutation what the file holds afterwards (the verdict's "mutated" stream), prepares it before the
+// send and applies it after the wait; source files go to the filesystem's directory.
 import { join } from 'node:path';
 import { receiverAcks, type Experiment } from './experiment.ts';
 import { methodFor } from './methods/index.ts';
-import { releaseSource } from './methods/sources.ts';
+import { readBack, releaseSource } from './methods/sources.ts';
 import type { SendResult, ZerocopyCompletionSummary } from './methods/types.ts';
-import { applyMutation, mutatedPattern, patternA, type MutationRecord, type Source } from './mutation.ts';
+import type { Filesystem, FsFacts } from './fs/types.ts';
+import { patternA, type MutationRecord, type Source } from './mutation.ts';
+import { mutationFor, mutationUnsupported } from './mutations/index.ts';
+import { resolveMutation } from './mutations/spec.ts';
+import type { Expectation, MutationModule, PreparedMutation } from './mutations/types.ts';
 import { native, SOCK } from './native.ts';
 import type { MutatorProcess } from './mutator/client.ts';
 import type { WriterRecord } from './mutator/protocol.ts';
@@ -35,19 +42,27 @@ export interface CaseRun {
   send: Pick<SendResult, 'bytes' | 'calls' | 'shortCounts' | 'startedAt' | 'returnedAt' | 'fallbacks'>;
   safeguard: SafeguardResult;
   mutation: MutationRecord;
+  /** what the mutation changes (the bytes it leaves are streams.mutated) */
+  expectation: Omit<Expectation, 'after'>;
+  /** the filesystem of the source file; null when the source is memory */
+  filesystem: FsFacts | null;
   receiver: Omit<ReceivedCase, 'data'>;
   zerocopy?: ZerocopyCompletionSummary;
   /** intended vs received */
   received: Mismatch;
   /** tee only: intended vs the second pipe's bytes, read after the mutation */
   secondOutput?: Mismatch;
-  /** the bytes, for the wire comparison and the evidence bundle */
-  streams: { intended: Uint8Array; mutated: Uint8Array; received: Buffer };
+  /** the bytes, for the wire comparison and the evidence bundle; fileAfter: what the file holds
+   * through its name once the receiver is done (null: the name is gone; absent: memory source) */
+  streams: { intended: Uint8Array; mutated: Uint8Array; received: Buffer; fileAfter?: Uint8Array | null };
 }
 
 export interface CaseEnv {
   receiver: ReceiverProcess;
+  /** where received bytes go (tmpfs) */
   workDir: string;
+  /** where source files go, and the facts a case records about it */
+  fs: Pick<Filesystem, 'workDir' | 'facts'>;
   /** the other process that mutates files when the experiment asks for it */
   mutator?: MutatorProcess;
 }
@@ -69,11 +84,19 @@ function openSender(exp: Experiment, host: string, port: number): number {
   }
 }
 
-/** Asks the other process to open the case's file for writing and change it. */
-function askMutator(env: CaseEnv, id: string, exp: Experiment, source: Source, length: number | undefined): Promise<WriterRecord> {
+/** A case this host or filesystem cannot run (e.g. FICLONE on ext4): the reason, probed. */
+export class CaseUnsupported extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'CaseUnsupported';
+  }
+}
+
+/** Asks the other process to open the case's file and change it. */
+function askMutator(env: CaseEnv, id: string, exp: Experiment, source: Source, module: MutationModule): Promise<WriterRecord> {
   if (!env.mutator) throw new Error('mutation by another process needs a mutator (Session spawns one)');
-  if (source.kind !== 'file' || exp.mutation === 'overwrite') throw new Error('another process can only pwrite or truncate a file source');
-  return env.mutator.mutate({ id, path: source.path, mutation: exp.mutation, size: exp.size, length: length ?? exp.size });
+  if (source.kind !== 'file' || module.target !== 'file') throw new Error(`another process can only change a file source through its path, not ${exp.mutation}`);
+  return env.mutator.mutate({ id, path: source.path, dir: env.fs.workDir, mutation: exp.mutation, size: exp.size, firstHalf: exp.mutationRange === 'first-half' });
 }
 
 let caseCounter = 0;
@@ -81,14 +104,19 @@ let caseCounter = 0;
 export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
   const id = `case-${process.pid}-${++caseCounter}`;
   const intended = patternA(exp.size);
-  const mutated = mutatedPattern(exp.mutation, exp.size);
+  const plan = resolveMutation(exp.mutation, exp.size, exp.mutationRange === 'first-half');
+  const mutationModule = mutationFor(plan.kind);
+  const { after: mutated, ...expectation } = mutationModule.expect(plan, exp.size);
+  const unsupported = mutationModule.target === 'file' ? mutationUnsupported(plan.kind, env.fs.workDir) : null;
+  if (unsupported) throw new CaseUnsupported(`${unsupported} (${env.fs.facts().fs})`);
   const method = methodFor(exp.method);
   const guard = safeguardFor(exp.safeguard);
-  const source = guard.prepareSource ? guard.prepareSource(exp, intended, env.workDir) : method.prepare(exp, intended, env.workDir);
-  const mutationLength = exp.mutationRange === 'first-half' ? Math.floor(exp.size / 2) : undefined;
+  const source = guard.prepareSource ? guard.prepareSource(exp, intended, env.fs.workDir) : method.prepare(exp, intended, env.fs.workDir);
+  const byOther = exp.mutatedBy === 'other-process';
   let fd = -1;
   let result: Promise<ReceivedCase> | null = null;
   let writer: Promise<WriterRecord> | null = null;
+  let prepared: PreparedMutation | null = null;
   try {
     ({ result } = await env.receiver.prepare({
       id,
@@ -99,32 +127,36 @@ export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
       outFile: join(env.workDir, `${id}.received`),
       timeoutMs: receiverTimeoutMs(exp),
     }));
+    // The sender's own mutation is built before the send (new bytes, O_DIRECT fd, new file), so
+    // applying it after the wait is one step.
+    if (!byOther) prepared = mutationModule.prepare(plan, exp.size, { path: source.kind === 'file' ? source.path : '', dir: env.fs.workDir, source });
     fd = openSender(exp, env.receiver.host, env.receiver.port);
     const local = native.getsockname(fd);
     const connection = { src: local.address, srcPort: local.port, dst: env.receiver.host, dstPort: env.receiver.port };
 
     const held = guard.beforeSend?.(source);
     const send = guard.send ? guard.send(fd, source, exp, method) : method.send(fd, source, exp);
-    const byOther = exp.mutatedBy === 'other-process';
-    if (byOther && guard.holdsBackWriters) writer = askMutator(env, id, exp, source, mutationLength);
+    if (byOther && guard.holdsBackWriters) writer = askMutator(env, id, exp, source, mutationModule);
     let safeguard = guard.wait({ fd, exp, send, lease: held });
-    if (byOther && !writer) writer = askMutator(env, id, exp, source, mutationLength);
+    if (byOther && !writer) writer = askMutator(env, id, exp, source, mutationModule);
     let mutation: MutationRecord;
     if (writer) {
       // The other process's clock: mutatedAt is when its pwrite/ftruncate returned.
       const w = await writer;
       writer = null;
       if (w.error) throw new Error(`mutator: ${w.error}`);
-      mutation = { mutation: exp.mutation, startedAt: w.openStartedAt, mutatedAt: w.mutatedAt };
+      mutation = { mutation: exp.mutation, startedAt: w.openStartedAt, mutatedAt: w.mutatedAt, steps: w.steps };
       safeguard = { ...safeguard, writer: w };
     } else {
-      mutation = applyMutation(source, exp.mutation, mutated, mutationLength);
+      const a = prepared!.apply();
+      mutation = { mutation: exp.mutation, startedAt: a.startedAt, mutatedAt: a.mutatedAt, steps: a.steps };
     }
     const secondOutputBytes = send.readSecondOutput?.();
     native.shutdown(fd, 1);
 
     const got = await result;
     result = null;
+    const fileAfter = source.kind === 'file' ? readBack(source.path, exp.size) : undefined;
     // Completions still pending are collected for the record (COPIED flags), bounded.
     const zerocopy = send.zerocopy?.waitAll(2000);
     const { data, ...receiver } = got;
@@ -139,11 +171,13 @@ export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
       },
       safeguard,
       mutation,
+      expectation,
+      filesystem: source.kind === 'file' ? env.fs.facts() : null,
       receiver,
       zerocopy,
       received: compareStreams(intended, data, mutated),
       secondOutput: secondOutputBytes ? compareStreams(intended, secondOutputBytes, mutated) : undefined,
-      streams: { intended, mutated, received: data },
+      streams: { intended, mutated, received: data, ...(fileAfter !== undefined ? { fileAfter } : {}) },
     };
   } finally {
     if (result) {
@@ -162,6 +196,7 @@ export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
     }
     if (fd >= 0) native.close(fd);
     method.release?.();
+    prepared?.release();
     // Closing the source drops any lease, so a writer still held back goes ahead and answers
     // (or fails on the removed file) before the next case uses the mutator.
     releaseSource(source);

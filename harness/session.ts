@@ -1,8 +1,10 @@
 // A session owns the long-lived parts of a run: the receiver process and the mutator process
 // (the "other process" that changes files; both spawned first, before any experiment buffer
-// exists), one tcpdump for all cases, a work directory for sources and received bytes, and the
-// run directory where evidence of non-clean cases goes.
-import { mkdirSync, rmSync } from 'node:fs';
+// exists), one tcpdump for all cases, a work directory for received bytes, the filesystem the
+// file methods' sources live on (harness/fs: tmpfs by default, or a loop-image ext4/xfs/btrfs that
+// is made and removed with the session), and the run directory where evidence of non-clean cases
+// goes.
+import { mkdirSync, rmSync, statfsSync } from 'node:fs';
 import { release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { evidencePcap, focusOf } from './capture/evidence-pcap.ts';
@@ -11,7 +13,9 @@ import { toCaseReport, type CaseReport } from './case-report.ts';
 import { sweepOnce } from './host/sweep.ts';
 import { makeWorkDir, type WorkDir } from './host/workdir.ts';
 import { hexDiff, wiresharkEvidence, writeEvidence } from './evidence.ts';
-import type { Experiment, Transport } from './experiment.ts';
+import { FILE_METHODS, type Experiment, type Transport } from './experiment.ts';
+import { openFilesystem } from './fs/index.ts';
+import type { Filesystem, FsSpec } from './fs/types.ts';
 import { MutatorProcess } from './mutator/client.ts';
 import { ReceiverProcess } from './receiver/client.ts';
 import { openTransport, type TransportEndpoint } from './transport/veth.ts';
@@ -28,6 +32,8 @@ export interface SessionOptions {
   keepFullCapture?: boolean;
   /** veth only: tbf rate limit on the sender's side, e.g. "100mbit", so data waits in the qdisc */
   rate?: string;
+  /** where the file methods' source files live (default tmpfs) */
+  fs?: FsSpec;
 }
 
 export function newRunId(): string {
@@ -45,6 +51,7 @@ export class Session {
     readonly runDir: string,
     readonly capture: WireCapture | null,
     readonly transport: TransportEndpoint,
+    readonly filesystem: Filesystem,
   ) {}
 
   get workDir(): string {
@@ -63,6 +70,7 @@ export class Session {
     let receiver: ReceiverProcess | null = null;
     let mutator: MutatorProcess | null = null;
     let transport: TransportEndpoint | null = null;
+    let filesystem: Filesystem | null = null;
     try {
       transport = await openTransport(options.transport, options.family, options.rate ? { rate: options.rate } : undefined);
       const host = transport.receiverHost;
@@ -72,6 +80,8 @@ export class Session {
       if (m.status === 'fulfilled') mutator = m.value;
       if (r.status === 'rejected') throw r.reason;
       if (m.status === 'rejected') throw m.reason;
+      // After the children: they never see the loop mount in their mount namespace.
+      filesystem = await openFilesystem(options.fs ?? 'tmpfs');
       const capture =
         options.capture === false
           ? null
@@ -83,12 +93,13 @@ export class Session {
               sentinelHost: host,
               keepFile: options.keepFullCapture,
             });
-      return new Session(options, r.value, m.value, work, runDir, capture, transport);
+      return new Session(options, r.value, m.value, work, runDir, capture, transport, filesystem);
     } catch (e) {
       // The receiver must leave the namespace before the transport removes it.
       await mutator?.close();
       await receiver?.close();
       await transport?.close();
+      await filesystem?.close();
       work.remove();
       throw e;
     }
@@ -107,13 +118,18 @@ export class Session {
   async runObserved(exp: Experiment): Promise<{ report: CaseReport; wire?: WireObservation }> {
     if (exp.transport !== this.options.transport || exp.family !== this.options.family)
       throw new Error(`experiment wants ${exp.transport}/IPv${exp.family}, session is ${this.options.transport}/IPv${this.options.family}`);
-    const run = await runCase({ receiver: this.receiver, mutator: this.mutator, workDir: this.workDir }, exp);
+    if (FILE_METHODS.includes(exp.method) && exp.fs !== this.filesystem.spec)
+      throw new Error(`experiment wants its file on ${exp.fs}, session is on ${this.filesystem.spec}`);
+    if (FILE_METHODS.includes(exp.method)) this.checkRoom(exp.size);
+    const run = await runCase({ receiver: this.receiver, mutator: this.mutator, workDir: this.workDir, fs: this.filesystem }, exp);
     const wire = this.capture ? await this.capture.collect(run.connection) : undefined;
     const report = toCaseReport(run, wire);
     if (report.verdict !== 'clean') {
       const w = report.wire.capture === 'captured' ? report.wire : null;
-      const first = Math.min(report.received.firstOffset ?? Infinity, w?.firstOffset ?? Infinity);
-      report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, wire ? wire.stream.bytes : null, run.streams.received);
+      // A stream that only ended early has no differing byte: show where it ended.
+      const short = report.received.lengthDelta < 0 ? report.received.bytes : Infinity;
+      const first = Math.min(report.received.firstOffset ?? Infinity, w?.firstOffset ?? Infinity, short);
+      report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, wire ? wire.stream.bytes : null, run.streams.received, run.streams.mutated);
       const dir = join(this.runDir, report.id);
       // Very large cases keep whole frames only around what differs (policy recorded in case.json).
       const pcap = wire && evidencePcap(wire.pcap, run.connection, wire.stream, focusOf(w?.firstOffset ?? null, report.received.firstOffset, wire.stream));
@@ -123,6 +139,14 @@ export class Session {
       report.evidence = writeEvidence(dir, caseJson, report.hexDiff, pcap?.pcap ?? null, ws);
     }
     return { report, wire };
+  }
+
+  /** A source file plus a second copy (rename-replace, reflink) must fit, with slack for metadata. */
+  private checkRoom(size: number): void {
+    const st = statfsSync(this.filesystem.workDir);
+    const free = st.bavail * st.bsize;
+    if (free < 2 * size + (8 << 20))
+      throw new Error(`a ${size}-byte case needs about ${2 * size + (8 << 20)} bytes free on ${this.filesystem.spec}, which has ${free} (a bigger loop image: ZCPROBE_FS_IMAGE_SIZE)`);
   }
 
   async close(): Promise<void> {
@@ -135,6 +159,7 @@ export class Session {
       await this.receiver.close();
       await this.transport.close();
     } finally {
+      await this.filesystem.close().catch((e: unknown) => process.stderr.write(`session: ${(e as Error).message}\n`));
       this.work.remove();
     }
   }

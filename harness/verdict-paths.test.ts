@@ -68,6 +68,8 @@ function caseRun(size: number, received: Uint8Array, more: Partial<CaseRun> = {}
     send: { bytes: size, calls: 1, shortCounts: 0, startedAt: 1000, returnedAt: 1001 },
     safeguard: { waitedMs: 0, signal: 'returned at once', reached: true },
     mutation: { mutation: 'overwrite', startedAt: 1002, mutatedAt: 1002 },
+    expectation: { changes: [{ start: 0, end: size, to: 'new' }] },
+    filesystem: null,
     receiver: { id: 'case-test', bytes: received.length, acceptedAt: 1000, firstReadAt: 1050, doneAt: 1100, rcvbufEffective: 0, peer: { address: SENDER.src, port: SENDER.srcPort }, ackSentAt: null },
     received: compareStreams(intended, received, mutated),
     streams: { intended, mutated, received: Buffer.from(received) },

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what zcprobe needs on a Debian/Ubuntu host, only what is missing:
-# system packages (tcpdump, liburing-dev, iproute2, ethtool, a C++ toolchain; tshark for the tests) and the npm
+# system packages (tcpdump, liburing-dev, iproute2, ethtool, a C++ toolchain, the mkfs tools and
+# losetup of the loop-image filesystems; tshark for the tests) and the npm
 # dependencies + native addon (npm ci). Safe to run repeatedly; fast when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_cmd() { PATH="$PATH:/usr/sbin:/sbin" command -v "$1" >/dev/null 2>&1; }
 have_cmd tcpdump || need_pkgs+=(tcpdump)
 have_cmd ip || need_pkgs+=(iproute2)
 have_cmd tc || need_pkgs+=(iproute2)
@@ -16,6 +17,11 @@ have_cmd g++ || need_pkgs+=(g++)
 have_cmd make || need_pkgs+=(make)
 have_cmd python3 || need_pkgs+=(python3)
 [ -f /usr/include/liburing.h ] || need_pkgs+=(liburing-dev)
+# --fs ext4|xfs|btrfs: loop devices and mkfs (a filesystem whose tools are missing is skipped)
+have_cmd losetup || need_pkgs+=(mount)
+have_cmd mkfs.ext4 || need_pkgs+=(e2fsprogs)
+have_cmd mkfs.xfs || need_pkgs+=(xfsprogs)
+have_cmd mkfs.btrfs || need_pkgs+=(btrfs-progs)
 
 rebuild=0
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -27,7 +33,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "zcprobe setup: apt-get install ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
   case " ${need_pkgs[*]} " in *" liburing-dev "*) rebuild=1 ;; esac
 fi
 

@@ -5,12 +5,14 @@ import { runEvidenceSuite } from '../evidence-suite.ts';
 import { METHODS, TRANSPORTS } from '../experiment.ts';
 import { CAPTURES_DIR, newRunId } from '../session.ts';
 import { flagValue, helpText, listFlag, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { filesystemsFlag } from './fs-flag.ts';
 import { progressPrinter } from './progress.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   repeats: { value: '<n>', help: 'repetitions of each stress case per cell (default 1)' },
   transport: { value: '<name>', repeatable: true, help: `limit to a transport (${TRANSPORTS.join(', ')})` },
   method: { value: '<name>', repeatable: true, help: 'limit to a method' },
+  fs: { value: '<fs>', repeatable: true, help: 'filesystems for the file methods\' section: tmpfs, ext4, xfs, btrfs, or none; repeatable (default: all)' },
   help: { boolean: true, help: 'this help' },
 };
 
@@ -23,12 +25,13 @@ export async function run(argv: string[]): Promise<number> {
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
   const transports = listFlag(flags, 'transport', TRANSPORTS);
   const methods = listFlag(flags, 'method', METHODS);
+  const filesystems = filesystemsFlag(flags);
   const repeats = flagValue(flags, 'repeats', nonNegativeInt) ?? 1;
   if (repeats < 1) throw new UsageError('--repeats must be at least 1');
   const runId = newRunId();
   const progress = progressPrinter();
-  const report = await runEvidenceSuite({ runDir: join(CAPTURES_DIR, runId), runId, repeats, transports, methods, costTotal: 0, onProgress: progress.update, onPhase: progress.line });
+  const report = await runEvidenceSuite({ runDir: join(CAPTURES_DIR, runId), runId, repeats, transports, methods, costTotal: 0, filesystems, onProgress: progress.update, onPhase: progress.line });
   progress.done();
-  process.stdout.write(JSON.stringify({ runId, kernel: report.host.kernel, cells: report.cells }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ runId, kernel: report.host.kernel, cells: report.cells, filesystems: report.filesystems }, null, 2) + '\n');
   return 0;
 }

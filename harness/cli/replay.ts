@@ -44,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   } else throw new UsageError('needs <report.json> <case-id>, or <claim>:<seed>:<path>');
   const repeat = flagValue(flags, 'repeat', nonNegativeInt) ?? 3;
   if (repeat < 1) throw new UsageError('--repeat must be at least 1');
-  const session = await Session.open({ transport: exp.transport, family: exp.family });
+  const session = await Session.open({ transport: exp.transport, family: exp.family, fs: exp.fs });
   const verdicts: string[] = [];
   try {
     for (let i = 0; i < repeat; i++) {

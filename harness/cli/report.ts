@@ -5,12 +5,14 @@ import { runEvidenceSuite } from '../evidence-suite.ts';
 import { writeReport } from '../report/write.ts';
 import { CAPTURES_DIR, newRunId } from '../session.ts';
 import { flagValue, helpText, listFlag, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { filesystemsFlag } from './fs-flag.ts';
 import { progressPrinter } from './progress.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   repeats: { value: '<n>', help: 'repetitions of each stress case per cell (default 2)' },
   transport: { value: '<name>', repeatable: true, help: `limit to a transport (${TRANSPORTS.join(', ')}); repeatable (default: all)` },
   method: { value: '<name>', repeatable: true, help: 'limit to a method; repeatable (default: all)' },
+  fs: { value: '<fs>', repeatable: true, help: 'filesystems for the file methods\' section: tmpfs, ext4, xfs, btrfs, or none; repeatable (default: all)' },
   'cost-total': { value: '<size>', help: 'bytes per bench run for the cost chart; 0 skips it (default 256MiB)' },
   out: { value: '<dir>', help: 'output directory (default captures/<run-id>)' },
   help: { boolean: true, help: 'this help' },
@@ -27,12 +29,13 @@ export async function run(argv: string[]): Promise<number> {
   if (repeats < 1) throw new UsageError('--repeats must be at least 1');
   const transports = listFlag(flags, 'transport', TRANSPORTS);
   const methods = listFlag(flags, 'method', METHODS);
+  const filesystems = filesystemsFlag(flags);
   const costTotal = flagValue(flags, 'cost-total', parseSize) ?? 256 << 20;
   const runId = newRunId();
   const runDir = (flags.out as string | undefined) ?? join(CAPTURES_DIR, runId);
   const progress = progressPrinter();
   progress.line(`zcprobe evidence suite → ${runDir}`);
-  const report = await runEvidenceSuite({ runDir, runId, repeats, transports, methods, costTotal, onProgress: progress.update, onPhase: progress.line });
+  const report = await runEvidenceSuite({ runDir, runId, repeats, transports, methods, costTotal, filesystems, onProgress: progress.update, onPhase: progress.line });
   progress.done();
   const paths = writeReport(runDir, report);
   const counts = new Map<string, number>();

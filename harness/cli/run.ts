@@ -14,6 +14,8 @@ import {
 } from '../experiment.ts';
 import fc from 'fast-check';
 import { parseReplay, type Claim, type ExperimentPartial } from '../claims.ts';
+import { FS_SPECS_HELP, parseFsSpec } from '../fs/types.ts';
+import { CaseUnsupported } from '../run-case.ts';
 import { Session } from '../session.ts';
 import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
 
@@ -21,6 +23,7 @@ const SPEC: Record<string, FlagSpec> = {
   method: { value: '<method>', help: `send method: ${METHODS.join(', ')} (required)` },
   size: { value: '<size>', help: 'bytes per case, e.g. 64KiB, 1MiB (default 1MiB)' },
   mutation: { value: '<kind>', help: `what changes after the send: ${MUTATIONS.join(', ')} (default: overwrite, or pwrite for file methods)` },
+  fs: { value: '<fs>', help: `where file methods' source files live: ${FS_SPECS_HELP.join(', ')} (default tmpfs; ext4/xfs/btrfs on a loop image zcprobe makes and removes)` },
   'mutation-range': { value: 'all|first-half', help: 'mutate the whole source or only its first half (double-buffer scheme)' },
   safeguard: { value: '<name>', help: `what the sender waits for before the mutation: ${SAFEGUARDS.join(', ')} (default none)` },
   'receiver-delay-ms': { value: '<ms>', help: 'receiver sleeps this long after accept before reading (default 0)' },
@@ -52,7 +55,7 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
   if (flags.help) return null;
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
   if (flags.replay !== undefined) {
-    const allowed = new Set(['replay', 'json', 'no-capture', 'repeat', 'transport', 'family', 'rate']);
+    const allowed = new Set(['replay', 'json', 'no-capture', 'repeat', 'transport', 'family', 'rate', 'fs']);
     const other = Object.keys(flags).find((k) => !allowed.has(k));
     if (other) throw new UsageError(`--${other} cannot be combined with --replay (the claim defines the case)`);
     const { claim, seed, path } = flagValue(flags, 'replay', parseReplay)!;
@@ -60,7 +63,8 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
     const transport = flagValue(flags, 'transport', oneOf(TRANSPORTS)) ?? exp.transport ?? 'loopback';
     const family = flagValue(flags, 'family', (v) => Number(oneOf(['4', '6'] as const)(v)) as 4 | 6) ?? 4;
     const repeat = flagValue(flags, 'repeat', nonNegativeInt) ?? 1;
-    return { exp: makeExperiment({ ...exp, transport, family }), repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate: flags.rate as string | undefined };
+    const fs = flagValue(flags, 'fs', parseFsSpec) ?? exp.fs ?? 'tmpfs';
+    return { exp: makeExperiment({ ...exp, transport, family, fs }), repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate: flags.rate as string | undefined };
   }
   const method = flagValue(flags, 'method', oneOf(METHODS));
   if (!method) throw new UsageError(`--method is required (allowed: ${METHODS.join(', ')})`);
@@ -69,7 +73,8 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
   const set = <K extends keyof Experiment>(k: K, v: Experiment[K] | undefined) => {
     if (v !== undefined) partial[k] = v;
   };
-  set('mutation', flagValue(flags, 'mutation', oneOf(MUTATIONS)));
+  set('mutation', flags.mutation === undefined ? undefined : (String(flags.mutation) as Experiment['mutation']));
+  set('fs', flagValue(flags, 'fs', parseFsSpec));
   set('mutationRange', flagValue(flags, 'mutation-range', oneOf(['all', 'first-half'] as const)));
   set('safeguard', flagValue(flags, 'safeguard', oneOf(SAFEGUARDS)));
   set('receiverDelayMs', flagValue(flags, 'receiver-delay-ms', parseDurationMs));
@@ -98,7 +103,7 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
 }
 
 /** The experiment fast-check generates for `claim` at (seed, path): the shrunk counterexample. */
-export function replayedExperiment(claim: Claim, seed: number, path: string): ExperimentPartial {
+export function replayedExperiment(claim: Pick<Claim, 'experiments'>, seed: number, path: string): ExperimentPartial {
   let found: ExperimentPartial | undefined;
   fc.check(
     fc.property(claim.experiments, (e) => {
@@ -118,10 +123,19 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const { exp, repeat, json, capture, rate } = parsed;
-  const session = await Session.open({ transport: exp.transport, family: exp.family, capture, rate });
+  const session = await Session.open({ transport: exp.transport, family: exp.family, capture, rate, fs: exp.fs });
   try {
     for (let i = 0; i < repeat; i++) {
-      const report = await session.run(exp);
+      let report;
+      try {
+        report = await session.run(exp);
+      } catch (e) {
+        // Not possible here (FICLONE on ext4, O_DIRECT on tmpfs): one line with the probed reason.
+        if (!(e instanceof CaseUnsupported)) throw e;
+        const skipped = { skipped: e.reason, method: exp.method, mutation: exp.mutation, fs: exp.fs };
+        process.stdout.write((json ? JSON.stringify(skipped) : `${exp.method} ${exp.mutation} fs=${exp.fs} → skipped: ${e.reason}`) + '\n');
+        break;
+      }
       process.stdout.write((json ? JSON.stringify(report) : formatCaseLine(report)) + '\n');
     }
   } finally {

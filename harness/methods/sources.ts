@@ -45,6 +45,29 @@ export function readOnlyFileSource(intended: Uint8Array, workDir: string, mapped
   }
 }
 
+/** What a file holds now through its name, up to `size` bytes (fewer if it is shorter); null if
+ * the name is gone. Read after a case: what a later reader of the file would get. */
+export function readBack(path: string, size: number): Uint8Array | null {
+  let fd: number;
+  try {
+    fd = native.open(path, FILE.O_RDONLY);
+  } catch {
+    return null;
+  }
+  try {
+    const out = new Uint8Array(size);
+    let got = 0;
+    while (got < size) {
+      const n = native.pread(fd, out, got, size - got, got);
+      if (n <= 0) break;
+      got += n;
+    }
+    return out.subarray(0, got);
+  } finally {
+    native.close(fd);
+  }
+}
+
 export function releaseSource(source: Source): void {
   if (source.kind !== 'file') return;
   native.close(source.fd);

@@ -1,10 +1,14 @@
 // The mutator: a separate process that changes the sender's source file on request. It must be
 // another process because a read lease only holds back *other* openers: the kernel blocks this
-// process's open(O_WRONLY) until the lease holder releases (or fs.lease-break-time runs out).
-// Blocking and simple, like the receiver: one request at a time, driven over stdin/stdout.
+// process's open of the file for writing until the lease holder releases (or fs.lease-break-time
+// runs out). Blocking and simple, like the receiver: one request at a time, over stdin/stdout.
+// It applies the same mutation modules the sender uses (harness/mutations), given only the path.
+import { dirname } from 'node:path';
 import { reply as replyLine, serveJsonLines } from '../child/serve.ts';
-import { mutatedPattern, nowMs, patternB } from '../mutation.ts';
-import { FILE, native } from '../native.ts';
+import { mutationFor } from '../mutations/index.ts';
+import { resolveMutation } from '../mutations/spec.ts';
+import type { PreparedMutation } from '../mutations/types.ts';
+import { nowMs, patternB } from '../mutation.ts';
 import type { FromMutator, MutateRequest, ToMutator, WriterRecord } from './protocol.ts';
 
 const reply = (msg: FromMutator): void => replyLine(msg);
@@ -15,27 +19,22 @@ patternB(16 << 20);
 reply({ type: 'ready', pid: process.pid });
 
 function mutate(m: MutateRequest): WriterRecord {
-  const next = mutatedPattern(m.mutation, m.size);
-  const openStartedAt = nowMs();
-  let openedAt = openStartedAt;
-  let fd = -1;
+  const startedAt = nowMs();
+  let prepared: PreparedMutation | undefined;
+  let text = m.mutation;
   try {
-    fd = native.open(m.path, FILE.O_WRONLY);
-    openedAt = nowMs();
-    if (m.mutation === 'ftruncate') native.ftruncate(fd, 0);
-    else
-      for (let done = 0; done < m.length; ) {
-        const n = native.pwrite(fd, next, done, m.length - done, done);
-        if (n <= 0) throw new Error(`pwrite wrote ${n} bytes at ${done}`);
-        done += n;
-      }
-    const mutatedAt = nowMs();
-    return { pid: process.pid, mutation: m.mutation, openStartedAt, openedAt, blockedMs: openedAt - openStartedAt, mutatedAt };
+    const r = resolveMutation(m.mutation, m.size, m.firstHalf);
+    text = r.text;
+    const module = mutationFor(r.kind);
+    if (module.target !== 'file') throw new Error(`${r.text} changes the sender's memory: another process cannot do it`);
+    prepared = module.prepare(r, m.size, { path: m.path, dir: m.dir ?? dirname(m.path) });
+    const a = prepared.apply();
+    return { pid: process.pid, mutation: text, openStartedAt: a.openStartedAt, openedAt: a.openedAt, blockedMs: a.openedAt - a.openStartedAt, mutatedAt: a.mutatedAt, steps: a.steps };
   } catch (e) {
     const at = nowMs();
-    return { pid: process.pid, mutation: m.mutation, openStartedAt, openedAt, blockedMs: openedAt - openStartedAt, mutatedAt: at, error: (e as Error).message };
+    return { pid: process.pid, mutation: text, openStartedAt: startedAt, openedAt: at, blockedMs: at - startedAt, mutatedAt: at, error: (e as Error).message };
   } finally {
-    if (fd >= 0) native.close(fd);
+    prepared?.release();
   }
 }
 

@@ -2,6 +2,7 @@
 // be attached to an issue or opened from a captures/ directory offline. A CSP meta tag forbids
 // every external load, so a stray reference would show up as broken rather than phone home.
 import { counterexampleAnchors, counterexampleHtml } from './counterexample.ts';
+import { fsHtml } from './filesystems.ts';
 import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
 import { formatSize } from '../experiment.ts';
 import { costChart, esc, num } from './svg.ts';
@@ -193,6 +194,7 @@ ${matrix(r)}
 ${legend()}
 ${r.notes.length ? `<h4>Notes</h4><ul class="notes">${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 </section>
+${fsHtml(r.filesystems, esc)}
 <section class="cost" id="cost">
 <h2>What each safeguard costs</h2>
 ${costSection(r)}

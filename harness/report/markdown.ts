@@ -2,6 +2,7 @@
 // the recommendation table first, then the host, one matrix table per transport (narrow enough
 // for GitHub without a horizontal scroll), the legend and the counterexamples' replay commands.
 // No colour in Markdown, so each verdict also gets a mark.
+import { fsMarkdown } from './filesystems.ts';
 import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
 import { OBSERVATION_STATUS } from './observations.ts';
 import { confidenceText, costText } from './phrasing.ts';
@@ -131,6 +132,7 @@ export function renderMarkdown(r: Report): string {
   out.push(...matrices(r));
   for (const v of VERDICTS) out.push(`- ${VERDICT_STYLE[v].mark} **${v}**: ${mdEscape(VERDICT_STYLE[v].meaning)}`);
   out.push(`- **n/a** (no row): ${mdEscape(NOT_APPLICABLE)}`);
+  out.push(...fsMarkdown(r.filesystems, mdEscape));
   if (r.notes.length) {
     out.push('');
     out.push('**Notes:**');

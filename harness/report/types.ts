@@ -2,6 +2,7 @@
 // schema/report.schema.json) from which the HTML and Markdown renderings are pure functions.
 // The matrix cells are derived from the cases here, so every renderer shows the same verdicts.
 import { METHODS, SAFEGUARDS, TRANSPORTS } from '../experiment.ts';
+import type { FilesystemSection } from './fs-types.ts';
 
 /** A case's verdict (harness/verdict.ts) plus 'skipped': the host cannot run that cell. */
 export type Verdict = 'clean' | 'corrupted-on-wire' | 'corrupted-on-retransmit' | 'corrupted-after-wire' | 'corrupted' | 'inconclusive' | 'skipped';
@@ -180,6 +181,8 @@ export interface Report {
   /** the last npm test's kernel-dependent observations on this kernel vs baselines/ (absent when
    * none were recorded) */
   observations?: ReportObservations;
+  /** file methods × mutation × safeguard on each filesystem (harness/fs-matrix.ts); absent when not run */
+  filesystems?: FilesystemSection;
 }
 
 export interface ReportObservations {

@@ -1,8 +1,12 @@
 // Files: open/pwrite/pread/ftruncate/fsync, fcntl (leases, lease signal, pipe size), fallocate
-// (punching the consumed part of a capture file) and flock (host-wide bookkeeping locks).
+// (punch hole: mutations, and the consumed part of a capture file), FICLONE (reflink) and flock
+// (host-wide bookkeeping locks).
 #include "common.h"
 #include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace zc {
@@ -52,6 +56,28 @@ static Napi::Value Fsync(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// fallocate(fd, mode, offset, len): FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE punches a hole (a
+// mutation; the consumed part of a capture file), the file keeping its size.
+static Napi::Value Fallocate(const Napi::CallbackInfo& info) {
+  int64_t fd, mode, off, len;
+  if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &mode) || !ArgInt(info, 2, &off) || !ArgInt(info, 3, &len))
+    return info.Env().Undefined();
+  int r;
+  do r = fallocate(static_cast<int>(fd), static_cast<int>(mode), off, len); while (r != 0 && errno == EINTR);
+  if (r != 0) return ThrowErrno(info.Env(), "fallocate", errno);
+  return info.Env().Undefined();
+}
+
+// ficlone(destFd, srcFd): ioctl(dest, FICLONE, src) — dest shares src's extents (reflink)
+static Napi::Value Ficlone(const Napi::CallbackInfo& info) {
+  int64_t dest, src;
+  if (!ArgInt(info, 0, &dest) || !ArgInt(info, 1, &src)) return info.Env().Undefined();
+  int r;
+  do r = ioctl(static_cast<int>(dest), FICLONE, static_cast<int>(src)); while (r != 0 && errno == EINTR);
+  if (r != 0) return ThrowErrno(info.Env(), "ioctl(FICLONE)", errno);
+  return info.Env().Undefined();
+}
+
 // fcntlInt(fd, cmd, arg) → result: F_SETLEASE/F_GETLEASE/F_SETSIG/F_SETPIPE_SZ/F_GETPIPE_SZ/...
 static Napi::Value FcntlInt(const Napi::CallbackInfo& info) {
   int64_t fd, cmd, arg = 0;
@@ -61,18 +87,6 @@ static Napi::Value FcntlInt(const Napi::CallbackInfo& info) {
   do r = fcntl(fd, static_cast<int>(cmd), static_cast<long>(arg)); while (r < 0 && errno == EINTR);
   if (r < 0) return ThrowErrno(info.Env(), "fcntl", errno);
   return Num(info.Env(), r);
-}
-
-// fallocate(fd, mode, offset, length): e.g. FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE frees the
-// pages of a range on tmpfs while the file keeps its size (a writer appending elsewhere is unaffected).
-static Napi::Value Fallocate(const Napi::CallbackInfo& info) {
-  int64_t fd, mode, off, len;
-  if (!ArgInt(info, 0, &fd) || !ArgInt(info, 1, &mode) || !ArgInt(info, 2, &off) || !ArgInt(info, 3, &len))
-    return info.Env().Undefined();
-  int r;
-  do r = fallocate(static_cast<int>(fd), static_cast<int>(mode), off, len); while (r != 0 && errno == EINTR);
-  if (r != 0) return ThrowErrno(info.Env(), "fallocate", errno);
-  return info.Env().Undefined();
 }
 
 // flock(fd, op) → true, or false when LOCK_NB was given and the lock is held elsewhere (EWOULDBLOCK).
@@ -97,6 +111,7 @@ void InitFiles(Napi::Env env, Napi::Object exports) {
   exports.Set("fcntlInt", Napi::Function::New(env, FcntlInt));
   exports.Set("fallocate", Napi::Function::New(env, Fallocate));
   exports.Set("flock", Napi::Function::New(env, Flock));
+  exports.Set("ficlone", Napi::Function::New(env, Ficlone));
   Napi::Object c = Napi::Object::New(env);
   c.Set("O_RDONLY", Num(env, O_RDONLY));
   c.Set("O_WRONLY", Num(env, O_WRONLY));
@@ -104,6 +119,9 @@ void InitFiles(Napi::Env env, Napi::Object exports) {
   c.Set("O_CREAT", Num(env, O_CREAT));
   c.Set("O_TRUNC", Num(env, O_TRUNC));
   c.Set("O_EXCL", Num(env, O_EXCL));
+  c.Set("O_DIRECT", Num(env, O_DIRECT));
+  c.Set("FALLOC_FL_KEEP_SIZE", Num(env, FALLOC_FL_KEEP_SIZE));
+  c.Set("FALLOC_FL_PUNCH_HOLE", Num(env, FALLOC_FL_PUNCH_HOLE));
   c.Set("F_SETLEASE", Num(env, F_SETLEASE));
   c.Set("F_GETLEASE", Num(env, F_GETLEASE));
   c.Set("F_SETSIG", Num(env, F_SETSIG));
@@ -115,8 +133,6 @@ void InitFiles(Napi::Env env, Napi::Object exports) {
   c.Set("F_GETPIPE_SZ", Num(env, F_GETPIPE_SZ));
   c.Set("F_GETFL", Num(env, F_GETFL));
   c.Set("F_SETFL", Num(env, F_SETFL));
-  c.Set("FALLOC_FL_KEEP_SIZE", Num(env, FALLOC_FL_KEEP_SIZE));
-  c.Set("FALLOC_FL_PUNCH_HOLE", Num(env, FALLOC_FL_PUNCH_HOLE));
   c.Set("LOCK_SH", Num(env, LOCK_SH));
   c.Set("LOCK_EX", Num(env, LOCK_EX));
   c.Set("LOCK_NB", Num(env, LOCK_NB));

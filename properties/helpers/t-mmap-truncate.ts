@@ -116,7 +116,7 @@ export async function truncateWhileWriting(mutator: MutatorProcess, o: TruncateO
     await sleep(o.truncateAfterMs);
     const blockedWhenTruncated = !events.some((e) => e.ev === 'write');
     const truncateAskedAt = nowMs();
-    const writer = await mutator.mutate({ id: `truncate-${truncateAskedAt}`, path, mutation: 'ftruncate', size: o.size, length: 0 });
+    const writer = await mutator.mutate({ id: `truncate-${truncateAskedAt}`, path, mutation: 'truncate:0', size: o.size });
     const exit = await exited;
     await Promise.race([readerDone, sleep(5000)]);
     const got = Buffer.concat(chunks);

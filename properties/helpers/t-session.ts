@@ -2,7 +2,7 @@
 // before any experiment buffer exists and closed after the last test, also on failure.
 import type { ExecutionContext, TestFn } from 'ava';
 import type { CaseReport } from '../../harness/case-report.ts';
-import { makeExperiment, type Experiment } from '../../harness/experiment.ts';
+import { FILE_METHODS, makeExperiment, type Experiment } from '../../harness/experiment.ts';
 import { Session, type SessionOptions } from '../../harness/session.ts';
 
 export interface SessionHandle {
@@ -35,7 +35,9 @@ export function useSession(
     run(partial) {
       const next = queue.then(async () => {
         if (!session) throw new Error('session not open (test.before failed?)');
-        const exp = makeExperiment({ transport: options.transport, family: options.family, ...partial });
+        // File methods put their source on the session's filesystem (buffer methods have none).
+        const fs = options.fs && FILE_METHODS.includes(partial.method) ? { fs: options.fs } : {};
+        const exp = makeExperiment({ transport: options.transport, family: options.family, ...fs, ...partial });
         const report = await session.run(exp);
         stats.cases++;
         stats.bytes += exp.size;

@@ -1,0 +1,6 @@
+// Changing a file on btrfs while an already-returned sendfile/splice still delivers it: one
+// fast-check search per mutation (harness/fs-claims.ts), universal checks asserted, outcomes
+// printed (properties/helpers/t-fs-claims.ts).
+import { declareFsClaims } from './helpers/t-fs-claims.ts';
+
+await declareFsClaims('btrfs', ['root', 'tcpdump', 'fsBtrfs']);

@@ -1,0 +1,155 @@
+// Runs the filesystem claims (harness/fs-claims.ts) on one filesystem: one session with its source
+// files there, one serial test per mutation. Universal checks fail the test; whether what arrives
+// changed is observed: fast-check searches for a case where it did, shrinks it to the minimal one,
+// and the test prints it (with where the receiver saw old, new and zero bytes, relative to the
+// mutation's range) next to a tally of every case, the observed checks' counts, and what the file
+// itself holds afterwards. Nothing about the outcome is asserted.
+import type { ExecutionContext, Implementation, TestFn } from 'ava';
+import test from 'ava';
+import fc from 'fast-check';
+import { formatClasses, type ByteClasses } from '../../harness/byte-classes.ts';
+import type { CaseReport } from '../../harness/case-report.ts';
+import type { ExperimentPartial } from '../../harness/claims.ts';
+import { FS_CLAIMS, type CaseCheck, type FsClaim } from '../../harness/fs-claims.ts';
+import { openFilesystem } from '../../harness/fs/index.ts';
+import { fsLeftovers } from '../../harness/fs/leftovers.ts';
+import type { FsSpec } from '../../harness/fs/types.ts';
+import { mutationUnsupported } from '../../harness/mutations/index.ts';
+import { resolveMutation } from '../../harness/mutations/spec.ts';
+import { isCorrupted } from '../../harness/verdict.ts';
+import { missingNeeds, type Need } from './requirements.ts';
+import { harnessChildren } from './t-children.ts';
+import { describe } from './t-claims.ts';
+import { seedFromEnv, useSession, type SessionHandle } from './t-session.ts';
+
+/** Bound on one claim's search and shrinking (each case takes 50–300 ms). */
+const TIME_LIMIT_MS = 40_000;
+
+/** A check's violation in one case, or null. */
+export function violation(check: CaseCheck, r: CaseReport): string | null {
+  const streams: [string, ByteClasses][] = [['received', r.received.classes]];
+  if (r.wire.capture === 'captured' && r.wire.complete) streams.push(['wire', r.wire.classes]);
+  for (const [name, c] of streams) {
+    if (check === 'no-foreign' && c.bytes.other > 0) return `${name}: ${c.bytes.other} byte(s) are neither old, new nor zero`;
+    const changed = c.ranges.filter((x) => x.class !== 'old');
+    if (check === 'old-everywhere' && changed.length) return `${name}: ${changed.map((x) => `${x.class} [${x.start},${x.end})`).join(' ')} — expected every byte old`;
+    if (check === 'unchanged-outside') {
+      const outside = changed.filter((x) => !r.mutationChanges.changes.some((ch) => x.start >= ch.start && x.end <= ch.end));
+      if (outside.length) return `${name}: ${outside.map((x) => `${x.class} [${x.start},${x.end})`).join(' ')} lies outside the mutation's range ${JSON.stringify(r.mutationChanges.changes)}`;
+    }
+  }
+  return null;
+}
+
+/** A boundary named relative to the mutation: off, off+len, end, or one of them rounded to a
+ * power-of-two block (⌈off⌉4K = off rounded up to 4 KiB), else the number. */
+function boundaryName(b: number, off: number, end: number, size: number): string {
+  if (b === 0) return '0';
+  if (b === size) return 'end';
+  for (const [name, p] of [['off', off], ['off+len', end]] as const) {
+    if (b === p) return name;
+    for (let k = 12; k <= 21; k++) {
+      const unit = 1 << k;
+      const label = unit >= 1 << 20 ? `${unit >> 20}M` : `${unit >> 10}K`;
+      if (b > p && b === Math.ceil(p / unit) * unit && b - p < unit) return `⌈${name}⌉${label}`;
+      if (b < p && b === Math.floor(p / unit) * unit && p - b < unit) return `⌊${name}⌋${label}`;
+    }
+  }
+  return String(b);
+}
+
+/** "old[0,off) zero[off,⌈off⌉4K) old[⌈off⌉4K,end)": where the received bytes are what, relative
+ * to the mutation's range, so cases of different sizes with the same behaviour read the same. */
+export function shapeOf(r: CaseReport, classes: ByteClasses = r.received.classes): string {
+  const m = resolveMutation(r.mutation, r.size, r.mutationRange === 'first-half');
+  const n = (b: number) => boundaryName(b, m.offset, Math.min(r.size, m.offset + m.length), r.size);
+  const shown = classes.ranges.map((x) => `${x.class}[${n(x.start)},${n(x.end)})`).join(' ');
+  return shown + (classes.omittedRanges ? ` …(+${classes.omittedRanges})` : '');
+}
+
+const fileShape = (r: CaseReport): string => (r.fileAfter ? shapeOf(r, r.fileAfter) : 'not read');
+
+function tally(cases: CaseReport[]): string[] {
+  const rows = new Map<string, number>();
+  for (const c of cases) {
+    const key = `${c.method.padEnd(8)} ${c.verdict.padEnd(22)} ${shapeOf(c)}`;
+    rows.set(key, (rows.get(key) ?? 0) + 1);
+  }
+  return [...rows].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([k, n]) => `${String(n).padStart(3)}× ${k}`);
+}
+
+export async function runFsClaim(t: ExecutionContext, session: SessionHandle, claim: FsClaim, fs: FsSpec): Promise<void> {
+  const seed = seedFromEnv();
+  const cases: CaseReport[] = [];
+  const tried: { partial: ExperimentPartial; report: CaseReport }[] = [];
+  const broken: string[] = [];
+  const seen = new Map<CaseCheck, string[]>(claim.observed.map((c) => [c, []]));
+  const result = await fc.check(
+    fc.asyncProperty(claim.experiments, async (partial) => {
+      const r = await session.run(partial);
+      cases.push(r);
+      tried.push({ partial, report: r });
+      for (const check of claim.universal) {
+        const v = violation(check, r);
+        if (v) broken.push(`${describe(partial)} → ${r.verdict}: ${v}${r.evidence ? ` [evidence ${r.evidence.dir}]` : ''}`);
+      }
+      for (const check of claim.observed) {
+        const v = violation(check, r);
+        if (v) seen.get(check)!.push(`${describe(partial)} → ${r.verdict}: ${v}; the file itself: ${r.fileAfter ? formatClasses(r.fileAfter) : 'not read'}`);
+      }
+      return !isCorrupted(r.verdict);
+    }),
+    { numRuns: claim.numRuns, seed, interruptAfterTimeLimit: TIME_LIMIT_MS },
+  );
+  const inconclusive = cases.filter((c) => c.verdict === 'inconclusive');
+  for (const c of inconclusive) t.log(`inconclusive ${c.id}: ${c.reasons.join('; ')}`);
+  t.deepEqual(broken, [], `universal checks (${claim.universal.join(', ')}) must hold in every case`);
+  const corrupted = cases.filter((c) => isCorrupted(c.verdict)).length;
+  t.log(`${fs}: "${claim.statement}"`);
+  if (result.failed && result.counterexample) {
+    const [min] = result.counterexample;
+    const failing = [...tried].reverse().find((x) => JSON.stringify(x.partial) === JSON.stringify(min) && isCorrupted(x.report.verdict))?.report;
+    t.log(`  observed: FALSIFIED — ${corrupted}/${cases.length} cases changed what arrived; shrunk ${result.numShrinks}× to ${describe(min)}`);
+    if (failing) t.log(`  minimal case → ${failing.verdict}: received ${shapeOf(failing)}; evidence ${failing.evidence?.dir ?? 'none'}`);
+    t.log(`  replay: npx zcprobe run --replay ${claim.id}:${seed}:${result.counterexamplePath ?? ''} --fs ${fs}`);
+  } else {
+    t.log(`  observed: held in ${cases.length} cases${result.interrupted ? ` (search stopped at the ${TIME_LIMIT_MS / 1000} s bound)` : ''} (seed ${seed})`);
+  }
+  t.log(`  what arrived (count, method, verdict, received bytes relative to the mutation's range):\n    ${tally(cases).join('\n    ')}`);
+  for (const [check, hits] of seen)
+    t.log(`  ${check}: ${hits.length ? `NOT so in ${hits.length}/${cases.length} cases, e.g.\n    ${hits.slice(0, 3).join('\n    ')}` : `so in all ${cases.length} cases`}`);
+  const files = new Map<string, number>();
+  for (const c of cases) if (c.fileAfter) files.set(fileShape(c), (files.get(fileShape(c)) ?? 0) + 1);
+  t.log(`  the file afterwards (read through its name):\n    ${[...files].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, n]) => `${String(n).padStart(3)}× ${k}`).join('\n    ')}`);
+}
+
+/** Which mutations the filesystem supports, probed on a filesystem opened just for that (before
+ * any test is declared: ava needs declarations synchronously after this). */
+async function supportOn(fs: FsSpec): Promise<Map<string, string | null>> {
+  const opened = await openFilesystem(fs);
+  try {
+    return new Map(Object.values(FS_CLAIMS).map((c) => [c.id, mutationUnsupported(c.mutation, opened.workDir)]));
+  } finally {
+    await opened.close();
+  }
+}
+
+/** Declares every filesystem claim for `fs` in the calling test file. */
+export async function declareFsClaims(fs: FsSpec, needs: Need[]): Promise<void> {
+  const missing = await missingNeeds(needs);
+  const support = missing ? null : await supportOn(fs);
+  const serial = test.serial as unknown as TestFn;
+  const session = missing
+    ? null
+    : useSession(test, { transport: 'loopback', family: 4, fs }, (t) => {
+        t.deepEqual(harnessChildren(), [], 'no child process left');
+        t.deepEqual(fsLeftovers([process.pid]), { mounts: [], loopDevices: [], dirs: [] }, 'no mount, loop device or image left');
+      });
+  for (const claim of Object.values(FS_CLAIMS)) {
+    const title = `${fs}: ${claim.id} — ${claim.statement}`;
+    const impl: Implementation<[]> = (t) => runFsClaim(t, session!, claim, fs);
+    const why = missing ?? support?.get(claim.id);
+    if (why) test.skip(`${title} [skipped: ${why}]`, impl);
+    else serial(title, impl);
+  }
+}
