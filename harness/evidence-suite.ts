@@ -9,7 +9,7 @@ import { runBench, type Progress } from './bench/runner.ts';
 import { DEFAULT_CONFIG } from './bench/config.ts';
 import { summarize } from './bench/report.ts';
 import type { CaseReport } from './case-report.ts';
-import { SAFEGUARDS, type Method, type Transport } from './experiment.ts';
+import { SAFEGUARDS, type Method, type Safeguard, type Transport } from './experiment.ts';
 import { plannedCells, runMatrix, STRESS_CASES, type MatrixPlan, type MatrixProgress } from './matrix.ts';
 import { runAllProbes, type Probe } from './probes.ts';
 import { buildMatrixCells, type CostRow, type Counterexample, type Report } from './report/types.ts';
@@ -23,6 +23,8 @@ export interface SuiteOptions {
   repeats: number;
   transports: Transport[];
   methods: Method[];
+  /** default: every safeguard (a short suite, e.g. the kernels smoke, picks a few) */
+  safeguards?: Safeguard[];
   /** bytes per bench run for the cost rows; 0 skips the cost measurement */
   costTotal: number;
   onProgress?: (p: MatrixProgress) => void;
@@ -119,7 +121,7 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
   if (!tcpdump?.ok) throw new Error(`the evidence suite needs a working tcpdump: ${tcpdump?.detail} (run zcprobe doctor)`);
   const plan: MatrixPlan = {
     methods: opts.methods,
-    safeguards: [...SAFEGUARDS],
+    safeguards: opts.safeguards ?? [...SAFEGUARDS],
     transports: opts.transports,
     repeats: opts.repeats,
     stress: STRESS_CASES,
