@@ -1,10 +1,11 @@
 // zcprobe kernels --kernel PKG|PATH [--kernel …] [--suite smoke]: runs a suite under each kernel
 // (qemu guests; the host's own kernel too unless --no-host) and prints them side by side.
 // Exit 0: every run completed and no universal claim failed; 1 otherwise (findings do not fail).
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareKernels, renderKernelsView } from '../kernels/compare.ts';
 import { resolveKernel, type KernelTarget } from '../kernels/kernel-source.ts';
+import { PROJECT_ROOT } from '../kernels/paths.ts';
 import { loadKernelResults } from '../kernels/results.ts';
 import { runKernels, SUITES, type Suite } from '../kernels/runner.ts';
 import { ensureHostTools } from '../kernels/setup.ts';
@@ -14,6 +15,7 @@ import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, typ
 const SPEC: Record<string, FlagSpec> = {
   kernel: { value: '<pkg|path>', repeatable: true, help: 'a Debian kernel package (e.g. linux-image-cloud-amd64), a .deb or a vmlinuz; repeatable' },
   suite: { value: '<name>', help: `what to run under each kernel: ${SUITES.join(', ')} (default smoke)` },
+  'test-file': { value: '<path>', repeatable: true, help: 'suite test: run only this ava file (repeatable), e.g. properties/sendfile.test.ts' },
   'no-host': { boolean: true, help: 'do not run the suite on the host kernel for comparison' },
   accel: { value: '<mode>', help: 'auto (KVM if a probe boot works, else TCG), kvm or tcg (default auto)' },
   'time-limit': { value: '<s>', help: 'seconds each kernel\'s suite may take (default: smoke 420, doctor 120, test 5400, report 5400)' },
@@ -40,6 +42,9 @@ export async function run(argv: string[]): Promise<number> {
   const memoryMiB = flagValue(flags, 'memory', nonNegativeInt) ?? 3072;
   if (timeLimitS < 10) throw new UsageError('--time-limit must be at least 10 s');
   if (memoryMiB < 512) throw new UsageError('--memory must be at least 512 MiB');
+  const testFiles = flags['test-file'] as string[] | undefined;
+  if (testFiles && suite !== 'test') throw new UsageError('--test-file goes with --suite test');
+  for (const f of testFiles ?? []) if (!existsSync(join(PROJECT_ROOT, f))) throw new UsageError(`--test-file ${f}: no such file in the project`);
   const outDir = (flags.out as string | undefined) ?? join(CAPTURES_DIR, `kernels-${newRunId()}`);
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -53,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`--kernel ${s}: ${(e as Error).message}`);
     }
   }
-  const all = await runKernels(kernels, { suite, outDir, accel, timeLimitS, memoryMiB, log });
+  const all = await runKernels(kernels, { suite, outDir, accel, timeLimitS, memoryMiB, log, ...(testFiles ? { testFiles } : {}) });
   const results = all.runs.map(loadKernelResults);
   const cmp = compareKernels(results);
   writeFileSync(join(outDir, 'kernels.md'), renderKernelsView(cmp, 'markdown'));

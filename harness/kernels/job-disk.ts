@@ -11,6 +11,16 @@ export interface Job {
   suite: string;
   /** the guest's own bound on the suite (it powers off after); the host's is a little longer */
   timeLimitS: number;
+  /** suite test: only these ava files (project-relative) */
+  testFiles?: string[];
+}
+
+/** job.env, sourced by the guest's shell: only plain words, so nothing needs quoting. */
+export function jobEnv(job: Job): string {
+  const words = [job.suite, ...(job.testFiles ?? [])];
+  const bad = words.find((w) => !/^[A-Za-z0-9_./-]+$/.test(w));
+  if (bad !== undefined) throw new Error(`job: "${bad}" is not a plain word (letters, digits, _ . / -)`);
+  return `SUITE=${job.suite}\nTIME_LIMIT_S=${Math.round(job.timeLimitS)}\nexport ZCPROBE_TEST_FILES="${(job.testFiles ?? []).join(' ')}"\n`;
 }
 
 /** Makes `image` (sparse: `sizeMiB` is room for results, e.g. pcaps of a report) holding job.env. */
@@ -18,7 +28,7 @@ export function makeJobDisk(image: string, job: Job, sizeMiB: number): void {
   const dir = `${image}.d`;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'out'), { recursive: true });
-  writeFileSync(join(dir, 'job.env'), `SUITE=${job.suite}\nTIME_LIMIT_S=${Math.round(job.timeLimitS)}\n`);
+  writeFileSync(join(dir, 'job.env'), jobEnv(job));
   try {
     ext4FromDir(dir, image, 'zcprobe-job', sizeMiB);
   } finally {

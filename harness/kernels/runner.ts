@@ -49,6 +49,8 @@ export interface RunOptions {
   /** the suite's own time limit per kernel */
   timeLimitS: number;
   memoryMiB: number;
+  /** suite test: only these ava files */
+  testFiles?: string[];
   log: (line: string) => void;
 }
 
@@ -94,7 +96,7 @@ async function runGuest(k: GuestKernel, root: RootImage, accel: AccelChoice, tmp
   writeFileSync(initrd, buildInitramfs({ modulesDir: k.modulesDir, busybox: join(root.baseDir, 'bin', 'busybox') }));
   const modules = modulesImage(k);
   const job = join(tmp, 'job.ext4');
-  makeJobDisk(job, { suite: o.suite, timeLimitS: o.timeLimitS }, JOB_DISK_MIB[o.suite]);
+  makeJobDisk(job, { suite: o.suite, timeLimitS: o.timeLimitS, ...(o.testFiles ? { testFiles: o.testFiles } : {}) }, JOB_DISK_MIB[o.suite]);
   const consoleFile = join(tmp, 'console.log');
   emptyFile(consoleFile);
   const args = qemuArgs({
@@ -131,7 +133,9 @@ async function runHost(k: KernelTarget, dest: string, o: RunOptions): Promise<Ke
   mkdirSync(dest, { recursive: true });
   o.log(`kernels: running suite ${o.suite} on the host (${k.release}), limit ${o.timeLimitS} s`);
   // its own process group, so the limit kills the whole suite (ava workers, tcpdump, receivers)
-  const child = spawn('bash', [join(PROJECT_ROOT, 'scripts', 'kernels', 'suite.sh'), o.suite, dest], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('bash', [join(PROJECT_ROOT, 'scripts', 'kernels', 'suite.sh'), o.suite, dest], {
+    cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ZCPROBE_TEST_FILES: (o.testFiles ?? []).join(' ') },
+  });
   const logFile = join(dest, 'suite.log');
   const chunks: Buffer[] = [];
   child.stdout!.on('data', (d: Buffer) => chunks.push(d));
@@ -158,6 +162,9 @@ export interface RunAll {
 /** Runs the suite under every kernel, one after the other (they share the two CPUs). */
 export async function runKernels(kernels: KernelTarget[], o: RunOptions): Promise<RunAll> {
   mkdirSync(o.outDir, { recursive: true });
+  // what a crashed run left (its owner is gone): qemu processes, job disks, run directories
+  const left = run('bash', [join(PROJECT_ROOT, 'scripts', 'kernels', 'cleanup.sh'), cacheDir()], { timeoutMs: 60_000 }).trim();
+  if (left) o.log(`kernels: cleaned up after an earlier run:\n${left}`);
   const guests = kernels.filter((k): k is GuestKernel => k.kind === 'guest');
   const tmpRoot = join(cacheDir(), 'runs', `${process.pid}-${Date.now()}`);
   mkdirSync(tmpRoot, { recursive: true });

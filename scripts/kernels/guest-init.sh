@@ -34,7 +34,7 @@ fi
 mkdir -p /lib/modules
 mount -t ext4 -o ro /dev/vdc /lib/modules || echo "zcprobe guest: no modules disk (/dev/vdc): modules cannot load"
 
-# job.env: SUITE, TIME_LIMIT_S
+# job.env: SUITE, TIME_LIMIT_S, ZCPROBE_TEST_FILES (exported)
 . /job/job.env
 out=/job/out
 mkdir -p "$out"
