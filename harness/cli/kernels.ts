@@ -1,13 +1,15 @@
 // zcprobe kernels --kernel PKG|PATH [--kernel …] [--suite smoke]: runs a suite under each kernel
 // (qemu guests; the host's own kernel too unless --no-host) and prints them side by side.
-// Exit 0: every run completed and no universal claim failed; 1 otherwise (findings do not fail).
+// Exit 0: every run completed and no universal claim failed (findings do not fail); 1: a universal
+// claim was contradicted, a test failed, a suite crashed or a guest hung until its limit;
+// 3: the kernels could not be run here (tools, packages, image, or qemu could not boot the kernel).
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareKernels, renderKernelsView } from '../kernels/compare.ts';
 import { resolveKernel, type KernelTarget } from '../kernels/kernel-source.ts';
 import { PROJECT_ROOT } from '../kernels/paths.ts';
 import { loadKernelResults } from '../kernels/results.ts';
-import { runKernels, SUITES, type Suite } from '../kernels/runner.ts';
+import { runKernels, SUITES, type RunAll, type Suite } from '../kernels/runner.ts';
 import { ensureHostTools } from '../kernels/setup.ts';
 import { CAPTURES_DIR, newRunId } from '../session.ts';
 import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
@@ -24,6 +26,9 @@ const SPEC: Record<string, FlagSpec> = {
   json: { boolean: true, help: 'print the comparison as JSON' },
   help: { boolean: true, help: 'this help' },
 };
+
+/** exit status: the kernels could not be run on this host (a reason was printed) */
+export const CANNOT_RUN = 3;
 
 const DEFAULT_LIMIT_S: Record<Suite, number> = { doctor: 120, smoke: 420, test: 5400, report: 5400 };
 
@@ -48,17 +53,20 @@ export async function run(argv: string[]): Promise<number> {
   const outDir = (flags.out as string | undefined) ?? join(CAPTURES_DIR, `kernels-${newRunId()}`);
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
-  ensureHostTools(log);
+  const cannot = (why: string) => {
+    process.stderr.write(`zcprobe kernels: cannot run the kernels here: ${why}\n`);
+    return CANNOT_RUN;
+  };
   const kernels: KernelTarget[] = [];
-  if (!flags['no-host']) kernels.push(await resolveKernel('host'));
-  for (const s of specs) {
-    try {
-      kernels.push(await resolveKernel(s));
-    } catch (e) {
-      throw new UsageError(`--kernel ${s}: ${(e as Error).message}`);
-    }
+  let all: RunAll;
+  try {
+    ensureHostTools(log);
+    if (!flags['no-host']) kernels.push(await resolveKernel('host'));
+    for (const s of specs) kernels.push(await resolveKernel(s).catch((e: Error) => Promise.reject(new Error(`--kernel ${s}: ${e.message}`))));
+    all = await runKernels(kernels, { suite, outDir, accel, timeLimitS, memoryMiB, log, ...(testFiles ? { testFiles } : {}) });
+  } catch (e) {
+    return cannot((e as Error).message);
   }
-  const all = await runKernels(kernels, { suite, outDir, accel, timeLimitS, memoryMiB, log, ...(testFiles ? { testFiles } : {}) });
   const results = all.runs.map(loadKernelResults);
   const cmp = compareKernels(results);
   writeFileSync(join(outDir, 'kernels.md'), renderKernelsView(cmp, 'markdown'));
@@ -66,6 +74,9 @@ export async function run(argv: string[]): Promise<number> {
   if (flags.json) process.stdout.write(JSON.stringify({ outDir, image: all.image, accel: all.accel, runs: all.runs, comparison: cmp }, null, 2) + '\n');
   else process.stdout.write(renderKernelsView(cmp, 'text'));
   log(`kernels: results in ${outDir}`);
-  const incomplete = all.runs.filter((r) => r.end !== 'completed');
-  return incomplete.length || cmp.failures > 0 ? 1 : 0;
+  const hung = all.runs.filter((r) => r.end === 'timeout' || (r.end === 'completed' && r.suiteStatus !== 0));
+  if (cmp.failures > 0 || hung.length) return 1;
+  const unbootable = all.runs.filter((r) => r.end === 'failed');
+  if (unbootable.length) return cannot(unbootable.map((r) => `${r.label}: ${r.error}`).join('; '));
+  return 0;
 }

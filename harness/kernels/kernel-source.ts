@@ -69,8 +69,19 @@ export function kernelImageDependency(fields: Record<string, string>): string | 
   return undefined;
 }
 
+let updated = false;
+
 function aptShow(name: string): Record<string, string> {
-  const text = run('apt-cache', ['show', '--no-all-versions', name], { timeoutMs: 60_000 });
+  let text: string;
+  try {
+    text = run('apt-cache', ['show', '--no-all-versions', name], { timeoutMs: 60_000 });
+  } catch (e) {
+    // a fresh machine may have no package lists yet: update once, then ask again
+    if (updated) throw e;
+    updated = true;
+    run('apt-get', ['update', '-qq'], { timeoutMs: 300_000 });
+    text = run('apt-cache', ['show', '--no-all-versions', name], { timeoutMs: 60_000 });
+  }
   const fields = parseControl(text);
   if (!fields.Package) throw new Error(`apt-cache show ${name}: no package (is the name right? apt-cache search linux-image)`);
   return fields;
