@@ -16,7 +16,7 @@ export interface KernelColumn {
   title: string;
   kernel: string;
   /** completed / timeout / failed, and why (absent for plain report files) */
-  run?: { end: string; suiteStatus: number | null; error?: string; wallS: number; bootS?: number; suiteS?: number };
+  run?: { end: string; suiteStatus: number | null; error?: string; wallS: number; qemuS?: number; bootS?: number; suiteS?: number };
   report?: Report;
   probes?: Probe[];
   tap?: TapSummary;
@@ -159,7 +159,7 @@ export function renderKernelsView(c: Comparison, format: 'text' | 'markdown', op
   const runLine = (col: Comparison['columns'][number]) => {
     const r = col.run;
     if (!r) return `- ${col.title}`;
-    const t = [r.bootS !== undefined ? `boot ${r.bootS} s` : '', r.suiteS !== undefined ? `suite ${r.suiteS} s` : '', `wall ${r.wallS} s`].filter(Boolean).join(', ');
+    const t = [r.qemuS !== undefined ? `qemu ${r.qemuS} s` : '', r.bootS !== undefined ? `boot ${r.bootS} s` : '', r.suiteS !== undefined ? `suite ${r.suiteS} s` : '', `wall ${r.wallS} s`].filter(Boolean).join(', ');
     return `- ${col.title}: ${r.end}${r.suiteStatus !== null ? ` (suite exit ${r.suiteStatus})` : ''}, ${t}${r.error ? ` — ${r.error}` : ''}`;
   };
   out.push(format === 'markdown' ? '### Kernels\n' : 'kernels:');

@@ -39,7 +39,9 @@ export interface KernelRun {
   error?: string;
   /** where its results are (kernel, doctor.json, steps.tsv, report/, tap.txt, …) */
   dir: string;
-  timings: { wallS: number; bootS?: number; suiteS?: number };
+  /** wallS: the whole run (image disks, qemu, reading results); qemuS: qemu's own run time;
+   * bootS: the guest's uptime when its init started; suiteS: the suite inside the guest */
+  timings: { wallS: number; qemuS?: number; bootS?: number; suiteS?: number };
 }
 
 export interface RunOptions {
@@ -119,7 +121,7 @@ async function runGuest(k: GuestKernel, root: RootImage, accel: AccelChoice, tmp
   const bootS = readNumber(join(dest, 'uptime-at-init'));
   const endS = readNumber(join(dest, 'uptime-at-end'));
   const wallS = secs(performance.now() - t0);
-  const timings = { wallS, ...(bootS !== undefined ? { bootS } : {}), ...(bootS !== undefined && endS !== undefined ? { suiteS: Math.round((endS - bootS) * 10) / 10 } : {}) };
+  const timings = { wallS, qemuS: secs(q.ms), ...(bootS !== undefined ? { bootS } : {}), ...(bootS !== undefined && endS !== undefined ? { suiteS: Math.round((endS - bootS) * 10) / 10 } : {}) };
   if (q.end === 'timeout') return { ...base, end: 'timeout', suiteStatus, error: `killed after ${o.timeLimitS + BOOT_MARGIN_S} s (the guest did not power off); console: ${join(dest, 'console.log')}`, timings };
   if (suiteStatus === null) {
     const why = error ?? 'the guest wrote no suite status';
