@@ -1,10 +1,13 @@
-// scripts/kernels/cleanup.sh: a dead owner's qemu is killed and its files removed; a live owner's
-// run is left alone, and a pid that is not a qemu process is never killed.
+// Bounds on qemu: runQemu kills a guest that does not stop by itself at its limit (and leaves no
+// state file); scripts/kernels/cleanup.sh kills a dead owner's qemu and removes its files, leaves a
+// live owner's run alone, and never kills a pid that is not a qemu process.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { STATE_DIR } from './paths.ts';
+import { runQemu } from './qemu.ts';
 
 const SCRIPT = resolve(import.meta.dirname, '..', '..', 'scripts', 'kernels', 'cleanup.sh');
 const hasQemu = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { stdio: 'ignore' }).status === 0;
@@ -62,6 +65,24 @@ const waitGone = async (pid: number) => {
   } finally {
     qemu.kill('SIGKILL');
     sleeper.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+(hasQemu ? test : test.skip)(`runQemu: a qemu that never stops is killed at its limit and reported as a timeout${hasQemu ? '' : ' (needs qemu-system-x86_64)'}`, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'zcprobe-kernels-bound-'));
+  try {
+    // -S: a machine that never starts, the stand-in for a hung guest
+    const idle = ['-machine', 'none', '-nodefaults', '-display', 'none', '-S'];
+    const r = await runQemu(idle, { timeoutMs: 1500, tmpDir: dir, tempFiles: [] });
+    t.is(r.end, 'timeout');
+    t.is(r.signal, 'SIGKILL');
+    t.true(r.ms >= 1500 && r.ms < 10_000, `${r.ms} ms`);
+    const stopped = await runQemu(idle, { timeoutMs: 30_000, tmpDir: dir, tempFiles: [], until: () => true });
+    t.is(stopped.end, 'stopped');
+    const mine = existsSync(STATE_DIR) ? spawnSync('sh', ['-c', `ls ${STATE_DIR} | grep -c "^kernels-${process.pid}-" || true`], { encoding: 'utf8' }).stdout.trim() : '0';
+    t.is(mine, '0', 'no state file left');
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

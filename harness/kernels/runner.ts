@@ -4,7 +4,7 @@
 // bounded: the guest bounds its suite, the host kills qemu (or the host's suite) at the limit
 // plus a margin, and a run that hit it is reported as a timeout with whatever results it left.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { registerCleanup } from '../cleanup.ts';
 import { chooseAccel, type AccelChoice } from './accel.ts';
@@ -113,7 +113,8 @@ async function runGuest(k: GuestKernel, root: RootImage, accel: AccelChoice, tmp
   try {
     const back = join(tmp, 'results');
     readJobResults(job, back);
-    for (const f of readdirSync(join(back, 'out'))) renameSync(join(back, 'out', f), join(dest, f));
+    // a copy, not a rename: the cache and the results directory may be on different filesystems
+    for (const f of readdirSync(join(back, 'out'))) cpSync(join(back, 'out', f), join(dest, f), { recursive: true });
   } catch (e) {
     error = `no results from the job disk: ${(e as Error).message}`;
   }
