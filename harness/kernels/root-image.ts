@@ -68,15 +68,19 @@ function ensureBase(key: string, release: string, log: (l: string) => void): { d
   if (existsSync(join(dir, 'rootfs', 'bin', 'busybox'))) return { dir: join(dir, 'rootfs'), ms: null };
   const t0 = performance.now();
   log(`kernels: debootstrap --variant=minbase ${release} (${GUEST_PACKAGES.join(', ')})`);
-  const tmp = join(cacheDir(), `base-${key}.partial`);
+  const tmp = join(cacheDir(), `base-${key}.partial-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   run('debootstrap', ['--variant=minbase', `--include=${GUEST_PACKAGES.join(',')}`, release, join(tmp, 'rootfs'), MIRROR], { timeoutMs: 900_000 });
   // downloaded .debs are not needed in the guest
   const archives = join(tmp, 'rootfs', 'var', 'cache', 'apt', 'archives');
   for (const f of existsSync(archives) ? readdirSync(archives) : []) if (f.endsWith('.deb')) unlinkSync(join(archives, f));
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  // another run may have finished the same base meanwhile: keep theirs
+  if (existsSync(join(dir, 'rootfs', 'bin', 'busybox'))) rmSync(tmp, { recursive: true, force: true });
+  else {
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+  }
   return { dir: join(dir, 'rootfs'), ms: performance.now() - t0 };
 }
 

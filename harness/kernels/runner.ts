@@ -83,8 +83,8 @@ function modulesImage(k: GuestKernel): string {
     src = staging;
   }
   try {
-    ext4FromDir(src, `${image}.partial`, 'zcprobe-modules', 32);
-    renameSync(`${image}.partial`, image);
+    ext4FromDir(src, `${image}.partial-${process.pid}`, 'zcprobe-modules', 32);
+    renameSync(`${image}.partial-${process.pid}`, image);
   } finally {
     if (staging) rmSync(staging, { recursive: true, force: true });
   }
@@ -128,6 +128,8 @@ async function runGuest(k: GuestKernel, root: RootImage, accel: AccelChoice, tmp
     const why = error ?? 'the guest wrote no suite status';
     return { ...base, end: 'failed', suiteStatus, error: `${why}${q.stderr ? `; qemu: ${q.stderr.split('\n')[0]}` : ''}; console: ${join(dest, 'console.log')}`, timings };
   }
+  // timeout(1) inside the guest: 124 after SIGTERM, 137 when it had to SIGKILL
+  if (suiteStatus === 124 || suiteStatus === 137) return { ...base, end: 'timeout', suiteStatus, error: `the suite hit its limit of ${o.timeLimitS} s inside the guest (partial results kept)`, timings };
   return { ...base, end: 'completed', suiteStatus, timings };
 }
 
