@@ -57,16 +57,17 @@ export function parseControl(text: string): Record<string, string> {
   return fields;
 }
 
-/** The versioned kernel image a (meta-)package depends on: "linux-image-cloud-amd64" →
- * "linux-image-6.1.0-57-cloud-amd64"; a versioned name stays as it is. */
+/** The versioned kernel image a (meta-)package leads to: a package that depends on a kernel image
+ * is a meta-package ("linux-image-cloud-amd64", "linux-image-6.12-cloud-amd64" → its dependency);
+ * a kernel image package that depends on none is the image itself. Debug packages never count. */
 export function kernelImageDependency(fields: Record<string, string>): string | undefined {
   const pkg = fields.Package ?? '';
-  if (/^linux-image-\d/.test(pkg) && !/-dbg$/.test(pkg)) return pkg;
+  const isImage = (name: string) => /^linux-image-/.test(name) && !/-dbg$/.test(name);
   for (const alt of (fields.Depends ?? '').split(/[,|]/)) {
     const name = alt.trim().split(/\s/)[0] ?? '';
-    if (/^linux-image-/.test(name) && !/-dbg$/.test(name)) return name;
+    if (isImage(name)) return name;
   }
-  return undefined;
+  return isImage(pkg) ? pkg : undefined;
 }
 
 let updated = false;

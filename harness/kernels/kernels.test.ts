@@ -60,7 +60,9 @@ test('packages: a meta-package leads to its versioned image; debug packages are 
   const meta = parseControl('Package: linux-image-cloud-amd64\nVersion: 6.1.192-3\nDepends: linux-image-6.1.0-57-cloud-amd64 (= 6.1.192-3)\n\nPackage: other\n');
   t.is(meta.Package, 'linux-image-cloud-amd64');
   t.is(kernelImageDependency(meta), 'linux-image-6.1.0-57-cloud-amd64');
-  t.is(kernelImageDependency({ Package: 'linux-image-6.12.117+deb12-cloud-amd64', Depends: 'kmod' }), 'linux-image-6.12.117+deb12-cloud-amd64');
+  t.is(kernelImageDependency({ Package: 'linux-image-6.12.117+deb12-cloud-amd64', Depends: 'kmod, initramfs-tools (>= 0.120+deb8u2) | linux-initramfs-tool' }), 'linux-image-6.12.117+deb12-cloud-amd64');
+  // a meta-package whose name starts with a version is still a meta-package
+  t.is(kernelImageDependency({ Package: 'linux-image-6.12-cloud-amd64', Depends: 'linux-image-6.12.117+deb12-cloud-amd64 (= 6.12.117-1~deb12u1)' }), 'linux-image-6.12.117+deb12-cloud-amd64');
   t.is(kernelImageDependency({ Package: 'linux-image-cloud-amd64-dbg', Depends: 'linux-image-6.1.0-57-cloud-amd64-dbg' }), undefined);
   t.is(kernelImageDependency({ Package: 'tcpdump', Depends: 'libc6' }), undefined);
   t.is(parseControl('Package: x\nDescription: a\n more\n').Description, 'a more');
