@@ -173,7 +173,7 @@ export function renderKernelsView(c: Comparison, format: 'text' | 'markdown', op
       out.push('');
       return;
     }
-    out.push(`${title}: ${shown.length ? '' : `all ${rows.length} agree`}`);
+    out.push(`${title}: ${shown.length ? '' : `all ${rows.length} agree on every kernel${title === 'cells' ? ' (same verdict; counts may differ with timing)' : ''}`}`);
     if (!shown.length) return out.push('');
     const w0 = Math.max(...shown.map((r) => r.what.length));
     const ws = c.columns.map((col, i) => Math.min(40, Math.max(col.title.length, ...shown.map((r) => (r.values[i] ?? '—').length))));
