@@ -3,10 +3,11 @@
 // - failure: a kernel's cell contradicts the universal claim that governs it (a "holds" cell
 //   corrupted, a "falsified" cell clean), or a kernel's test suite failed;
 // - finding: the kernels differ where no universal claim is contradicted (observation cells,
-//   probes, recorded observations, or two different corruption verdicts of a falsified claim);
+//   probes, recorded observations, two different corruption verdicts of a falsified claim, or the
+//   same verdict from a different mix of case verdicts);
 // - undecided: a kernel could not tell (inconclusive, skipped, absent), so nothing is concluded.
 import type { Probe } from '../probes.ts';
-import { cellSummary, CORRUPTED, type Report, type Verdict } from '../report/types.ts';
+import { cellSummary, CORRUPTED, otherCounts, VERDICTS, type MatrixCell, type Report, type Verdict } from '../report/types.ts';
 import { claimForCell, type CellClaim } from './cell-claims.ts';
 import type { KernelResults } from './results.ts';
 import type { TapSummary } from './tap.ts';
@@ -45,6 +46,7 @@ export interface Comparison {
 }
 
 const isCorrupted = (v: Verdict) => CORRUPTED.includes(v);
+const VERDICT_KINDS = VERDICTS;
 const decided = (v: Verdict | null | undefined): v is Verdict => !!v && v !== 'inconclusive' && v !== 'skipped';
 
 /** What a verdict says about a universal claim: conforms, contradicts, or nothing. */
@@ -58,6 +60,12 @@ function differs(values: (string | null)[]): boolean {
   return new Set(values.filter((v): v is string => v !== null)).size > 1;
 }
 
+/** "1/3 corrupted-on-wire (+2 corrupted-after-wire)" */
+function summary(c: MatrixCell): string {
+  const others = otherCounts(c);
+  return `${cellSummary(c)}${others.length ? ` (+${others.join(', +')})` : ''}`;
+}
+
 function cellRows(cols: KernelColumn[]): Row[] {
   const keyOf = (c: { method: string; safeguard: string; transport: string }) => `${c.method} × ${c.safeguard} × ${c.transport}`;
   const keys: string[] = [];
@@ -68,7 +76,7 @@ function cellRows(cols: KernelColumn[]): Row[] {
     const first = cells.find(Boolean)!;
     const claim = claimForCell(first.method, first.safeguard);
     const verdicts = cells.map((c) => c?.verdict ?? null);
-    const values = cells.map((c) => (c ? cellSummary(c) : null));
+    const values = cells.map((c) => (c ? summary(c) : null));
     if (claim?.kind === 'universal') {
       const against = cols.map((col, i) => ({ col, v: verdicts[i], j: judge(claim, verdicts[i]) })).filter((x) => x.j === 'contradicts');
       if (against.length)
@@ -77,6 +85,10 @@ function cellRows(cols: KernelColumn[]): Row[] {
     const decidedVerdicts = verdicts.filter(decided);
     if (differs(decidedVerdicts)) return { what, values, claim, status: 'finding', why: claim?.kind === 'universal' ? `every kernel conforms to ${claim.id}, in different ways` : `observation${claim ? ` (${claim.id})` : ''}: kernels differ` };
     if (decidedVerdicts.length < cols.length && differs(verdicts.map((v) => v ?? 'absent'))) return { what, values, claim, status: 'undecided', why: 'a kernel could not tell (inconclusive, skipped or absent)' };
+    // same headline verdict, but one kernel's cases came out as other verdicts than another's
+    // (e.g. all on the wire vs some only after it): worth a look, with few cases maybe timing
+    const mixes = cells.map((c) => (c ? VERDICT_KINDS.filter((v) => (c.counts[v] ?? 0) > 0).join('+') : null));
+    if (differs(mixes)) return { what, values, claim, status: 'finding', why: `same verdict, different mix of case verdicts (${cols.map((col, i) => `${col.kernel}: ${mixes[i] ?? '—'}`).join('; ')})` };
     return { what, values, claim, status: 'same' };
   });
 }
@@ -173,7 +185,7 @@ export function renderKernelsView(c: Comparison, format: 'text' | 'markdown', op
       out.push('');
       return;
     }
-    out.push(`${title}: ${shown.length ? '' : `all ${rows.length} agree on every kernel${title === 'cells' ? ' (same verdict; counts may differ with timing)' : ''}`}`);
+    out.push(`${title}: ${shown.length ? '' : `all ${rows.length} agree on every kernel${title === 'cells' ? ' (same verdicts; counts may differ with timing)' : ''}`}`);
     if (!shown.length) return out.push('');
     const w0 = Math.max(...shown.map((r) => r.what.length));
     const ws = c.columns.map((col, i) => Math.min(40, Math.max(col.title.length, ...shown.map((r) => (r.values[i] ?? '—').length))));

@@ -130,6 +130,12 @@ test('side by side: a universal claim contradicted is a failure, an observation 
   t.regex(c.cells.find((r) => r.status === 'failure')!.why!, /universal claim app-ack .* 6\.1 shows corrupted-after-wire/);
   t.is(c.failures, 1);
   t.is(c.findings, 2);
+  // the same verdict from a different mix of cases is a finding; the same mix with other counts is not
+  const mixed = (counts: MatrixCell['counts']): MatrixCell => ({ ...cell('sendfile', 'none', 'corrupted-on-wire'), counts });
+  const mix = compareColumns([col('6.18', [mixed({ 'corrupted-on-wire': 1, 'corrupted-after-wire': 2 })]), col('6.1', [mixed({ 'corrupted-on-wire': 3 })])]).cells[0]!;
+  t.like(mix, { status: 'finding', values: ['1/3 corrupted-on-wire (+2 corrupted-after-wire)', '3/3 corrupted-on-wire'] });
+  t.regex(mix.why!, /6\.1: corrupted-on-wire\b/);
+  t.is(compareColumns([col('a', [mixed({ 'corrupted-on-wire': 1, clean: 2 })]), col('b', [mixed({ 'corrupted-on-wire': 2, clean: 1 })])]).cells[0]!.status, 'same');
   // a universal cell contradicted on one kernel alone is still a failure
   t.is(compareColumns([col('6.1', [cell('write', 'none', 'corrupted-on-wire')])]).failures, 1);
   const text = renderKernelsView(c, 'text');
