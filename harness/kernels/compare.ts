@@ -188,10 +188,10 @@ export function renderKernelsView(c: Comparison, format: 'text' | 'markdown', op
     out.push(`${title}: ${shown.length ? '' : `all ${rows.length} agree on every kernel${title === 'cells' ? ' (same verdicts; counts may differ with timing)' : ''}`}`);
     if (!shown.length) return out.push('');
     const w0 = Math.max(...shown.map((r) => r.what.length));
-    const ws = c.columns.map((col, i) => Math.min(40, Math.max(col.title.length, ...shown.map((r) => (r.values[i] ?? '—').length))));
+    const ws = c.columns.map((col, i) => Math.min(50, Math.max(col.title.length, ...shown.map((r) => (r.values[i] ?? '—').length))));
     out.push(`  ${''.padEnd(w0)}  ${c.columns.map((col, i) => col.title.padEnd(ws[i]!)).join('  ')}`);
     for (const r of shown) {
-      out.push(`  ${r.what.padEnd(w0)}  ${r.values.map((v, i) => (v ?? '—').slice(0, 40).padEnd(ws[i]!)).join('  ')}  ${MARK[r.status]}`);
+      out.push(`  ${r.what.padEnd(w0)}  ${r.values.map((v, i) => (v ?? '—').slice(0, 50).padEnd(ws[i]!)).join('  ')}  ${MARK[r.status]}`);
       if (r.why) out.push(`  ${''.padEnd(w0)}    ${r.why}`);
     }
     out.push('');
