@@ -14,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   baseline: { summary: 'record this kernel\'s observations as baselines/<major.minor>-<transport>.json (write | show)', load: () => import('./cli/baseline.ts') },
   cleanup: { summary: "remove what crashed runs left (namespaces, work dirs, sysctls); never a live run's", load: () => import('./cli/cleanup.ts') },
   prune: { summary: 'delete old evidence runs under captures/ (--keep N | --older-than D)', load: () => import('./cli/prune.ts') },
+  kernels: { summary: 'run a suite under other kernels in qemu (and this one) and compare them side by side', load: () => import('./cli/kernels.ts') },
   doctor: { summary: 'check what this host can run (root, tcpdump, io_uring, netns, ...) and how to fix it', load: () => import('./cli/doctor.ts') },
 };
 

@@ -9,7 +9,7 @@ import { runBench, type Progress } from './bench/runner.ts';
 import { DEFAULT_CONFIG } from './bench/config.ts';
 import { summarize } from './bench/report.ts';
 import type { CaseReport } from './case-report.ts';
-import { FILE_METHODS, SAFEGUARDS, type Method, type Transport } from './experiment.ts';
+import { FILE_METHODS, SAFEGUARDS, type Method, type Safeguard, type Transport } from './experiment.ts';
 import { FS_MUTATIONS, runFsMatrix, type FsPlan } from './fs-matrix.ts';
 import type { FsSpec } from './fs/types.ts';
 import { plannedCells, runMatrix, STRESS_CASES, type MatrixPlan, type MatrixProgress } from './matrix.ts';
@@ -30,6 +30,8 @@ export interface SuiteOptions {
   repeats: number;
   transports: Transport[];
   methods: Method[];
+  /** default: every safeguard (a short suite, e.g. the kernels smoke, picks a few) */
+  safeguards?: Safeguard[];
   /** bytes per bench run for the cost rows; 0 skips the cost measurement */
   costTotal: number;
   /** filesystems for the file methods' section (harness/fs-matrix.ts); empty or absent: not run */
@@ -145,7 +147,7 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
   if (!tcpdump?.ok) throw new Error(`the evidence suite needs a working tcpdump: ${tcpdump?.detail} (run zcprobe doctor)`);
   const plan: MatrixPlan = {
     methods: opts.methods,
-    safeguards: [...SAFEGUARDS],
+    safeguards: opts.safeguards ?? [...SAFEGUARDS],
     transports: opts.transports,
     repeats: opts.repeats,
     stress: STRESS_CASES,

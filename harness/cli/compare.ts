@@ -3,10 +3,12 @@
 import { readFileSync } from 'node:fs';
 import type { MatrixCell, Report } from '../report/types.ts';
 import { assertValidReport } from '../report/validate.ts';
+import { columnFromReport, compareColumns, renderKernelsView } from '../kernels/compare.ts';
 import { helpText, parseFlags, UsageError, type FlagSpec } from './args.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   json: { boolean: true, help: 'print the differences as JSON' },
+  kernels: { boolean: true, help: 'the kernels view: a column per report, universal-claim failures vs findings (also for 3+ files)' },
   help: { boolean: true, help: 'this help' },
 };
 
@@ -47,10 +49,11 @@ export function compareReports(a: Report, b: Report): CellChange[] {
 export async function run(argv: string[]): Promise<number> {
   const { flags, positional } = parseFlags(argv, SPEC);
   if (flags.help) {
-    process.stdout.write(helpText('usage: zcprobe compare <a/report.json> <b/report.json>', SPEC));
+    process.stdout.write(helpText('usage: zcprobe compare <a/report.json> <b/report.json> [more report.json …]', SPEC));
     return 0;
   }
-  if (positional.length !== 2) throw new UsageError(`needs exactly two report.json paths, got ${positional.length}`);
+  if (positional.length < 2) throw new UsageError(`needs exactly two report.json paths, got ${positional.length} (or more, for the kernels view)`);
+  if (positional.length > 2 || flags.kernels) return kernelsView(positional.map(load), Boolean(flags.json));
   const [a, b] = positional.map(load) as [Report, Report];
   const changes = compareReports(a, b);
   if (flags.json) {
@@ -65,4 +68,11 @@ export async function run(argv: string[]): Promise<number> {
   for (const c of changes) process.stdout.write(`${c.cell}: ${c.before ?? '(absent)'} → ${c.after ?? '(absent)'}\n`);
   process.stdout.write(`${changes.length} cell(s) changed\n`);
   return 0;
+}
+
+/** One column per report (e.g. per kernel); exit 1 when a universal claim is contradicted. */
+function kernelsView(reports: Report[], json: boolean): number {
+  const c = compareColumns(reports.map(columnFromReport));
+  process.stdout.write(json ? JSON.stringify(c, null, 2) + '\n' : renderKernelsView(c, 'text'));
+  return c.failures ? 1 : 0;
 }
