@@ -50,6 +50,8 @@ export function formatHexDiff(d: HexDiff): string {
 export interface EvidencePaths {
   dir: string;
   pcap: string | null;
+  /** remote runs: the agent's capture of what arrived (pcap is the sender's, what left) */
+  arrivalPcap?: string;
   caseJson: string;
   hexDiff: string;
 }

@@ -15,7 +15,8 @@ import { applyMutation, mutatedPattern, patternA, type MutationRecord, type Sour
 import { native, SOCK } from './native.ts';
 import type { MutatorProcess } from './mutator/client.ts';
 import type { WriterRecord } from './mutator/protocol.ts';
-import type { ReceivedCase, ReceiverProcess } from './receiver/client.ts';
+import type { ReceivedCase } from './receiver/client.ts';
+import type { ReceiverRole } from './receiver/role.ts';
 import { safeguardFor } from './safeguards/index.ts';
 import type { SafeguardResult } from './safeguards/types.ts';
 import { compareStreams, type Mismatch } from './verdict.ts';
@@ -46,7 +47,8 @@ export interface CaseRun {
 }
 
 export interface CaseEnv {
-  receiver: ReceiverProcess;
+  /** the local receiver process or a remote agent */
+  receiver: ReceiverRole;
   workDir: string;
   /** the other process that mutates files when the experiment asks for it */
   mutator?: MutatorProcess;

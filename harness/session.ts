@@ -2,9 +2,11 @@
 // (the "other process" that changes files; both spawned first, before any experiment buffer
 // exists), one tcpdump for all cases, a work directory for sources and received bytes, and the
 // run directory where evidence of non-clean cases goes.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join, resolve } from 'node:path';
+import { hostFacts } from './agent/host-facts.ts';
+import { openRemote, remoteFromEnv, type RemoteOptions } from './agent/remote-transport.ts';
 import { WireCapture } from './capture/wire.ts';
 import { toCaseReport, type CaseReport } from './case-report.ts';
 import { registerCleanup } from './cleanup.ts';
@@ -12,6 +14,7 @@ import { hexDiff, writeEvidence } from './evidence.ts';
 import type { Experiment, Transport } from './experiment.ts';
 import { MutatorProcess } from './mutator/client.ts';
 import { ReceiverProcess } from './receiver/client.ts';
+import type { ReceiverRole } from './receiver/role.ts';
 import { openTransport, type TransportEndpoint } from './transport/veth.ts';
 import { runCase } from './run-case.ts';
 
@@ -26,6 +29,8 @@ export interface SessionOptions {
   keepFullCapture?: boolean;
   /** veth only: tbf rate limit on the sender's side, e.g. "100mbit", so data waits in the qdisc */
   rate?: string;
+  /** transport 'remote': the agent (default: ZCPROBE_REMOTE and ZCPROBE_TOKEN_FILE) */
+  remote?: RemoteOptions;
 }
 
 export function newRunId(): string {
@@ -37,12 +42,14 @@ export const CAPTURES_DIR = resolve(import.meta.dirname, '..', 'captures');
 export class Session {
   private constructor(
     readonly options: SessionOptions,
-    readonly receiver: ReceiverProcess,
+    readonly receiver: ReceiverRole,
     readonly mutator: MutatorProcess,
     readonly workDir: string,
     readonly runDir: string,
     readonly capture: WireCapture | null,
     readonly transport: TransportEndpoint,
+    /** both ends of the path, in every case report */
+    readonly hosts: NonNullable<CaseReport['hosts']>,
     private readonly unregister: () => void,
   ) {}
 
@@ -52,29 +59,43 @@ export class Session {
     // tmpfs when present: received bytes and sources never touch a disk.
     const workDir = mkdtempSync(join(process.env.ZCPROBE_WORKDIR ?? '/dev/shm', 'zcprobe-'));
     const unregister = registerCleanup(`workdir ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
-    let receiver: ReceiverProcess | null = null;
+    let receiver: ReceiverRole | null = null;
     let mutator: MutatorProcess | null = null;
     let transport: TransportEndpoint | null = null;
     try {
-      transport = await openTransport(options.transport, options.family, options.rate ? { rate: options.rate } : undefined);
-      const host = transport.receiverHost;
-      // Both at once (each is a node start-up); whichever started is closed if the other failed.
-      const [r, m] = await Promise.allSettled([ReceiverProcess.spawn({ host, netns: transport.receiverNetns }), MutatorProcess.spawn()]);
-      if (r.status === 'fulfilled') receiver = r.value;
-      if (m.status === 'fulfilled') mutator = m.value;
-      if (r.status === 'rejected') throw r.reason;
-      if (m.status === 'rejected') throw m.reason;
+      let hosts: Session['hosts'];
+      if (options.transport === 'remote') {
+        // The receiver is a zcprobe agent; only the mutator runs here.
+        const target = options.remote ?? remoteFromEnv();
+        if (!target) throw new Error('transport remote needs an agent: --remote ADDR:PORT --token-file FILE (or ZCPROBE_REMOTE and ZCPROBE_TOKEN_FILE)');
+        const [r, m] = await Promise.allSettled([openRemote(target, { capture: options.capture !== false, family: options.family }), MutatorProcess.spawn()]);
+        if (r.status === 'fulfilled') ({ receiver, endpoint: transport, hosts } = r.value);
+        if (m.status === 'fulfilled') mutator = m.value;
+        if (r.status === 'rejected') throw r.reason;
+        if (m.status === 'rejected') throw m.reason;
+      } else {
+        transport = await openTransport(options.transport, options.family, options.rate ? { rate: options.rate } : undefined);
+        const host = transport.receiverHost;
+        // Both at once (each is a node start-up); whichever started is closed if the other failed.
+        const [r, m] = await Promise.allSettled([ReceiverProcess.spawn({ host, netns: transport.receiverNetns }), MutatorProcess.spawn()]);
+        if (r.status === 'fulfilled') receiver = r.value;
+        if (m.status === 'fulfilled') mutator = m.value;
+        if (r.status === 'rejected') throw r.reason;
+        if (m.status === 'rejected') throw m.reason;
+        hosts = { sender: await hostFacts(transport.captureIface), receiver: 'same host' };
+      }
+      const host = transport!.receiverHost;
       const capture =
         options.capture === false
           ? null
           : await WireCapture.start({
-              iface: transport.captureIface,
-              receiverPort: r.value.port,
+              iface: transport!.captureIface,
+              receiverPort: receiver!.port,
               // tmpfs unless kept: a whole session's capture can be GBs, only evidence slices stay
               file: join(options.keepFullCapture ? runDir : workDir, 'capture.pcap'),
               sentinelHost: host,
             });
-      return new Session(options, r.value, m.value, workDir, runDir, capture, transport, unregister);
+      return new Session(options, receiver!, mutator!, workDir, runDir, capture, transport!, hosts!, unregister);
     } catch (e) {
       // The receiver must leave the namespace before the transport removes it.
       await mutator?.close();
@@ -97,12 +118,22 @@ export class Session {
     const run = await runCase({ receiver: this.receiver, mutator: this.mutator, workDir: this.workDir }, exp);
     const wire = this.capture ? await this.capture.collect(run.connection) : undefined;
     const report = toCaseReport(run, wire);
+    report.hosts = this.hosts;
     if (report.verdict !== 'clean') {
+      // Remote runs: W is what arrived at the agent; the sender's capture is case.pcap, the
+      // agent's arrival.pcap.
+      const arrival = run.receiver.remote?.observation ?? null;
+      const shown = arrival ?? wire;
       const w = report.wire.capture === 'captured' ? report.wire : null;
       const first = Math.min(report.received.firstOffset ?? Infinity, w?.firstOffset ?? Infinity);
-      report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, wire ? wire.stream.bytes : null, run.streams.received);
+      report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, shown ? shown.stream.bytes : null, run.streams.received);
       const dir = join(this.runDir, report.id);
-      report.evidence = writeEvidence(dir, { ...report, evidence: undefined, experiment: exp }, report.hexDiff, wire?.pcap ?? null);
+      const arrivalPcap = arrival ? join(dir, 'arrival.pcap') : null;
+      report.evidence = writeEvidence(dir, { ...report, evidence: undefined, experiment: exp, arrivalPcap }, report.hexDiff, wire?.pcap ?? null);
+      if (arrival && arrivalPcap) {
+        writeFileSync(arrivalPcap, arrival.pcap);
+        report.evidence.arrivalPcap = arrivalPcap;
+      }
     }
     return report;
   }
