@@ -12,6 +12,7 @@ const COMMANDS: Record<string, Command> = {
   replay: { summary: 're-run a counterexample from a report (or a claim:seed:path) and compare verdicts', load: () => import('./cli/replay.ts') },
   compare: { summary: 'which matrix cells changed between two report.json files', load: () => import('./cli/compare.ts') },
   baseline: { summary: 'record this kernel\'s observations as baselines/<major.minor>-<transport>.json (write | show)', load: () => import('./cli/baseline.ts') },
+  agent: { summary: 'serve the receiver role to a remote sender (zcprobe run --remote): the receiving machine of a two-host run', load: () => import('./cli/agent.ts') },
   doctor: { summary: 'check what this host can run (root, tcpdump, io_uring, netns, ...) and how to fix it', load: () => import('./cli/doctor.ts') },
 };
 

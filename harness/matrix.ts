@@ -1,6 +1,7 @@
 // The method × safeguard × transport matrix: for every cell the host supports, run a bounded set
 // of stress cases (conditions under which an unsafe reuse shows) and keep every CaseReport.
 // Cells and their verdicts are derived from the cases by the report (harness/report).
+import { familyOf, type RemoteOptions } from './agent/remote-transport.ts';
 import type { CaseReport } from './case-report.ts';
 import { makeExperiment, safeguardApplies, type Experiment, type Method, type Safeguard, type Transport } from './experiment.ts';
 import { Session } from './session.ts';
@@ -57,7 +58,7 @@ export function plannedCells(plan: MatrixPlan): { method: Method; safeguard: Saf
 /** Runs every available cell; one session per transport. Returns all case reports. */
 export async function runMatrix(
   plan: MatrixPlan,
-  opts: { runDir: string; onProgress?: (p: MatrixProgress) => void; onSessionOpen?: (s: Session) => Promise<void> | void },
+  opts: { runDir: string; onProgress?: (p: MatrixProgress) => void; onSessionOpen?: (s: Session) => Promise<void> | void; remote?: RemoteOptions },
 ): Promise<CaseReport[]> {
   const cells = plannedCells(plan).filter((c) => !c.skipped);
   const total = cells.length * plan.stress.length * plan.repeats;
@@ -66,13 +67,15 @@ export async function runMatrix(
   for (const transport of plan.transports) {
     const mine = cells.filter((c) => c.transport === transport);
     if (!mine.length) continue;
-    const session = await Session.open({ transport, family: 4, runDir: opts.runDir });
+    // The agent's address decides the family of remote cases; local ones run over IPv4.
+    const family = transport === 'remote' && opts.remote ? familyOf(opts.remote) : 4;
+    const session = await Session.open({ transport, family, runDir: opts.runDir, remote: opts.remote });
     try {
       await opts.onSessionOpen?.(session);
       for (const cell of mine) {
         for (let rep = 0; rep < plan.repeats; rep++) {
           for (const s of plan.stress) {
-            const exp: Experiment = makeExperiment({ method: cell.method, safeguard: cell.safeguard, transport, ...s });
+            const exp: Experiment = makeExperiment({ method: cell.method, safeguard: cell.safeguard, transport, family, ...s });
             const r = await session.run(exp);
             reports.push(r);
             opts.onProgress?.({ done: ++done, total, cell: `${cell.method} × ${cell.safeguard} × ${transport}`, lastVerdict: r.verdict });

@@ -1,0 +1,42 @@
+// zcprobe agent: the receiving machine's side of a two-host run. Serves the receiver role only
+// (harness/agent/server.ts) on the one address it is given, until SIGINT/SIGTERM.
+import { parseHostPort } from '../agent/address.ts';
+import { pskFromToken, readTokenFile } from '../agent/psk.ts';
+import { AgentServer } from '../agent/server.ts';
+import { registerCleanup } from '../cleanup.ts';
+import { flagValue, helpText, parseFlags, UsageError, type FlagSpec } from './args.ts';
+
+const SPEC: Record<string, FlagSpec> = {
+  listen: { value: 'ADDR:PORT', help: 'the address senders reach this machine by, and the control port (required; IPv6: [ADDR]:PORT)' },
+  'token-file': { value: '<file>', help: 'file holding the shared token, mode 600 (required; the same file content on the sender)' },
+  iface: { value: '<name>', help: 'capture on this interface (default: the one the route back to each sender leaves by)' },
+  'data-port': { value: '<port>', help: 'the port cases connect to (default: one the kernel picks per session)' },
+  help: { boolean: true, help: 'this help' },
+};
+
+const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+
+export async function run(argv: string[]): Promise<number> {
+  const { flags, positional } = parseFlags(argv, SPEC);
+  if (flags.help) {
+    process.stdout.write(helpText('usage: zcprobe agent --listen ADDR:PORT --token-file FILE [flags]   (as root: it runs tcpdump)', SPEC));
+    return 0;
+  }
+  if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
+  const listen = flagValue(flags, 'listen', parseHostPort);
+  if (!listen) throw new UsageError('--listen ADDR:PORT is required');
+  if (flags['token-file'] === undefined) throw new UsageError('--token-file FILE is required (the token is never taken from the command line)');
+  const psk = flagValue(flags, 'token-file', (f) => pskFromToken(readTokenFile(f)))!;
+  const dataPort = flagValue(flags, 'data-port', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`"${v}" is not a port (1-65535)`);
+    return n;
+  });
+  const iface = flags.iface as string | undefined;
+  const agent = await AgentServer.start({ ...listen, port: listen.port, psk, iface, dataPort, log });
+  // The cleanup registry ends the session (its receiver and tcpdump) on SIGINT/SIGTERM.
+  const stopped = new Promise<void>((resolve) => registerCleanup('zcprobe agent', () => agent.close().then(resolve)));
+  log(`zcprobe agent listening on ${flags.listen} (TLS 1.3, pre-shared key); one sender at a time`);
+  await stopped;
+  return 0;
+}
