@@ -14,7 +14,8 @@ export interface ClockSample {
 export interface ClockEstimate {
   /** agent clock − our clock, ms: subtract it from an agent timestamp to get ours */
   offsetMs: number;
-  /** the true offset is within offsetMs ± uncertaintyMs (half the best sample's round trip) */
+  /** the true offset is within offsetMs ± uncertaintyMs (half the best sample's round trip,
+   * plus the timestamps' resolution) */
   uncertaintyMs: number;
   /** the best sample's network round trip, ms */
   rttMs: number;
@@ -22,6 +23,9 @@ export interface ClockEstimate {
   /** when (our clock) the best sample was taken */
   measuredAt: number;
 }
+
+/** Epoch-ms doubles resolve ~0.24 µs, and θ sums four of them: a floor on any uncertainty. */
+export const TIMESTAMP_RESOLUTION_MS = 0.001;
 
 export function offsetOf(s: ClockSample, t4: number): { offsetMs: number; rttMs: number } {
   return { offsetMs: (s.t2 - s.t1 + (s.t3 - t4)) / 2, rttMs: t4 - s.t1 - (s.t3 - s.t2) };
@@ -32,12 +36,13 @@ export function estimateOffset(samples: { sample: ClockSample; t4: number }[]): 
   let best: { offsetMs: number; rttMs: number; at: number } | null = null;
   for (const { sample, t4 } of samples) {
     const o = offsetOf(sample, t4);
-    // A negative round trip means a clock stepped during the exchange: the sample is useless.
-    if (!(o.rttMs >= 0) || !Number.isFinite(o.offsetMs)) continue;
+    // A negative round trip (beyond rounding) means a clock stepped during the exchange.
+    if (!(o.rttMs >= -TIMESTAMP_RESOLUTION_MS) || !Number.isFinite(o.offsetMs)) continue;
+    o.rttMs = Math.max(0, o.rttMs);
     if (!best || o.rttMs < best.rttMs) best = { ...o, at: sample.t1 };
   }
   if (!best) throw new Error(`no usable clock sample among ${samples.length}`);
-  return { offsetMs: best.offsetMs, uncertaintyMs: best.rttMs / 2, rttMs: best.rttMs, samples: samples.length, measuredAt: best.at };
+  return { offsetMs: best.offsetMs, uncertaintyMs: best.rttMs / 2 + TIMESTAMP_RESOLUTION_MS, rttMs: best.rttMs, samples: samples.length, measuredAt: best.at };
 }
 
 /** An agent timestamp on our clock. */
