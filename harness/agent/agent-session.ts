@@ -152,6 +152,7 @@ export class AgentSession {
       // The agent names its own files: nothing from the network becomes a path.
       const { result } = await receiver.prepare({ id: c.id, size: c.size, delayMs: c.delayMs, rcvbuf: c.rcvbuf, ack: c.ack, timeoutMs: c.timeoutMs, outFile: join(this.workDir!, `case-${n}.received`) });
       this.reply({ type: 'ready', id: c.id });
+      this.opts.log(`case ${c.id} from ${this.channel.peer}: started (${c.size} bytes, read ${c.delayMs} ms after accept)`);
       const got = await result;
       const local = { address: this.opts.host, port: receiver.port };
       let capture: CaseResult['capture'] = null;
@@ -185,7 +186,6 @@ export class AgentSession {
     const wasRunning = this.state === 'case';
     this.state = 'closed';
     clearTimeout(this.openTimer);
-    this.opts.log(`session ${this.channel.peer}: closed (${why})`);
     try {
       // A case still reading would hold the session for its whole timeout: stop it now.
       if (wasRunning) this.receiver?.kill();
@@ -194,6 +194,8 @@ export class AgentSession {
       await this.capture?.stop().catch(() => undefined);
     } finally {
       if (this.workDir) rmSync(this.workDir, { recursive: true, force: true });
+      // Logged once everything is stopped: from here the agent takes the next sender.
+      this.opts.log(`session ${this.channel.peer}: closed (${why})`);
       this.finish();
     }
   }

@@ -23,6 +23,9 @@ type Waiter = { match: (m: AgentMessage) => boolean; resolve: (r: Reply) => void
 /** The agent answered "busy", refused or failed: nothing ran. */
 export class AgentRefusedError extends Error {
   override readonly name = 'AgentRefusedError';
+  get busy(): boolean {
+    return / is busy: /.test(this.message);
+  }
 }
 
 export class AgentConnection {

@@ -12,7 +12,7 @@ import type { ReceivedCase } from '../receiver/client.ts';
 import type { ReceiverCase } from '../receiver/protocol.ts';
 import type { ReceiverRole } from '../receiver/role.ts';
 import type { RemoteArrival } from './arrival.ts';
-import { AgentConnection, type AgentTarget } from './client.ts';
+import { AgentConnection, AgentRefusedError, type AgentTarget } from './client.ts';
 import { toLocalMs, type ClockEstimate } from './clock.ts';
 import type { CaseResult, Welcome } from './protocol.ts';
 import { rebuildReceived } from './received-summary.ts';
@@ -21,6 +21,9 @@ import { rebuildReceived } from './received-summary.ts';
 const CLOCK_SAMPLES = 5;
 /** Beyond the case's own bound: the agent's flush, the transfer of its pcap. */
 const RESULT_SLACK_MS = 30_000;
+/** An agent stays busy while the previous sender's session stops its receiver and tcpdump
+ * (under a second); a run started right after another waits this long before giving up. */
+const BUSY_WAIT_MS = 10_000;
 
 export class RemoteReceiver implements ReceiverRole {
   private constructor(
@@ -30,8 +33,8 @@ export class RemoteReceiver implements ReceiverRole {
     readonly initialClock: ClockEstimate,
   ) {}
 
-  static async open(target: AgentTarget, psk: Buffer, opts: { capture: boolean }): Promise<RemoteReceiver> {
-    const { conn, welcome } = await AgentConnection.open(target, psk, opts);
+  static async open(target: AgentTarget, psk: Buffer, opts: { capture: boolean; busyWaitMs?: number }): Promise<RemoteReceiver> {
+    const { conn, welcome } = await openWhenFree(target, psk, opts.capture, opts.busyWaitMs ?? BUSY_WAIT_MS);
     try {
       return new RemoteReceiver(conn, welcome, await conn.measureClock(8));
     } catch (e) {
@@ -102,6 +105,18 @@ export class RemoteReceiver implements ReceiverRole {
 
   async close(): Promise<void> {
     this.conn.close();
+  }
+}
+
+async function openWhenFree(target: AgentTarget, psk: Buffer, capture: boolean, waitMs: number): ReturnType<typeof AgentConnection.open> {
+  const end = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await AgentConnection.open(target, psk, { capture });
+    } catch (e) {
+      if (!(e instanceof AgentRefusedError && e.busy) || Date.now() >= end) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 }
 
