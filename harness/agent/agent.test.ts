@@ -6,12 +6,14 @@
 // with the reason and the sender exits cleanly. Traffic stays inside the namespace we made.
 import test from 'ava';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { captureUnavailableReason } from '../capture/tcpdump.ts';
 import type { CaseReport } from '../case-report.ts';
+import type { Report } from '../report/types.ts';
+import { validateReport } from '../report/validate.ts';
 import { createVethTopology, vethUnavailableReason, type VethTopology } from '../transport/veth.ts';
 import { formatHostPort } from './address.ts';
 import { AgentConnection, AgentRefusedError } from './client.ts';
@@ -172,6 +174,22 @@ if (reason) {
       }
     }
     t.notRegex(agent.log(), /refused|invalid|out of order/);
+  });
+
+  test.serial('zcprobe report --remote writes a valid report that names both hosts', async (t) => {
+    const agent = agents[0] ?? (await startAgent(7400));
+    const out = join(dir, 'report');
+    const r = await zcprobe(['report', ...remote(agent), '--method', 'write', '--repeats', '1', '--cost-total', '0', '--out', out], 300_000);
+    t.is(r.code, 0, r.stderr);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+    t.deepEqual(validateReport(report), []);
+    t.deepEqual([...new Set(report.cells.map((c) => c.transport))], ['remote']);
+    t.true(report.cells.every((c) => c.verdict === 'clean'), JSON.stringify(report.cells.map((c) => [c.safeguard, c.verdict, c.reasons])));
+    const described = report.transports.find((x) => x.name === 'remote')?.describe ?? '';
+    t.regex(described, new RegExp(`sender .*${topo!.hostIf}.* → receiver .*${topo!.nsIf}.*driver veth`));
+    t.truthy(report.notes.find((n) => n.startsWith('receiving host (remote):') && n.includes(topo!.nsIf)));
+    t.truthy(Object.keys(report.host.offloads).find((k) => k.endsWith(`:${topo!.nsIf}`)), "the agent's offloads, keyed host:iface");
+    t.log(`${report.cells.length} cells in ${(report.durationMs / 1000).toFixed(1)} s; ${described}`);
   });
 
   test.serial('a wrong token is refused before anything runs, and logged', async (t) => {
