@@ -15,6 +15,7 @@ export interface AgentOptions extends Omit<AgentSessionOptions, 'host'> {
 
 export class AgentServer {
   private active: AgentSession | null = null;
+  private idleSince = Date.now();
 
   private constructor(
     private readonly server: Server,
@@ -57,8 +58,15 @@ export class AgentServer {
     const session = new AgentSession(socket, this.opts);
     this.active = session;
     void session.done.then(() => {
-      if (this.active === session) this.active = null;
+      if (this.active !== session) return;
+      this.active = null;
+      this.idleSince = Date.now();
     });
+  }
+
+  /** How long no sender has had a session (0 while one has). */
+  get idleMs(): number {
+    return this.active ? 0 : Date.now() - this.idleSince;
   }
 
   /** Stops listening and ends the current session. */

@@ -4,13 +4,14 @@ import { parseHostPort } from '../agent/address.ts';
 import { pskFromToken, readTokenFile } from '../agent/psk.ts';
 import { AgentServer } from '../agent/server.ts';
 import { registerCleanup } from '../cleanup.ts';
-import { flagValue, helpText, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { flagValue, helpText, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   listen: { value: 'ADDR:PORT', help: 'the address senders reach this machine by, and the control port (required; IPv6: [ADDR]:PORT)' },
   'token-file': { value: '<file>', help: 'file holding the shared token, mode 600 (required; the same file content on the sender)' },
   iface: { value: '<name>', help: 'capture on this interface (default: the one the route back to each sender leaves by)' },
   'data-port': { value: '<port>', help: 'the port cases connect to (default: one the kernel picks per session)' },
+  'exit-when-idle': { value: '<seconds>', help: 'exit once no sender has had a session for this long (CI; default: serve until SIGINT/SIGTERM)' },
   help: { boolean: true, help: 'this help' },
 };
 
@@ -32,11 +33,24 @@ export async function run(argv: string[]): Promise<number> {
     if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`"${v}" is not a port (1-65535)`);
     return n;
   });
+  const idleS = flagValue(flags, 'exit-when-idle', nonNegativeInt);
+  if (idleS === 0) throw new UsageError('--exit-when-idle must be at least 1 second');
   const iface = flags.iface as string | undefined;
   const agent = await AgentServer.start({ ...listen, port: listen.port, psk, iface, dataPort, log });
   // The cleanup registry ends the session (its receiver and tcpdump) on SIGINT/SIGTERM.
-  const stopped = new Promise<void>((resolve) => registerCleanup('zcprobe agent', () => agent.close().then(resolve)));
+  let finish!: () => void;
+  const stopped = new Promise<void>((resolve) => (finish = resolve));
+  const unregister = registerCleanup('zcprobe agent', () => agent.close().then(finish));
   log(`zcprobe agent listening on ${flags.listen} (TLS 1.3, pre-shared key); one sender at a time`);
+  if (idleS !== undefined) {
+    const timer = setInterval(() => {
+      if (agent.idleMs < idleS * 1000) return;
+      clearInterval(timer);
+      log(`no sender for ${idleS} s: exiting`);
+      unregister();
+      void agent.close().then(finish);
+    }, 1000);
+  }
   await stopped;
   return 0;
 }
