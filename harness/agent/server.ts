@@ -24,6 +24,8 @@ export class AgentServer {
 
   static async start(opts: AgentOptions): Promise<AgentServer> {
     const server = createServer(serverTlsOptions(opts.psk));
+    // Handshakes in progress are bounded too (each times out after 5 s): one sender, a few strays.
+    server.maxConnections = 16;
     const agent = new AgentServer(server, opts);
     server.on('secureConnection', (s) => agent.onSession(s));
     server.on('tlsClientError', (err, s) => {
