@@ -1,6 +1,9 @@
 // The one JSON shape of a case, as printed by `zcprobe run --json`, written to case.json and
 // stored in reports: the experiment, the three streams' comparison, timings, evidence paths.
 import { release } from 'node:os';
+import type { ClockEstimate } from './agent/clock.ts';
+import { compareCaptures, comparisonFacts, type CaptureComparison } from './agent/cross-check.ts';
+import type { HostFacts } from './agent/host-facts.ts';
 import { classifyBytes, formatClasses, type ByteClasses } from './byte-classes.ts';
 import type { WireObservation } from './capture/wire.ts';
 import type { WiresharkPointers } from './capture/wireshark.ts';
@@ -25,6 +28,8 @@ export interface WireReport extends Mismatch {
   integrity: string[];
   /** epoch ms of the first packet that carried a byte differing from I, or null */
   firstMutatedPacketAt: number | null;
+  /** whose tcpdump: the sender's (what left it) or the remote agent's (what arrived there) */
+  capturedBy?: 'sender' | 'agent';
   /** where the first transmission's bytes are old / new / zero / other (captured prefix) */
   classes: ByteClasses;
 }
@@ -57,6 +62,13 @@ export interface CaseReport {
   /** classes: where the received bytes are old / new / zero / other / missing */
   received: Mismatch & { bytes: number; classes: ByteClasses };
   wire: WireReport | { capture: 'off' };
+  /** remote runs: the sender's capture (what left it), while `wire` is the agent's (what arrived,
+   * i.e. what crossed), and how the two compare */
+  departed?: WireReport & { comparedWithArrival?: CaptureComparison };
+  /** remote runs: the agent, its clock estimate, why its capture of this case is missing */
+  remote?: { agent: string; clock: ClockEstimate; captureError: string | null };
+  /** both ends of the path: kernel, interface, driver, offloads, MTU, addresses */
+  hosts?: { sender: HostFacts; receiver: HostFacts | 'same host' };
   /** what the file holds through its name after the case (old/new/zero/missing): tells a change of
    * the file from a change only in what was in flight; null when the name is gone, absent for
    * memory sources */
@@ -78,6 +90,9 @@ export interface CaseReport {
     receiverAcceptedAt: number;
     receiverFirstReadAt: number | null;
     receiverDoneAt: number;
+    /** remote runs: receiver timestamps (and firstMutatedPacketAt) are the agent's, put on the
+     * sender's clock with this offset; each is uncertain by ± uncertaintyMs */
+    receiverClock?: { offsetMs: number; uncertaintyMs: number };
   };
   hexDiff?: HexDiff;
   /** non-clean cases with a capture: the display filter showing the frames that prove the verdict */
@@ -109,7 +124,8 @@ function integrityProblems(run: CaseRun, obs: WireObservation): string[] {
   return out;
 }
 
-function wireReport(run: CaseRun, obs: WireObservation): WireReport {
+/** `clockOffsetMs`: the capturing host's clock minus ours (0 for our own capture). */
+function wireReport(run: CaseRun, obs: WireObservation, clockOffsetMs = 0): WireReport {
   const { intended, mutated } = run.streams;
   const s = obs.stream;
   const size = intended.length;
@@ -138,7 +154,7 @@ function wireReport(run: CaseRun, obs: WireObservation): WireReport {
     })),
     droppedByKernel: obs.droppedByKernel,
     integrity: integrityProblems(run, obs),
-    firstMutatedPacketAt: firstTs === undefined ? null : firstTs / 1000,
+    firstMutatedPacketAt: firstTs === undefined ? null : firstTs / 1000 - clockOffsetMs,
     classes: classifyBytes(intended, s.bytes.subarray(0, Math.min(s.length, size)), mutated),
   };
 }
@@ -163,9 +179,33 @@ function changedVersion(start: number, end: number, first: Buffer, again: Buffer
   };
 }
 
-/** What decideVerdict needs of a wire report. */
-export function wireFacts(w: WireReport): WireFacts {
-  return { mismatch: w, complete: w.complete, conflicts: w.conflicts.map((c) => ({ changed: c.changed })), droppedByKernel: w.droppedByKernel, integrity: w.integrity };
+/** What decideVerdict needs of a wire report. A differing retransmission the sender's capture
+ * saw counts too when the arrival capture has none (it may have been lost on the way). */
+export function wireFacts(w: WireReport, departed?: WireReport): WireFacts {
+  const conflicts = w.conflicts.length ? w.conflicts : (departed?.conflicts ?? []);
+  return { mismatch: w, complete: w.complete, conflicts: conflicts.map((c) => ({ changed: c.changed })), droppedByKernel: w.droppedByKernel, integrity: w.integrity };
+}
+
+/** Remote runs: the agent's capture is W (what crossed); the sender's is what left. Problems of
+ * either capture, and differences between them no late read explains, are integrity problems. */
+function remoteWire(run: CaseRun, obs: WireObservation | undefined): { wire?: WireReport; departed?: CaseReport['departed']; notes: string[] } {
+  const remote = run.receiver.remote!;
+  const sent = obs ? { ...wireReport(run, obs), capturedBy: 'sender' as const } : undefined;
+  if (!remote.observation) {
+    // The agent did not capture this case: without what arrived, what left proves nothing here.
+    if (sent && remote.captureError) sent.integrity.push(`the agent's capture of this case is missing: ${remote.captureError}`);
+    return { wire: sent, notes: [] };
+  }
+  const wire = { ...wireReport(run, remote.observation, remote.clock.offsetMs), capturedBy: 'agent' as const };
+  if (!sent || !obs) return { wire, notes: [] };
+  if (sent.integrity.length) {
+    wire.integrity.push(...sent.integrity.map((p) => `sender's capture: ${p}`));
+    return { wire, departed: sent, notes: [] };
+  }
+  const c = compareCaptures(obs.stream, remote.observation.stream, run.streams.intended, run.streams.mutated);
+  const facts = comparisonFacts(c);
+  wire.integrity.push(...facts.integrity);
+  return { wire, departed: { ...sent, comparedWithArrival: c }, notes: facts.notes };
 }
 
 export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
@@ -174,8 +214,11 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
   // A safeguard that timed out proves nothing either way about that safeguard.
   if (!run.safeguard.reached) pre.push(`safeguard ${e.safeguard} did not reach its safe point: ${run.safeguard.signal}`);
   if (run.receiver.error) pre.push(`receiver: ${run.receiver.error}`);
-  const wire = obs ? wireReport(run, obs) : undefined;
-  const { verdict, reasons } = decideVerdict(run.received, wire && wireFacts(wire), pre);
+  const remote = run.receiver.remote;
+  const { wire, departed, notes } = remote ? remoteWire(run, obs) : { wire: obs ? wireReport(run, obs) : undefined, departed: undefined, notes: [] };
+  const decided = decideVerdict(run.received, wire && wireFacts(wire, departed), pre);
+  const verdict = decided.verdict;
+  const reasons = verdict === 'inconclusive' ? decided.reasons : [...decided.reasons, ...notes];
   return {
     id: run.id,
     method: e.method,
@@ -199,6 +242,8 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
     received: { bytes: run.receiver.bytes, ...run.received, classes: classifyBytes(run.streams.intended, run.streams.received, run.streams.mutated) },
     wire: wire ?? { capture: 'off' },
     ...(run.streams.fileAfter !== undefined ? { fileAfter: run.streams.fileAfter && classifyBytes(run.streams.intended, run.streams.fileAfter, run.streams.mutated) } : {}),
+    ...(departed ? { departed } : {}),
+    ...(remote ? { remote: { agent: remote.agent, clock: remote.clock, captureError: remote.captureError } } : {}),
     ...(run.secondOutput ? { secondOutput: run.secondOutput } : {}),
     send: { calls: run.send.calls, shortCounts: run.send.shortCounts, ...(run.send.fallbacks ? { fallbacks: run.send.fallbacks } : {}) },
     safeguardResult: run.safeguard,
@@ -212,6 +257,7 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
       receiverAcceptedAt: run.receiver.acceptedAt,
       receiverFirstReadAt: run.receiver.firstReadAt,
       receiverDoneAt: run.receiver.doneAt,
+      ...(remote ? { receiverClock: { offsetMs: remote.clock.offsetMs, uncertaintyMs: remote.clock.uncertaintyMs } } : {}),
     },
   };
 }

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   cleanup: { summary: "remove what crashed runs left (namespaces, work dirs, sysctls); never a live run's", load: () => import('./cli/cleanup.ts') },
   prune: { summary: 'delete old evidence runs under captures/ (--keep N | --older-than D)', load: () => import('./cli/prune.ts') },
   kernels: { summary: 'run a suite under other kernels in qemu (and this one) and compare them side by side', load: () => import('./cli/kernels.ts') },
+  agent: { summary: 'serve the receiver role to a remote sender (zcprobe run --remote): the receiving machine of a two-host run', load: () => import('./cli/agent.ts') },
   doctor: { summary: 'check what this host can run (root, tcpdump, io_uring, netns, ...) and how to fix it', load: () => import('./cli/doctor.ts') },
 };
 

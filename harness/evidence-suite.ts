@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { runBench, type Progress } from './bench/runner.ts';
 import { DEFAULT_CONFIG } from './bench/config.ts';
 import { summarize } from './bench/report.ts';
+import type { RemoteOptions } from './agent/remote-transport.ts';
 import type { CaseReport } from './case-report.ts';
 import { FILE_METHODS, SAFEGUARDS, type Method, type Safeguard, type Transport } from './experiment.ts';
 import { FS_MUTATIONS, runFsMatrix, type FsPlan } from './fs-matrix.ts';
@@ -38,6 +39,8 @@ export interface SuiteOptions {
   filesystems?: FsSpec[];
   onProgress?: (p: MatrixProgress) => void;
   onPhase?: Progress;
+  /** transport 'remote': the agent */
+  remote?: RemoteOptions;
 }
 
 /** What the probes rule out, as plan entries with the probe's reason. */
@@ -108,6 +111,7 @@ function counterexampleOf(c: CaseReport, runDir: string): Counterexample | null 
       firstMutatedPacketMs: rel(c.timings.firstMutatedPacketAt),
       receiverFirstReadMs: rel(c.timings.receiverFirstReadAt),
     },
+    ...(c.timings.receiverClock ? { receiverClockUncertaintyMs: c.timings.receiverClock.uncertaintyMs } : {}),
     pcap: c.evidence.pcap ? relative(runDir, c.evidence.pcap) : null,
     caseJson: relative(runDir, c.evidence.caseJson),
     ...(c.wireshark && c.evidence.pcapng ? { wireshark: { pcapng: relative(runDir, c.evidence.pcapng), filter: c.wireshark.filter, frames: c.wireshark.frames } } : {}),
@@ -155,12 +159,20 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
   };
   const offloads: Report['host']['offloads'] = {};
   const described: Report['transports'] = [];
+  const receivingHosts: string[] = [];
   const cases = await runMatrix(plan, {
     runDir: opts.runDir,
     onProgress: opts.onProgress,
+    remote: opts.remote,
     async onSessionOpen(s) {
       offloads[s.transport.captureIface] = await offloadsOf(s.transport.captureIface);
       described.push({ name: s.transport.kind, describe: s.transport.describe });
+      // A remote receiver is another machine: name it, and key its offloads by its host name.
+      const r = s.hosts.receiver;
+      if (r !== 'same host') {
+        offloads[`${r.hostname}:${r.iface}`] = r.offloads;
+        receivingHosts.push(`receiving host (${s.transport.kind}): ${r.hostname}, kernel ${r.kernel}, ${r.iface} ${r.addresses.join(' ')}, driver ${r.driver?.driver ?? 'unknown'}, mtu ${r.mtu ?? '?'}`);
+      }
     },
   });
   const skipped = plannedCells(plan).flatMap((c) => (c.skipped ? [{ method: c.method, safeguard: c.safeguard, transport: c.transport, reason: c.skipped }] : []));
@@ -200,6 +212,7 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
     counterexamples,
     cost,
     notes: [
+      ...receivingHosts,
       `${cases.length} cases: ${STRESS_CASES.length} stress conditions × ${opts.repeats} repeats per cell (64 KiB and 1 MiB read 50 ms late; 1 MiB read 300 ms late with a 32 MiB receive buffer).`,
       'Loopback and veth are not a NIC: the receiving socket gets the sender\'s skb, so "ACKed" does not mean the sender\'s pages are free (corrupted-after-wire).',
       ...(cost.length ? ['Cost: zcprobe bench, loopback, 1 MiB messages, median of 3 interleaved runs; ratio = throughput / write() throughput in the same run.'] : ['Cost not measured (--cost-total 0).']),

@@ -97,6 +97,8 @@ export interface EvidencePaths {
   pcap: string | null;
   /** the same packets as pcap, with comments for Wireshark */
   pcapng: string | null;
+  /** remote runs: the agent's capture of what arrived (pcap is the sender's, what left) */
+  arrivalPcap?: string;
   caseJson: string;
   hexDiff: string;
 }

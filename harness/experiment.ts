@@ -40,8 +40,10 @@ export function receiverAcks(s: Safeguard): boolean {
 export const MUTATIONS = MUTATION_FORMS;
 export type Mutation = MutationKind | 'ftruncate' | `${MutationKind}:${string}`;
 
-export const TRANSPORTS = ['loopback', 'veth'] as const;
+export const TRANSPORTS = ['loopback', 'veth', 'remote'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
+/** The transports this machine builds by itself; 'remote' needs an agent (zcprobe agent, --remote). */
+export const LOCAL_TRANSPORTS: readonly Transport[] = ['loopback', 'veth'];
 
 export interface Experiment {
   method: Method;

@@ -32,6 +32,7 @@ test('a throwing case and an unopenable session become inconclusive cases with t
     opened.push(name);
     return {
       transport: { kind: o.transport } as unknown as MatrixSession['transport'],
+      hosts: { sender: {} as MatrixSession['hosts']['sender'], receiver: 'same host' },
       async run(exp) {
         // The first write case dies (e.g. the receiver exited); everything after it works.
         if (exp.method === 'write' && ++writeRuns === 1) throw new Error('receiver exited (code 1, signal null)\nstack…');

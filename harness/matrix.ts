@@ -1,6 +1,7 @@
 // The method × safeguard × transport matrix: for every cell the host supports, run a bounded set
 // of stress cases (conditions under which an unsafe reuse shows) and keep every CaseReport.
 // Cells and their verdicts are derived from the cases by the report (harness/report).
+import { familyOf, type RemoteOptions } from './agent/remote-transport.ts';
 import type { CaseReport } from './case-report.ts';
 import { makeExperiment, safeguardApplies, type Experiment, type Method, type Safeguard, type Transport } from './experiment.ts';
 import { failedCaseReport } from './failed-case.ts';
@@ -56,7 +57,7 @@ export function plannedCells(plan: MatrixPlan): { method: Method; safeguard: Saf
 }
 
 /** What runMatrix needs of a session (a Session; tests pass a stand-in). */
-export type MatrixSession = Pick<Session, 'run' | 'close' | 'transport'>;
+export type MatrixSession = Pick<Session, 'run' | 'close' | 'transport' | 'hosts'>;
 
 export interface MatrixOptions {
   runDir: string;
@@ -64,6 +65,8 @@ export interface MatrixOptions {
   onSessionOpen?: (s: MatrixSession) => Promise<void> | void;
   /** opens a session for a transport (default Session.open) */
   openSession?: (o: SessionOptions) => Promise<MatrixSession>;
+  /** remote transport: the agent to use */
+  remote?: RemoteOptions;
 }
 
 /**
@@ -81,6 +84,8 @@ export async function runMatrix(plan: MatrixPlan, opts: MatrixOptions): Promise<
   for (const transport of plan.transports) {
     const mine = cells.filter((c) => c.transport === transport);
     if (!mine.length) continue;
+    // The agent's address decides the family of remote cases; local ones run over IPv4.
+    const family = transport === 'remote' && opts.remote ? familyOf(opts.remote) : 4;
     // The transport's current session, or why it could not be opened.
     const current: { session: MatrixSession | null; openError: unknown } = { session: null, openError: null };
     const reopen = async (): Promise<void> => {
@@ -88,7 +93,7 @@ export async function runMatrix(plan: MatrixPlan, opts: MatrixOptions): Promise<
       current.session = null;
       await old?.close().catch(() => undefined); // its own failure is not this case's
       try {
-        current.session = await open({ transport, family: 4, runDir: opts.runDir });
+        current.session = await open({ transport, family, runDir: opts.runDir, remote: opts.remote });
         current.openError = null;
         await opts.onSessionOpen?.(current.session);
       } catch (e) {
@@ -100,7 +105,7 @@ export async function runMatrix(plan: MatrixPlan, opts: MatrixOptions): Promise<
       for (const cell of mine) {
         for (let rep = 0; rep < plan.repeats; rep++) {
           for (const s of plan.stress) {
-            const exp: Experiment = makeExperiment({ method: cell.method, safeguard: cell.safeguard, transport, ...s });
+            const exp: Experiment = makeExperiment({ method: cell.method, safeguard: cell.safeguard, transport, family, ...s });
             let r: CaseReport;
             if (!current.session) {
               r = failedCaseReport(exp, current.openError, `opening the ${transport} session`);

@@ -22,7 +22,8 @@ import type { Expectation, MutationModule, PreparedMutation } from './mutations/
 import { native, SOCK } from './native.ts';
 import type { MutatorProcess } from './mutator/client.ts';
 import type { WriterRecord } from './mutator/protocol.ts';
-import type { ReceivedCase, ReceiverProcess } from './receiver/client.ts';
+import type { ReceivedCase } from './receiver/client.ts';
+import type { ReceiverRole } from './receiver/role.ts';
 import { safeguardFor } from './safeguards/index.ts';
 import type { SafeguardResult } from './safeguards/types.ts';
 import { compareStreams, type Mismatch } from './verdict.ts';
@@ -58,7 +59,8 @@ export interface CaseRun {
 }
 
 export interface CaseEnv {
-  receiver: ReceiverProcess;
+  /** the local receiver process or a remote agent */
+  receiver: ReceiverRole;
   /** where received bytes go (tmpfs) */
   workDir: string;
   /** where source files go, and the facts a case records about it */

@@ -4,9 +4,11 @@
 // file methods' sources live on (harness/fs: tmpfs by default, or a loop-image ext4/xfs/btrfs that
 // is made and removed with the session), and the run directory where evidence of non-clean cases
 // goes.
-import { mkdirSync, rmSync, statfsSync } from 'node:fs';
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join, resolve } from 'node:path';
+import { hostFacts } from './agent/host-facts.ts';
+import { openRemote, remoteFromEnv, type RemoteOptions } from './agent/remote-transport.ts';
 import { evidencePcap, focusOf } from './capture/evidence-pcap.ts';
 import { WireCapture, type WireObservation } from './capture/wire.ts';
 import { toCaseReport, type CaseReport } from './case-report.ts';
@@ -18,6 +20,7 @@ import { openFilesystem } from './fs/index.ts';
 import type { Filesystem, FsSpec } from './fs/types.ts';
 import { MutatorProcess } from './mutator/client.ts';
 import { ReceiverProcess } from './receiver/client.ts';
+import type { ReceiverRole } from './receiver/role.ts';
 import { openTransport, type TransportEndpoint } from './transport/veth.ts';
 import { runCase } from './run-case.ts';
 
@@ -34,6 +37,8 @@ export interface SessionOptions {
   rate?: string;
   /** where the file methods' source files live (default tmpfs) */
   fs?: FsSpec;
+  /** transport 'remote': the agent (default: ZCPROBE_REMOTE and ZCPROBE_TOKEN_FILE) */
+  remote?: RemoteOptions;
 }
 
 export function newRunId(): string {
@@ -45,13 +50,15 @@ export const CAPTURES_DIR = resolve(import.meta.dirname, '..', 'captures');
 export class Session {
   private constructor(
     readonly options: SessionOptions,
-    readonly receiver: ReceiverProcess,
+    readonly receiver: ReceiverRole,
     readonly mutator: MutatorProcess,
     private readonly work: WorkDir,
     readonly runDir: string,
     readonly capture: WireCapture | null,
     readonly transport: TransportEndpoint,
     readonly filesystem: Filesystem,
+    /** both ends of the path, in every case report */
+    readonly hosts: NonNullable<CaseReport['hosts']>,
   ) {}
 
   get workDir(): string {
@@ -67,33 +74,47 @@ export class Session {
     await sweepOnce();
     const work = makeWorkDir('session');
     const workDir = work.path;
-    let receiver: ReceiverProcess | null = null;
+    let receiver: ReceiverRole | null = null;
     let mutator: MutatorProcess | null = null;
     let transport: TransportEndpoint | null = null;
     let filesystem: Filesystem | null = null;
     try {
-      transport = await openTransport(options.transport, options.family, options.rate ? { rate: options.rate } : undefined);
-      const host = transport.receiverHost;
-      // Both at once (each is a node start-up); whichever started is closed if the other failed.
-      const [r, m] = await Promise.allSettled([ReceiverProcess.spawn({ host, netns: transport.receiverNetns }), MutatorProcess.spawn()]);
-      if (r.status === 'fulfilled') receiver = r.value;
-      if (m.status === 'fulfilled') mutator = m.value;
-      if (r.status === 'rejected') throw r.reason;
-      if (m.status === 'rejected') throw m.reason;
+      let hosts: Session['hosts'];
+      if (options.transport === 'remote') {
+        // The receiver is a zcprobe agent; only the mutator runs here.
+        const target = options.remote ?? remoteFromEnv();
+        if (!target) throw new Error('transport remote needs an agent: --remote ADDR:PORT --token-file FILE (or ZCPROBE_REMOTE and ZCPROBE_TOKEN_FILE)');
+        const [r, m] = await Promise.allSettled([openRemote(target, { capture: options.capture !== false, family: options.family }), MutatorProcess.spawn()]);
+        if (r.status === 'fulfilled') ({ receiver, endpoint: transport, hosts } = r.value);
+        if (m.status === 'fulfilled') mutator = m.value;
+        if (r.status === 'rejected') throw r.reason;
+        if (m.status === 'rejected') throw m.reason;
+      } else {
+        transport = await openTransport(options.transport, options.family, options.rate ? { rate: options.rate } : undefined);
+        const host = transport.receiverHost;
+        // Both at once (each is a node start-up); whichever started is closed if the other failed.
+        const [r, m] = await Promise.allSettled([ReceiverProcess.spawn({ host, netns: transport.receiverNetns }), MutatorProcess.spawn()]);
+        if (r.status === 'fulfilled') receiver = r.value;
+        if (m.status === 'fulfilled') mutator = m.value;
+        if (r.status === 'rejected') throw r.reason;
+        if (m.status === 'rejected') throw m.reason;
+        hosts = { sender: await hostFacts(transport.captureIface), receiver: 'same host' };
+      }
+      const host = transport!.receiverHost;
       // After the children: they never see the loop mount in their mount namespace.
       filesystem = await openFilesystem(options.fs ?? 'tmpfs');
       const capture =
         options.capture === false
           ? null
           : await WireCapture.start({
-              iface: transport.captureIface,
-              receiverPort: r.value.port,
+              iface: transport!.captureIface,
+              receiverPort: receiver!.port,
               // tmpfs unless kept: a whole session's capture can be GBs, only evidence slices stay
               file: join(options.keepFullCapture ? runDir : workDir, 'capture.pcap'),
               sentinelHost: host,
               keepFile: options.keepFullCapture,
             });
-      return new Session(options, r.value, m.value, work, runDir, capture, transport, filesystem);
+      return new Session(options, receiver!, mutator!, work, runDir, capture, transport!, filesystem, hosts!);
     } catch (e) {
       // The receiver must leave the namespace before the transport removes it.
       await mutator?.close();
@@ -124,19 +145,29 @@ export class Session {
     const run = await runCase({ receiver: this.receiver, mutator: this.mutator, workDir: this.workDir, fs: this.filesystem }, exp);
     const wire = this.capture ? await this.capture.collect(run.connection) : undefined;
     const report = toCaseReport(run, wire);
+    report.hosts = this.hosts;
     if (report.verdict !== 'clean') {
+      // Remote runs: W is what arrived at the agent; the sender's capture is case.pcap, the
+      // agent's arrival.pcap.
+      const arrival = run.receiver.remote?.observation ?? null;
+      const shown = arrival ?? wire;
       const w = report.wire.capture === 'captured' ? report.wire : null;
       // A stream that only ended early has no differing byte: show where it ended.
       const short = report.received.lengthDelta < 0 ? report.received.bytes : Infinity;
       const first = Math.min(report.received.firstOffset ?? Infinity, w?.firstOffset ?? Infinity, short);
-      report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, wire ? wire.stream.bytes : null, run.streams.received, run.streams.mutated);
+      report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, shown ? shown.stream.bytes : null, run.streams.received, run.streams.mutated);
       const dir = join(this.runDir, report.id);
       // Very large cases keep whole frames only around what differs (policy recorded in case.json).
       const pcap = wire && evidencePcap(wire.pcap, run.connection, wire.stream, focusOf(w?.firstOffset ?? null, report.received.firstOffset, wire.stream));
       const ws = pcap && wire && wiresharkEvidence(report, { pcap: pcap.pcap, iface: wire.iface, connection: run.connection, ...run.streams, receivedFirstOffset: report.received.firstOffset });
       if (ws?.pointers) report.wireshark = ws.pointers;
-      const caseJson = { ...report, evidence: undefined, experiment: exp, ...(pcap ? { evidencePcap: pcap.record } : {}) };
+      const arrivalPcap = arrival ? join(dir, 'arrival.pcap') : null;
+      const caseJson = { ...report, evidence: undefined, experiment: exp, arrivalPcap, ...(pcap ? { evidencePcap: pcap.record } : {}) };
       report.evidence = writeEvidence(dir, caseJson, report.hexDiff, pcap?.pcap ?? null, ws);
+      if (arrival && arrivalPcap) {
+        writeFileSync(arrivalPcap, arrival.pcap);
+        report.evidence.arrivalPcap = arrivalPcap;
+      }
     }
     return { report, wire };
   }

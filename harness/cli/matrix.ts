@@ -2,17 +2,19 @@
 // prints its cells as JSON — the data the report is made of.
 import { join } from 'node:path';
 import { runEvidenceSuite } from '../evidence-suite.ts';
-import { METHODS, TRANSPORTS } from '../experiment.ts';
+import { LOCAL_TRANSPORTS, METHODS } from '../experiment.ts';
 import { CAPTURES_DIR, newRunId } from '../session.ts';
 import { flagValue, helpText, listFlag, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
 import { filesystemsFlag } from './fs-flag.ts';
 import { progressPrinter } from './progress.ts';
+import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   repeats: { value: '<n>', help: 'repetitions of each stress case per cell (default 1)' },
-  transport: { value: '<name>', repeatable: true, help: `limit to a transport (${TRANSPORTS.join(', ')})` },
+  transport: { value: '<name>', repeatable: true, help: `limit to a transport (${LOCAL_TRANSPORTS.join(', ')})` },
   method: { value: '<name>', repeatable: true, help: 'limit to a method' },
   fs: { value: '<fs>', repeatable: true, help: 'filesystems for the file methods\' section: tmpfs, ext4, xfs, btrfs, or none; repeatable (default: all)' },
+  ...REMOTE_FLAGS,
   help: { boolean: true, help: 'this help' },
 };
 
@@ -23,14 +25,20 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
-  const transports = listFlag(flags, 'transport', TRANSPORTS);
+  // With an agent, its path is the one transport; without, every transport this machine builds.
+  const remote = remoteFromFlags(flags);
+  if (remote && flags.transport !== undefined) throw new UsageError('--transport cannot be combined with --remote (or ZCPROBE_REMOTE): the agent is the transport');
+  const transports = remote ? ['remote' as const] : listFlag(flags, 'transport', LOCAL_TRANSPORTS);
   const methods = listFlag(flags, 'method', METHODS);
   const filesystems = filesystemsFlag(flags);
   const repeats = flagValue(flags, 'repeats', nonNegativeInt) ?? 1;
   if (repeats < 1) throw new UsageError('--repeats must be at least 1');
   const runId = newRunId();
   const progress = progressPrinter();
-  const report = await runEvidenceSuite({ runDir: join(CAPTURES_DIR, runId), runId, repeats, transports, methods, costTotal: 0, filesystems, onProgress: progress.update, onPhase: progress.line });
+  const report = await runEvidenceSuite({
+    runDir: join(CAPTURES_DIR, runId), runId, repeats, transports, methods, costTotal: 0, filesystems,
+    onProgress: progress.update, onPhase: progress.line, remote,
+  });
   progress.done();
   process.stdout.write(JSON.stringify({ runId, kernel: report.host.kernel, cells: report.cells, filesystems: report.filesystems }, null, 2) + '\n');
   return 0;

@@ -7,11 +7,14 @@ import { parseReplay } from '../claims.ts';
 import { makeExperiment, type Experiment } from '../experiment.ts';
 import { Session } from '../session.ts';
 import { flagValue, helpText, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { familyOf } from '../agent/remote-transport.ts';
+import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
 import { replayedExperiment } from './run.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   repeat: { value: '<n>', help: 'run it n times (default 3)' },
   json: { boolean: true, help: 'one JSON object per run' },
+  ...REMOTE_FLAGS,
   help: { boolean: true, help: 'this help' },
 };
 
@@ -44,7 +47,10 @@ export async function run(argv: string[]): Promise<number> {
   } else throw new UsageError('needs <report.json> <case-id>, or <claim>:<seed>:<path>');
   const repeat = flagValue(flags, 'repeat', nonNegativeInt) ?? 3;
   if (repeat < 1) throw new UsageError('--repeat must be at least 1');
-  const session = await Session.open({ transport: exp.transport, family: exp.family, fs: exp.fs });
+  // With an agent the case runs over its path (a remote counterexample needs one).
+  const remote = remoteFromFlags(flags);
+  if (remote) exp = makeExperiment({ ...exp, transport: 'remote', family: familyOf(remote) });
+  const session = await Session.open({ transport: exp.transport, family: exp.family, fs: exp.fs, remote });
   const verdicts: string[] = [];
   try {
     for (let i = 0; i < repeat; i++) {

@@ -1,20 +1,22 @@
 // zcprobe report (npm start): runs the evidence suite and writes captures/<run-id>/report.{html,json,md}.
 import { join } from 'node:path';
-import { METHODS, parseSize, TRANSPORTS } from '../experiment.ts';
+import { LOCAL_TRANSPORTS, METHODS, parseSize } from '../experiment.ts';
 import { runEvidenceSuite } from '../evidence-suite.ts';
 import { writeReport } from '../report/write.ts';
 import { CAPTURES_DIR, newRunId } from '../session.ts';
 import { flagValue, helpText, listFlag, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
 import { filesystemsFlag } from './fs-flag.ts';
 import { progressPrinter } from './progress.ts';
+import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   repeats: { value: '<n>', help: 'repetitions of each stress case per cell (default 2)' },
-  transport: { value: '<name>', repeatable: true, help: `limit to a transport (${TRANSPORTS.join(', ')}); repeatable (default: all)` },
+  transport: { value: '<name>', repeatable: true, help: `limit to a transport (${LOCAL_TRANSPORTS.join(', ')}); repeatable (default: all)` },
   method: { value: '<name>', repeatable: true, help: 'limit to a method; repeatable (default: all)' },
   fs: { value: '<fs>', repeatable: true, help: 'filesystems for the file methods\' section: tmpfs, ext4, xfs, btrfs, or none; repeatable (default: all)' },
   'cost-total': { value: '<size>', help: 'bytes per bench run for the cost chart; 0 skips it (default 256MiB)' },
   out: { value: '<dir>', help: 'output directory (default captures/<run-id>)' },
+  ...REMOTE_FLAGS,
   help: { boolean: true, help: 'this help' },
 };
 
@@ -27,7 +29,10 @@ export async function run(argv: string[]): Promise<number> {
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
   const repeats = flagValue(flags, 'repeats', nonNegativeInt) ?? 2;
   if (repeats < 1) throw new UsageError('--repeats must be at least 1');
-  const transports = listFlag(flags, 'transport', TRANSPORTS);
+  // With an agent, its path is the one transport; without, every transport this machine builds.
+  const remote = remoteFromFlags(flags);
+  if (remote && flags.transport !== undefined) throw new UsageError('--transport cannot be combined with --remote (or ZCPROBE_REMOTE): the agent is the transport');
+  const transports = remote ? ['remote' as const] : listFlag(flags, 'transport', LOCAL_TRANSPORTS);
   const methods = listFlag(flags, 'method', METHODS);
   const filesystems = filesystemsFlag(flags);
   const costTotal = flagValue(flags, 'cost-total', parseSize) ?? 256 << 20;
@@ -35,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   const runDir = (flags.out as string | undefined) ?? join(CAPTURES_DIR, runId);
   const progress = progressPrinter();
   progress.line(`zcprobe evidence suite → ${runDir}`);
-  const report = await runEvidenceSuite({ runDir, runId, repeats, transports, methods, costTotal, filesystems, onProgress: progress.update, onPhase: progress.line });
+  const report = await runEvidenceSuite({ runDir, runId, repeats, transports, methods, costTotal, filesystems, onProgress: progress.update, onPhase: progress.line, remote });
   progress.done();
   const paths = writeReport(runDir, report);
   const counts = new Map<string, number>();

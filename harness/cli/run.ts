@@ -17,7 +17,9 @@ import { parseReplay, type Claim, type ExperimentPartial } from '../claims.ts';
 import { FS_SPECS_HELP, parseFsSpec } from '../fs/types.ts';
 import { CaseUnsupported } from '../run-case.ts';
 import { Session } from '../session.ts';
-import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { familyOf, type RemoteOptions } from '../agent/remote-transport.ts';
+import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec, type Flags } from './args.ts';
+import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   method: { value: '<method>', help: `send method: ${METHODS.join(', ')} (required)` },
@@ -39,6 +41,7 @@ const SPEC: Record<string, FlagSpec> = {
   replay: { value: '<claim>:<seed>:<path>', help: 'run the exact case a property test printed (e.g. vmsplice-reuse:42:0:1)' },
   json: { boolean: true, help: 'print one JSON object per case' },
   'no-capture': { boolean: true, help: 'no tcpdump: two-stream verdict (intended vs received) only' },
+  ...REMOTE_FLAGS,
   help: { boolean: true, help: 'this help' },
 };
 
@@ -48,6 +51,17 @@ export interface RunFlags {
   json: boolean;
   capture: boolean;
   rate?: string;
+  /** transport remote: the agent */
+  remote?: RemoteOptions;
+}
+
+/** With an agent the transport is 'remote' (and the family its address's, unless given). */
+function remoteTransport(flags: Flags): { remote?: RemoteOptions; transport?: 'remote'; family?: 4 | 6 } {
+  const remote = remoteFromFlags(flags);
+  if (!remote) return {};
+  if (flags.transport !== undefined && flags.transport !== 'remote') throw new UsageError(`--transport ${String(flags.transport)} cannot be combined with --remote (the agent is the transport)`);
+  if (flags.rate !== undefined) throw new UsageError('--rate needs --transport veth, not --remote');
+  return { remote, transport: 'remote', family: flags.family === undefined ? familyOf(remote) : undefined };
 }
 
 export function experimentFromFlags(argv: string[]): RunFlags | null {
@@ -55,16 +69,17 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
   if (flags.help) return null;
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
   if (flags.replay !== undefined) {
-    const allowed = new Set(['replay', 'json', 'no-capture', 'repeat', 'transport', 'family', 'rate', 'fs']);
+    const allowed = new Set(['replay', 'json', 'no-capture', 'repeat', 'transport', 'family', 'rate', 'fs', 'remote', 'token-file']);
     const other = Object.keys(flags).find((k) => !allowed.has(k));
     if (other) throw new UsageError(`--${other} cannot be combined with --replay (the claim defines the case)`);
     const { claim, seed, path } = flagValue(flags, 'replay', parseReplay)!;
     const exp = replayedExperiment(claim, seed, path);
-    const transport = flagValue(flags, 'transport', oneOf(TRANSPORTS)) ?? exp.transport ?? 'loopback';
-    const family = flagValue(flags, 'family', (v) => Number(oneOf(['4', '6'] as const)(v)) as 4 | 6) ?? 4;
+    const r = remoteTransport(flags);
+    const transport = r.transport ?? flagValue(flags, 'transport', oneOf(TRANSPORTS)) ?? exp.transport ?? 'loopback';
+    const family = flagValue(flags, 'family', (v) => Number(oneOf(['4', '6'] as const)(v)) as 4 | 6) ?? r.family ?? 4;
     const repeat = flagValue(flags, 'repeat', nonNegativeInt) ?? 1;
     const fs = flagValue(flags, 'fs', parseFsSpec) ?? exp.fs ?? 'tmpfs';
-    return { exp: makeExperiment({ ...exp, transport, family, fs }), repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate: flags.rate as string | undefined };
+    return { exp: makeExperiment({ ...exp, transport, family, fs }), repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate: flags.rate as string | undefined, remote: r.remote };
   }
   const method = flagValue(flags, 'method', oneOf(METHODS));
   if (!method) throw new UsageError(`--method is required (allowed: ${METHODS.join(', ')})`);
@@ -85,6 +100,9 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
   set('family', flagValue(flags, 'family', (v) => Number(oneOf(['4', '6'] as const)(v)) as 4 | 6));
   set('safeguardTimeoutMs', flagValue(flags, 'safeguard-timeout-ms', parseDurationMs));
   set('pollIntervalMs', flagValue(flags, 'poll-interval-ms', parseDurationMs));
+  const r = remoteTransport(flags);
+  set('transport', r.transport);
+  if (partial.family === undefined) set('family', r.family);
   const repeat = flagValue(flags, 'repeat', nonNegativeInt) ?? 1;
   if (repeat < 1) throw new UsageError('--repeat must be at least 1');
   try {
@@ -92,7 +110,8 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
     const rate = flags.rate === undefined ? undefined : String(flags.rate);
     if (rate !== undefined && exp.transport !== 'veth') throw new UsageError('--rate needs --transport veth');
     if (rate !== undefined && !/^\d+(\.\d+)?(bit|kbit|mbit|gbit|tbit)$/.test(rate)) throw new UsageError(`--rate: "${rate}" is not a tc rate (e.g. 100mbit)`);
-    return { exp, repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate };
+    if (exp.transport === 'remote' && !r.remote) throw new UsageError('--transport remote needs --remote ADDR:PORT --token-file FILE (or ZCPROBE_REMOTE, ZCPROBE_TOKEN_FILE)');
+    return { exp, repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate, remote: r.remote };
   } catch (e) {
     if (e instanceof ExperimentError) {
       const flag = e.field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -122,8 +141,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(helpText('usage: zcprobe run --method <method> [flags]', SPEC));
     return 0;
   }
-  const { exp, repeat, json, capture, rate } = parsed;
-  const session = await Session.open({ transport: exp.transport, family: exp.family, capture, rate, fs: exp.fs });
+  const { exp, repeat, json, capture, rate, remote } = parsed;
+  const session = await Session.open({ transport: exp.transport, family: exp.family, capture, rate, fs: exp.fs, remote });
   try {
     for (let i = 0; i < repeat; i++) {
       let report;

@@ -37,8 +37,9 @@ function waitReadable(fd: number, deadline: number, what: string): void {
   if (native.poll(fd, SOCK.POLLIN, left) === 0) throw new Error(`timed out waiting for ${what}`);
 }
 
-// A fixed port for the whole run, so one capture filter covers every case.
-const probeFd = openListener(0);
+// A fixed port for the whole run, so one capture filter covers every case (argv[3]: a port the
+// caller chose, e.g. one a firewall lets through; 0 or absent: the kernel picks one).
+const probeFd = openListener(Number(process.argv[3] ?? 0));
 const port = native.getsockname(probeFd).port;
 native.close(probeFd);
 reply({ type: 'listening', address: host, port });

@@ -2,6 +2,7 @@
 // exists, so no fork can make those pages copy-on-write), then drives one connection per case.
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { RemoteArrival } from '../agent/arrival.ts';
 import { JsonLineChild } from '../child/parent.ts';
 import type { FromReceiver, ReceiverCase, ReceiverResult } from './protocol.ts';
 
@@ -12,11 +13,15 @@ export interface ReceiverOptions {
   host: string;
   /** run the receiver inside this network namespace (`ip netns exec`) */
   netns?: string;
+  /** a fixed port for the data listener (default: one the kernel picks) */
+  port?: number;
   startTimeoutMs?: number;
 }
 
 export interface ReceivedCase extends ReceiverResult {
   data: Buffer;
+  /** a remote receiver's capture of what arrived and its clock (absent for a local receiver) */
+  remote?: RemoteArrival;
 }
 
 export class ReceiverProcess {
@@ -27,7 +32,7 @@ export class ReceiverProcess {
   ) {}
 
   static async spawn(opts: ReceiverOptions): Promise<ReceiverProcess> {
-    const child = new JsonLineChild<FromReceiver>('receiver', CHILD, [opts.host], { netns: opts.netns });
+    const child = new JsonLineChild<FromReceiver>('receiver', CHILD, [opts.host, String(opts.port ?? 0)], { netns: opts.netns });
     try {
       const m = await child.next((msg) => msg.type === 'listening', opts.startTimeoutMs ?? 15000, 'the receiver to listen');
       return new ReceiverProcess(child, opts.host, m.type === 'listening' ? m.port : 0);

@@ -109,5 +109,6 @@ ${hexDiffHtml(c.hexDiff)}
 </div>
 <h4>Timeline</h4>
 ${timelineSvg(c.timeline)}
+${c.receiverClockUncertaintyMs === undefined ? '' : `<p class="muted">The receiver ran on another host: its first read and the first mutated packet (captured there) are on the sender's clock within ± ${esc(num(c.receiverClockUncertaintyMs))} ms (clock offset measured over the control channel).</p>`}
 </section>`;
 }

@@ -46,6 +46,9 @@ export interface Counterexample {
   hexDiff: { offset: number; intended: string; wire: string | null; received: string };
   /** ms relative to the start of the send */
   timeline: { sendReturnedMs: number; mutatedMs: number; firstMutatedPacketMs: number | null; receiverFirstReadMs: number | null };
+  /** remote runs: the receiver's times (first read, first mutated packet) are the agent's clock
+   * put on the sender's, each uncertain by ± this many ms */
+  receiverClockUncertaintyMs?: number;
   /** path relative to the report directory; null when no capture ran */
   pcap: string | null;
   /** path relative to the report directory */

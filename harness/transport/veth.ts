@@ -29,7 +29,7 @@ export interface VethTopology {
   destroy(): Promise<void>;
 }
 export interface TransportEndpoint {
-  kind: 'loopback' | 'veth'; receiverHost: string; receiverNetns?: string;
+  kind: 'loopback' | 'veth' | 'remote'; receiverHost: string; receiverNetns?: string;
   /** tcpdump -i this, in the root namespace */
   captureIface: string; senderBindHost?: string;
   close(): Promise<void>; describe: string;

@@ -2,9 +2,12 @@
 // kernel series' baseline as a TAP comment — "FINDING: …" when this host differs — and fails the
 // test for a difference only under ZCPROBE_STRICT=1.
 import type { ExecutionContext } from 'ava';
+import { remoteFromEnv } from '../../harness/agent/remote-transport.ts';
 import { compareWithBaseline, readBaseline, recordObservation, strictObservations, type Observation } from '../../harness/baselines.ts';
 
-export function observe(t: ExecutionContext, o: Observation): void {
+export function observe(t: ExecutionContext, given: Observation): void {
+  // Under ZCPROBE_REMOTE the cases ran over the agent's path, whatever the suite names.
+  const o = remoteFromEnv() ? { ...given, transport: 'remote' } : given;
   recordObservation(o);
   const c = compareWithBaseline(o, readBaseline(o.transport));
   t.log(c.line);

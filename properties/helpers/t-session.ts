@@ -1,6 +1,7 @@
 // Shared fixtures for property files: one session (receiver process) per test file, opened
 // before any experiment buffer exists and closed after the last test, also on failure.
 import type { ExecutionContext, TestFn } from 'ava';
+import { familyOf, remoteFromEnv } from '../../harness/agent/remote-transport.ts';
 import type { CaseReport } from '../../harness/case-report.ts';
 import { FILE_METHODS, makeExperiment, type Experiment } from '../../harness/experiment.ts';
 import { Session, type SessionOptions } from '../../harness/session.ts';
@@ -13,10 +14,13 @@ export interface SessionHandle {
 
 export function useSession(
   test: TestFn,
-  options: SessionOptions = { transport: 'loopback', family: 4 },
+  requested: SessionOptions = { transport: 'loopback', family: 4 },
   /** checks to run once the session is closed (ava may run separate after-hooks concurrently) */
   afterClose?: (t: ExecutionContext) => void,
 ): SessionHandle {
+  // ZCPROBE_REMOTE (+ ZCPROBE_TOKEN_FILE): every suite's cases go to that agent instead.
+  const remote = remoteFromEnv();
+  const options: SessionOptions = remote ? { ...requested, transport: 'remote', family: familyOf(remote), remote, rate: undefined } : requested;
   let session: Session | null = null;
   const stats = { cases: 0, bytes: 0, startedAt: 0 };
   test.before(async () => {
