@@ -18,6 +18,11 @@ export const OBSERVING_FILES = [
   'properties/sendfile.test.ts',
   'properties/splice.test.ts',
   'properties/veth.test.ts',
+  'properties/wire-evidence.test.ts',
+  'properties/fs-tmpfs.test.ts',
+  'properties/fs-ext4.test.ts',
+  'properties/fs-xfs.test.ts',
+  'properties/fs-btrfs.test.ts',
 ];
 
 const SPEC: Record<string, FlagSpec> = {

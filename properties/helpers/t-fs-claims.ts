@@ -20,6 +20,7 @@ import { isCorrupted } from '../../harness/verdict.ts';
 import { missingNeeds, type Need } from './requirements.ts';
 import { harnessChildren } from './t-children.ts';
 import { describe } from './t-claims.ts';
+import { observe } from './t-observe.ts';
 import { seedFromEnv, useSession, type SessionHandle } from './t-session.ts';
 
 /** Bound on one claim's search and shrinking (each case takes 50–300 ms). */
@@ -84,9 +85,17 @@ export async function runFsClaim(t: ExecutionContext, session: SessionHandle, cl
   const tried: { partial: ExperimentPartial; report: CaseReport }[] = [];
   const broken: string[] = [];
   const seen = new Map<CaseCheck, string[]>(claim.observed.map((c) => [c, []]));
+  let harnessError: Error | undefined;
   const result = await fc.check(
     fc.asyncProperty(claim.experiments, async (partial) => {
-      const r = await session.run(partial);
+      let r: CaseReport;
+      try {
+        r = await session.run(partial);
+      } catch (e) {
+        // a harness error proves nothing either way: kept, and the test fails with it below
+        harnessError ??= e instanceof Error ? e : new Error(String(e));
+        throw e;
+      }
       cases.push(r);
       tried.push({ partial, report: r });
       for (const check of claim.universal) {
@@ -103,6 +112,8 @@ export async function runFsClaim(t: ExecutionContext, session: SessionHandle, cl
   );
   const inconclusive = cases.filter((c) => c.verdict === 'inconclusive');
   for (const c of inconclusive) t.log(`inconclusive ${c.id}: ${c.reasons.join('; ')}`);
+  if (harnessError) return t.fail(`${fs}: ${claim.id}: the harness failed (seed ${seed}), which proves nothing: ${harnessError.stack ?? harnessError.message}`);
+  if (cases.length > 0 && inconclusive.length === cases.length) return t.fail(`${fs}: ${claim.id}: every one of the ${cases.length} cases was inconclusive: this host could not tell`);
   t.deepEqual(broken, [], `universal checks (${claim.universal.join(', ')}) must hold in every case`);
   const corrupted = cases.filter((c) => isCorrupted(c.verdict)).length;
   t.log(`${fs}: "${claim.statement}"`);
@@ -112,7 +123,9 @@ export async function runFsClaim(t: ExecutionContext, session: SessionHandle, cl
     t.log(`  observed: FALSIFIED — ${corrupted}/${cases.length} cases changed what arrived; shrunk ${result.numShrinks}× to ${describe(min)}`);
     if (failing) t.log(`  minimal case → ${failing.verdict}: received ${shapeOf(failing)}; evidence ${failing.evidence?.dir ?? 'none'}`);
     t.log(`  replay: npx zcprobe run --replay ${claim.id}:${seed}:${result.counterexamplePath ?? ''} --fs ${fs}`);
+    observe(t, { id: `${claim.id}@${fs}`, statement: `${claim.statement} (${fs})`, outcome: 'falsified', transport: 'loopback', detail: `minimal case ${describe(min)}${failing ? ` → ${failing.verdict}, received ${shapeOf(failing)}` : ''}` });
   } else {
+    observe(t, { id: `${claim.id}@${fs}`, statement: `${claim.statement} (${fs})`, outcome: 'held', transport: 'loopback', detail: `${cases.length} cases` });
     t.log(`  observed: held in ${cases.length} cases${result.interrupted ? ` (search stopped at the ${TIME_LIMIT_MS / 1000} s bound)` : ''} (seed ${seed})`);
   }
   t.log(`  what arrived (count, method, verdict, received bytes relative to the mutation's range):\n    ${tally(cases).join('\n    ')}`);
