@@ -73,8 +73,8 @@ test('zcprobe prune deletes, reports the disk freed, and --dry-run only lists', 
 
 test('zcprobe prune usage errors exit 2 with one line', async (t) => {
   for (const args of [[], ['--keep', '1', '--older-than', '1d'], ['--keep', 'x'], ['--older-than', 'soon'], ['--bogus']]) {
-    const e = await t.throwsAsync(run(process.execPath, [ZCPROBE, 'prune', ...args])) as Error & { code: number; stderr: string };
-    t.is(e.code, 2, args.join(' '));
-    t.is(e.stderr.trim().split('\n').length, 1, e.stderr);
+    const e = await t.throwsAsync<Error & { code: number; stderr: string }>(run(process.execPath, [ZCPROBE, 'prune', ...args]));
+    t.is(e?.code, 2, args.join(' '));
+    t.is(e?.stderr.trim().split('\n').length, 1, e?.stderr);
   }
 });

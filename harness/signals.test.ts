@@ -36,7 +36,7 @@ async function until<T>(what: string, f: () => T | undefined, ms: number): Promi
 async function stopsCleanly(t: import('ava').ExecutionContext, argv: string[], sig: 'SIGINT' | 'SIGTERM', env: NodeJS.ProcessEnv = {}): Promise<void> {
   const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
   const pgid = child.pid!;
   t.teardown(() => { try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ } });
   const exited = new Promise<number | null>((res) => child.once('exit', (code, s) => res(code ?? (s ? 128 + (s === 'SIGINT' ? 2 : 15) : null))));
