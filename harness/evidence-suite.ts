@@ -10,9 +10,11 @@ import { DEFAULT_CONFIG } from './bench/config.ts';
 import { summarize } from './bench/report.ts';
 import type { RemoteOptions } from './agent/remote-transport.ts';
 import type { CaseReport } from './case-report.ts';
+import { EVIDENCE_PCAP_POLICY } from './capture/evidence-pcap.ts';
 import { FILE_METHODS, SAFEGUARDS, type Method, type Safeguard, type Transport } from './experiment.ts';
 import { FS_MUTATIONS, runFsMatrix, type FsPlan } from './fs-matrix.ts';
 import type { FsSpec } from './fs/types.ts';
+import { diskUsage, formatBytes } from './host/disk.ts';
 import { plannedCells, runMatrix, STRESS_CASES, type MatrixPlan, type MatrixProgress } from './matrix.ts';
 import { runAllProbes, type Probe } from './probes.ts';
 import { buildMatrixCells } from './report/cells.ts';
@@ -144,6 +146,15 @@ async function measureCost(total: number, onPhase?: Progress): Promise<CostRow[]
   return rows.filter((r) => Number.isFinite(r.ratioVsCopy));
 }
 
+/** How much disk this run's evidence bundles take (the report files come on top), and the policy. */
+function evidenceDiskNote(runDir: string, cases: CaseReport[]): string {
+  const bundles = cases.filter((c) => c.evidence).length;
+  const mib = (n: number) => `${n / (1 << 20)} MiB`;
+  return `Disk: ${formatBytes(diskUsage(runDir))} of evidence in ${bundles} case bundles; case pcaps over ${mib(EVIDENCE_PCAP_POLICY.wholeUpToBytes)} keep whole frames only within ` +
+    `${EVIDENCE_PCAP_POLICY.contextBytes >> 10} KiB of where W/R first differ and of differing retransmissions (headers of the rest; see evidencePcap in case.json). ` +
+    'Old runs: npx zcprobe prune --keep N | --older-than D.';
+}
+
 export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
   const started = performance.now();
   const probes = await runAllProbes();
@@ -216,6 +227,7 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
       `${cases.length} cases: ${STRESS_CASES.length} stress conditions × ${opts.repeats} repeats per cell (64 KiB and 1 MiB read 50 ms late; 1 MiB read 300 ms late with a 32 MiB receive buffer).`,
       'Loopback and veth are not a NIC: the receiving socket gets the sender\'s skb, so "ACKed" does not mean the sender\'s pages are free (corrupted-after-wire).',
       ...(cost.length ? ['Cost: zcprobe bench, loopback, 1 MiB messages, median of 3 interleaved runs; ratio = throughput / write() throughput in the same run.'] : ['Cost not measured (--cost-total 0).']),
+      evidenceDiskNote(opts.runDir, cases),
       ...plan.unavailable.map((u) => `not run: ${[u.method, u.safeguard, u.transport].filter(Boolean).join(' / ')} — ${u.reason}`),
     ],
     durationMs: performance.now() - started,

@@ -10,11 +10,11 @@ cd "$(dirname "$0")/.."
 run_forwarding TERM bash scripts/setup.sh
 # tsx strips types, so only tsc sees a type error; both checks print to stderr so that stdout
 # stays ava's (TAP) output.
-if ! npx tsc --noEmit >&2; then
+if ! run_forwarding TERM node node_modules/typescript/bin/tsc --noEmit >&2; then
   echo "zcprobe test: typecheck failed (npm run typecheck): fix the type errors above" >&2
   exit 1
 fi
-if ! npx eslint . >&2; then
+if ! run_forwarding TERM node node_modules/eslint/bin/eslint.js . >&2; then
   echo "zcprobe test: lint failed (npm run lint; npm run lint -- --fix fixes the formatting ones)" >&2
   exit 1
 fi

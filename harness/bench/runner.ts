@@ -1,9 +1,7 @@
 // Runs the bench: every row once per round, rounds repeated, each run against a fresh receiver
 // process. Figures are raw per-run samples here; report.ts turns them into medians and ratios.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, release, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { registerCleanup } from '../cleanup.ts';
+import { cpus, release } from 'node:os';
+import { makeWorkDir } from '../host/workdir.ts';
 import { native } from '../native.ts';
 import { probe } from '../probes.ts';
 import { cellKey, planCells, type BenchConfig, type Capabilities, type Cell, type Skip } from './config.ts';
@@ -122,9 +120,9 @@ export async function runBench(cfg: BenchConfig, progress: Progress = () => unde
   const caps = await probeCapabilities(cfg.cSizes.length ? await cUringUnavailable() : null);
   const { cells, skipped } = planCells(cfg, caps);
   const rows = new Map<string, RowRun>(cells.map((cell) => [cellKey(cell), { cell, samples: [], errors: [] }]));
-  const base = process.env.ZCPROBE_WORKDIR ?? (process.platform === 'linux' ? '/dev/shm' : tmpdir());
-  const workDir = mkdtempSync(join(base, 'zcprobe-bench-'));
-  const unregister = registerCleanup(`workdir ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
+  // zcprobe-<pid>-bench-* on tmpfs, in the run ledger: a crashed bench's files are swept.
+  const work = makeWorkDir('bench');
+  const workDir = work.path;
   try {
     // Round 1 would otherwise pay for V8 compiling the harness loops (seen as 2-3x the user CPU of
     // later rounds); warm-up figures are discarded, and its failures recur in the rounds anyway.
@@ -152,8 +150,7 @@ export async function runBench(cfg: BenchConfig, progress: Progress = () => unde
       progress(`round ${round}/${cfg.runs}: ${cells.length} runs in ${secs} s${failed ? `, ${failed} failed` : ''}`);
     }
   } finally {
-    rmSync(workDir, { recursive: true, force: true });
-    unregister();
+    work.remove();
   }
   const cpuList = cpus();
   return {

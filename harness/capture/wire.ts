@@ -66,6 +66,8 @@ export interface CollectOptions {
 /** What WireCapture needs from a capture: a file tcpdump appends to, flushable on demand. */
 export interface CaptureSource {
   readonly file: string;
+  /** the capturing process, when there is one */
+  readonly pid?: number;
   flush(): Promise<void>;
   stats(): Promise<CaptureCounters>;
   stop(): Promise<CaptureCounters>;
@@ -75,6 +77,8 @@ export interface CaptureSource {
 export interface CaptureStorage {
   fileBytes: number;
   residentBytes: number;
+  /** the most it held: measured at each collect, before the case's part was freed */
+  peakResidentBytes: number;
 }
 
 // RTO on lo/veth is ≥ 200 ms and doubles; a case whose last ACK has not come after 3 s is broken.
@@ -128,6 +132,7 @@ class FinishWatch {
 export class WireCapture {
   private readOffset = GLOBAL_HEADER;
   private punchedTo = 0;
+  private peakResident = 0;
   /** why the consumed part cannot be freed on this filesystem (then the file grows), or null */
   private punchUnsupported: string | null = null;
   private header: Buffer | null = null;
@@ -155,6 +160,10 @@ export class WireCapture {
 
   get file(): string {
     return this.source.file;
+  }
+
+  get pid(): number | undefined {
+    return this.source.pid;
   }
 
   /**
@@ -213,7 +222,8 @@ export class WireCapture {
     const fd = openSync(this.file, 'r');
     try {
       const st = fstatSync(fd);
-      return { fileBytes: st.size, residentBytes: st.blocks * 512, unbounded: this.punchUnsupported };
+      this.peakResident = Math.max(this.peakResident, st.blocks * 512);
+      return { fileBytes: st.size, residentBytes: st.blocks * 512, peakResidentBytes: this.peakResident, unbounded: this.punchUnsupported };
     } finally {
       closeSync(fd);
     }
@@ -258,6 +268,7 @@ export class WireCapture {
     if (to <= this.punchedTo) return;
     const fd = openSync(this.file, 'r+');
     try {
+      this.peakResident = Math.max(this.peakResident, fstatSync(fd).blocks * 512);
       native.fallocate(fd, FILE.FALLOC_FL_PUNCH_HOLE | FILE.FALLOC_FL_KEEP_SIZE, this.punchedTo, to - this.punchedTo);
       this.punchedTo = to;
     } catch (e) {

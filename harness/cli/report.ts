@@ -2,6 +2,8 @@
 import { join } from 'node:path';
 import { LOCAL_TRANSPORTS, METHODS, parseSize } from '../experiment.ts';
 import { runEvidenceSuite } from '../evidence-suite.ts';
+import { diskUsage, formatBytes } from '../host/disk.ts';
+import { listRunDirs } from '../prune.ts';
 import { writeReport } from '../report/write.ts';
 import { CAPTURES_DIR, newRunId } from '../session.ts';
 import { flagValue, helpText, listFlag, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
@@ -47,5 +49,8 @@ export async function run(argv: string[]): Promise<number> {
   for (const c of report.cells) counts.set(c.verdict, (counts.get(c.verdict) ?? 0) + 1);
   process.stdout.write(`${report.cells.length} cells: ${[...counts].map(([v, n]) => `${n} ${v}`).join(', ')}; ${report.counterexamples.length} counterexamples; ${(report.durationMs / 1000).toFixed(0)} s\n`);
   process.stdout.write(`report: ${paths.html}\n        ${paths.md}\n        ${paths.json}\n`);
+  const all = listRunDirs(CAPTURES_DIR);
+  const total = all.reduce((n, r) => n + r.bytes, 0);
+  process.stdout.write(`disk:   ${formatBytes(diskUsage(runDir))} in ${runDir}; ${CAPTURES_DIR} holds ${all.length} runs, ${formatBytes(total)} (npx zcprobe prune --keep N frees older ones)\n`);
   return 0;
 }

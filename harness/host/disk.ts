@@ -16,6 +16,7 @@ export function diskUsage(path: string): number {
 }
 
 export function formatBytes(n: number): string {
+  if (n < 0) return `-${formatBytes(-n)}`;
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(0)} kB`;
