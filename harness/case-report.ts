@@ -5,6 +5,7 @@ import type { WireObservation } from './capture/wire.ts';
 import type { EvidencePaths, HexDiff } from './evidence.ts';
 import type { CaseRun } from './run-case.ts';
 import type { SafeguardResult } from './safeguards/types.ts';
+import type { LinkReport } from './transport/link-facts.ts';
 import { compareStreams, decideVerdict, type Mismatch, type Verdict, type WireFacts } from './verdict.ts';
 
 export interface WireReport extends Mismatch {
@@ -62,6 +63,8 @@ export interface CaseReport {
   };
   hexDiff?: HexDiff;
   evidence?: EvidencePaths;
+  /** tun: the link's account (faults asked for, events, counters) and what reached the receiver */
+  link?: LinkReport;
 }
 
 /** The receiver's view of an address: an IPv4-mapped IPv6 address is the IPv4 one. */
@@ -140,14 +143,18 @@ export function wireFacts(w: WireReport): WireFacts {
   return { mismatch: w, complete: w.complete, conflicts: w.conflicts.map((c) => ({ changed: c.changed })), droppedByKernel: w.droppedByKernel, integrity: w.integrity };
 }
 
-export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
+export function toCaseReport(run: CaseRun, obs?: WireObservation, link?: LinkReport): CaseReport {
   const e = run.experiment;
   const pre: string[] = [];
   // A safeguard that timed out proves nothing either way about that safeguard.
   if (!run.safeguard.reached) pre.push(`safeguard ${e.safeguard} did not reach its safe point: ${run.safeguard.signal}`);
   if (run.receiver.error) pre.push(`receiver: ${run.receiver.error}`);
   const wire = obs ? wireReport(run, obs) : undefined;
-  const { verdict, reasons } = decideVerdict(run.received, wire && wireFacts(wire), pre);
+  // The link's integrity facts (bytes changed in flight, unexplained losses) weigh like the wire's.
+  if (wire && link) wire.integrity.push(...link.integrity);
+  else if (link) pre.push(...link.integrity);
+  const facts = wire && { ...wireFacts(wire), injected: link?.notes };
+  const { verdict, reasons } = decideVerdict(run.received, facts, pre);
   return {
     id: run.id,
     method: e.method,
@@ -171,6 +178,7 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
     safeguardResult: run.safeguard,
     ...(run.zerocopy ? { zerocopy: { expected: run.zerocopy.expected, received: run.zerocopy.received, copied: run.zerocopy.copied } } : {}),
     connection: run.connection,
+    ...(link ? { link } : {}),
     timings: {
       sendStartedAt: run.send.startedAt,
       sendReturnedAt: run.send.returnedAt,

@@ -1,5 +1,6 @@
 // An Experiment is plain data: what to send, how, what to change afterwards and when.
 // Everything that runs a case reads one of these; nothing else decides what a case is.
+import { validateLinkFaults, type LinkFaults } from './transport/link-spec.ts';
 
 export const METHODS = [
   'write',
@@ -37,7 +38,7 @@ export function receiverAcks(s: Safeguard): boolean {
 export const MUTATIONS = ['overwrite', 'pwrite', 'ftruncate'] as const;
 export type Mutation = (typeof MUTATIONS)[number];
 
-export const TRANSPORTS = ['loopback', 'veth'] as const;
+export const TRANSPORTS = ['loopback', 'veth', 'tun'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
 export interface Experiment {
@@ -62,6 +63,8 @@ export interface Experiment {
   /** capacity of the pipes used by splice/vmsplice/tee (F_SETPIPE_SZ), bytes */
   pipeSize: number;
   transport: Transport;
+  /** tun only: the faults the link injects into this case (delay, jitter, rate, loss, reorder) */
+  link?: LinkFaults;
   family: 4 | 6;
   /** bounded wait of any safeguard, ms */
   safeguardTimeoutMs: number;
@@ -126,6 +129,14 @@ export function makeExperiment(partial: Partial<Experiment> & Pick<Experiment, '
   if (!TRANSPORTS.includes(e.transport))
     throw new ExperimentError('transport', `transport must be one of ${TRANSPORTS.join(', ')}`);
   if (e.family !== 4 && e.family !== 6) throw new ExperimentError('family', 'family must be 4 or 6');
+  if (e.link !== undefined) {
+    if (e.transport !== 'tun') throw new ExperimentError('link', 'link faults need the tun transport (its relay injects them)');
+    try {
+      validateLinkFaults(e.link);
+    } catch (err) {
+      throw new ExperimentError('link', (err as Error).message);
+    }
+  }
   const fileBacked = FILE_METHODS.includes(e.method);
   if ((e.mutation === 'pwrite' || e.mutation === 'ftruncate') && !fileBacked)
     throw new ExperimentError('mutation', `mutation ${e.mutation} needs a file-backed method (${FILE_METHODS.join(', ')})`);

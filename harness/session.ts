@@ -2,7 +2,7 @@
 // (the "other process" that changes files; both spawned first, before any experiment buffer
 // exists), one tcpdump for all cases, a work directory for sources and received bytes, and the
 // run directory where evidence of non-clean cases goes.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { WireCapture } from './capture/wire.ts';
@@ -12,7 +12,8 @@ import { hexDiff, writeEvidence } from './evidence.ts';
 import type { Experiment, Transport } from './experiment.ts';
 import { MutatorProcess } from './mutator/client.ts';
 import { ReceiverProcess } from './receiver/client.ts';
-import { openTransport, type TransportEndpoint } from './transport/veth.ts';
+import { openTransport, type TransportEndpoint } from './transport/index.ts';
+import { linkReport, type LinkReport } from './transport/link-facts.ts';
 import { runCase } from './run-case.ts';
 
 export interface SessionOptions {
@@ -26,6 +27,14 @@ export interface SessionOptions {
   keepFullCapture?: boolean;
   /** veth only: tbf rate limit on the sender's side, e.g. "100mbit", so data waits in the qdisc */
   rate?: string;
+  /** tun only: the link MTU (default 1500) */
+  mtu?: number;
+}
+
+/** One capture of the session: 'sender' is the wire (W), 'receiver' what reached the receiver. */
+export interface SessionCapture {
+  side: 'sender' | 'receiver';
+  capture: WireCapture;
 }
 
 export function newRunId(): string {
@@ -41,7 +50,7 @@ export class Session {
     readonly mutator: MutatorProcess,
     readonly workDir: string,
     readonly runDir: string,
-    readonly capture: WireCapture | null,
+    readonly captures: SessionCapture[],
     readonly transport: TransportEndpoint,
     private readonly unregister: () => void,
   ) {}
@@ -55,8 +64,9 @@ export class Session {
     let receiver: ReceiverProcess | null = null;
     let mutator: MutatorProcess | null = null;
     let transport: TransportEndpoint | null = null;
+    const captures: SessionCapture[] = [];
     try {
-      transport = await openTransport(options.transport, options.family, options.rate ? { rate: options.rate } : undefined);
+      transport = await openTransport(options.transport, { family: options.family, rate: options.rate, mtu: options.mtu });
       const host = transport.receiverHost;
       // Both at once (each is a node start-up); whichever started is closed if the other failed.
       const [r, m] = await Promise.allSettled([ReceiverProcess.spawn({ host, netns: transport.receiverNetns }), MutatorProcess.spawn()]);
@@ -64,18 +74,22 @@ export class Session {
       if (m.status === 'fulfilled') mutator = m.value;
       if (r.status === 'rejected') throw r.reason;
       if (m.status === 'rejected') throw m.reason;
-      const capture =
-        options.capture === false
-          ? null
-          : await WireCapture.start({
-              iface: transport.captureIface,
-              receiverPort: r.value.port,
-              // tmpfs unless kept: a whole session's capture can be GBs, only evidence slices stay
-              file: join(options.keepFullCapture ? runDir : workDir, 'capture.pcap'),
-              sentinelHost: host,
-            });
-      return new Session(options, r.value, m.value, workDir, runDir, capture, transport, unregister);
+      for (const spec of options.capture === false ? [] : transport.captures) {
+        const capture = await WireCapture.start({
+          iface: spec.iface,
+          netns: spec.netns,
+          snaplen: spec.snaplen,
+          receiverPort: r.value.port,
+          // tmpfs unless kept: a whole session's capture can be GBs, only evidence slices stay
+          file: join(options.keepFullCapture ? runDir : workDir, spec.side === 'sender' ? 'capture.pcap' : 'capture-receiver.pcap'),
+          sentinelHost: spec.sentinelHost,
+          sendSentinel: spec.sendSentinel,
+        });
+        captures.push({ side: spec.side, capture });
+      }
+      return new Session(options, r.value, m.value, workDir, runDir, captures, transport, unregister);
     } catch (e) {
+      for (const c of captures) await c.capture.stop().catch(() => undefined);
       // The receiver must leave the namespace before the transport removes it.
       await mutator?.close();
       await receiver?.close();
@@ -94,14 +108,26 @@ export class Session {
   async run(exp: Experiment): Promise<CaseReport> {
     if (exp.transport !== this.options.transport || exp.family !== this.options.family)
       throw new Error(`experiment wants ${exp.transport}/IPv${exp.family}, session is ${this.options.transport}/IPv${this.options.family}`);
-    const run = await runCase({ receiver: this.receiver, mutator: this.mutator, workDir: this.workDir }, exp);
-    const wire = this.capture ? await this.capture.collect(run.connection) : undefined;
-    const report = toCaseReport(run, wire);
+    await this.transport.beforeCase?.(exp);
+    const env = { receiver: this.receiver, mutator: this.mutator, workDir: this.workDir, senderNetns: this.transport.senderNetnsPath };
+    const run = await runCase(env, exp);
+    const observed = (side: SessionCapture['side']) => this.captures.find((c) => c.side === side)?.capture.collect(run.connection);
+    const wire = await observed('sender');
+    const arrived = await observed('receiver');
+    const facts = await this.transport.afterCase?.(run.connection);
+    const link: LinkReport | undefined = facts && linkReport(run.connection, run.streams.intended, run.streams.mutated, wire, arrived, facts);
+    const report = toCaseReport(run, wire, link);
     if (report.verdict !== 'clean') {
       const w = report.wire.capture === 'captured' ? report.wire : null;
       const first = Math.min(report.received.firstOffset ?? Infinity, w?.firstOffset ?? Infinity);
       report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, wire ? wire.stream.bytes : null, run.streams.received);
       const dir = join(this.runDir, report.id);
+      // The receiver side's capture joins the bundle: what reached the receiving kernel.
+      if (arrived && report.link?.arrived) {
+        mkdirSync(dir, { recursive: true });
+        report.link.arrived.pcap = join(dir, 'arrived.pcap');
+        writeFileSync(report.link.arrived.pcap, arrived.pcap);
+      }
       report.evidence = writeEvidence(dir, { ...report, evidence: undefined, experiment: exp }, report.hexDiff, wire?.pcap ?? null);
     }
     return report;
@@ -109,9 +135,9 @@ export class Session {
 
   async close(): Promise<void> {
     try {
-      if (this.capture) {
-        await this.capture.stop();
-        if (!this.options.keepFullCapture) rmSync(this.capture.file, { force: true });
+      for (const { capture } of this.captures) {
+        await capture.stop();
+        if (!this.options.keepFullCapture) rmSync(capture.file, { force: true });
       }
       await this.mutator.close();
       await this.receiver.close();

@@ -38,6 +38,10 @@ export interface WireCaptureOptions {
   file: string;
   /** where flush() sends its sentinel datagram (an address reached through `iface`) */
   sentinelHost: string;
+  /** tcpdump -s (see CaptureOptions.snaplen); default 0 */
+  snaplen?: number;
+  /** sends the sentinel when this process's namespace cannot reach `sentinelHost` */
+  sendSentinel?: (token: Buffer, host: string, port: number) => void;
 }
 
 const GLOBAL_HEADER = 24;
@@ -62,7 +66,8 @@ export class WireCapture {
       netns: opts.netns,
       file: opts.file,
       filter: `(tcp port ${opts.receiverPort}) or (udp and dst port ${sentinelPort})`,
-      sentinel: { host: opts.sentinelHost, port: sentinelPort },
+      snaplen: opts.snaplen,
+      sentinel: { host: opts.sentinelHost, port: sentinelPort, send: opts.sendSentinel },
     });
     return new WireCapture(session, opts);
   }

@@ -16,6 +16,7 @@ import fc from 'fast-check';
 import { parseReplay, type Claim, type ExperimentPartial } from '../claims.ts';
 import { Session } from '../session.ts';
 import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { LINK_FLAGS, linkFromFlags } from './link-flags.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   method: { value: '<method>', help: `send method: ${METHODS.join(', ')} (required)` },
@@ -30,6 +31,7 @@ const SPEC: Record<string, FlagSpec> = {
   transport: { value: '<name>', help: `${TRANSPORTS.join(', ')} (default loopback)` },
   family: { value: '4|6', help: 'IP version (default 4)' },
   rate: { value: '<rate>', help: 'veth only: tbf rate limit on the sender side, e.g. 100mbit' },
+  ...LINK_FLAGS,
   'safeguard-timeout-ms': { value: '<ms>', help: 'bound on any safeguard wait (default 5000)' },
   'poll-interval-ms': { value: '<ms>', help: 'poll interval of siocoutq/siocoutqnsd (default 1)' },
   repeat: { value: '<n>', help: 'run the case n times (default 1)' },
@@ -45,6 +47,8 @@ export interface RunFlags {
   json: boolean;
   capture: boolean;
   rate?: string;
+  /** tun: the link MTU */
+  mtu?: number;
 }
 
 export function experimentFromFlags(argv: string[]): RunFlags | null {
@@ -52,7 +56,7 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
   if (flags.help) return null;
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
   if (flags.replay !== undefined) {
-    const allowed = new Set(['replay', 'json', 'no-capture', 'repeat', 'transport', 'family', 'rate']);
+    const allowed = new Set(['replay', 'json', 'no-capture', 'repeat', 'transport', 'family', 'rate', ...Object.keys(LINK_FLAGS)]);
     const other = Object.keys(flags).find((k) => !allowed.has(k));
     if (other) throw new UsageError(`--${other} cannot be combined with --replay (the claim defines the case)`);
     const { claim, seed, path } = flagValue(flags, 'replay', parseReplay)!;
@@ -60,7 +64,9 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
     const transport = flagValue(flags, 'transport', oneOf(TRANSPORTS)) ?? exp.transport ?? 'loopback';
     const family = flagValue(flags, 'family', (v) => Number(oneOf(['4', '6'] as const)(v)) as 4 | 6) ?? 4;
     const repeat = flagValue(flags, 'repeat', nonNegativeInt) ?? 1;
-    return { exp: makeExperiment({ ...exp, transport, family }), repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate: flags.rate as string | undefined };
+    const { link, mtu } = linkFromFlags(flags);
+    const replayed = makeExperiment({ ...exp, transport, family, ...(link ? { link } : {}) });
+    return { exp: replayed, repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate: flags.rate as string | undefined, mtu };
   }
   const method = flagValue(flags, 'method', oneOf(METHODS));
   if (!method) throw new UsageError(`--method is required (allowed: ${METHODS.join(', ')})`);
@@ -82,12 +88,15 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
   set('pollIntervalMs', flagValue(flags, 'poll-interval-ms', parseDurationMs));
   const repeat = flagValue(flags, 'repeat', nonNegativeInt) ?? 1;
   if (repeat < 1) throw new UsageError('--repeat must be at least 1');
+  const { link, mtu } = linkFromFlags(flags);
+  set('link', link);
   try {
     const exp = makeExperiment(partial);
     const rate = flags.rate === undefined ? undefined : String(flags.rate);
     if (rate !== undefined && exp.transport !== 'veth') throw new UsageError('--rate needs --transport veth');
     if (rate !== undefined && !/^\d+(\.\d+)?(bit|kbit|mbit|gbit|tbit)$/.test(rate)) throw new UsageError(`--rate: "${rate}" is not a tc rate (e.g. 100mbit)`);
-    return { exp, repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate };
+    if (mtu !== undefined && exp.transport !== 'tun') throw new UsageError('--link-mtu needs --transport tun');
+    return { exp, repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate, mtu };
   } catch (e) {
     if (e instanceof ExperimentError) {
       const flag = e.field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -117,8 +126,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(helpText('usage: zcprobe run --method <method> [flags]', SPEC));
     return 0;
   }
-  const { exp, repeat, json, capture, rate } = parsed;
-  const session = await Session.open({ transport: exp.transport, family: exp.family, capture, rate });
+  const { exp, repeat, json, capture, rate, mtu } = parsed;
+  const session = await Session.open({ transport: exp.transport, family: exp.family, capture, rate, mtu });
   try {
     for (let i = 0; i < repeat; i++) {
       const report = await session.run(exp);

@@ -4,20 +4,15 @@
 // Addresses come from a private range used only inside the pair, and creation verifies that the
 // route to the receiver really leaves via our veth before anything is sent (traffic may only go to
 // loopback or to namespaces we created).
-import { execFile, spawnSync } from 'node:child_process';
 import { BlockList, connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { registerCleanup } from '../cleanup.ts';
+import { ipSyncGone, nameTaken, NameTaken, netnsName, nextIndex, PREFIX, run, runGone, shortId } from './netns.ts';
+import type { TransportEndpoint, TransportOptions } from './types.ts';
 
-const CMD_TIMEOUT_MS = 5000;
 const READY_TIMEOUT_MS = 5000;
-const PREFIX = 'zcprobe-';
 // One /30 of 10.255.0.0/16 per slot; IPv6 uses fd00:7a63:0:<slot>::/64 (a ULA, never routed out).
 const SLOTS = 16384;
-// Not-found answers from `ip` mean "already gone": teardown is idempotent.
-const GONE_RE = /Cannot find device|No such file or directory|does not exist/;
-// sbin is often missing from non-login PATHs (sudo, cron, CI).
-const ENV = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin` };
 
 export interface VethOptions { family: 4 | 6; rate?: string }
 export interface VethTopology {
@@ -25,37 +20,6 @@ export interface VethTopology {
   family: 4 | 6; rate: string | undefined;
   /** Deletes the veth pair and the namespace; idempotent. */
   destroy(): Promise<void>;
-}
-export interface TransportEndpoint {
-  kind: 'loopback' | 'veth'; receiverHost: string; receiverNetns?: string;
-  /** tcpdump -i this, in the root namespace */
-  captureIface: string; senderBindHost?: string;
-  close(): Promise<void>; describe: string;
-}
-
-class NameTaken extends Error {} // "File exists" from ip: retry under the next index
-function run(cmd: 'ip' | 'tc', args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: CMD_TIMEOUT_MS, killSignal: 'SIGKILL', env: ENV }, (err, stdout, stderr) => {
-      if (!err) return resolve(stdout);
-      const why = String(stderr).trim() || (err.killed ? `timed out after ${CMD_TIMEOUT_MS} ms` : err.message);
-      reject(new Error(`${cmd} ${args.join(' ')}: ${why}`));
-    });
-  });
-}
-const runGone = (args: string[]): Promise<unknown> =>
-  run('ip', args).catch((e: Error) => { if (!GONE_RE.test(e.message)) throw e; });
-
-// The 'exit' pass of the cleanup registry runs only synchronous work, so its teardown is sync.
-function ipSyncGone(args: string[]): void {
-  const r = spawnSync('ip', args, { timeout: CMD_TIMEOUT_MS, encoding: 'utf8', env: ENV });
-  const err = r.error?.message ?? (r.status !== 0 ? r.stderr.trim() || `exit ${r.status}` : '');
-  if (err && !GONE_RE.test(err)) throw new Error(`ip ${args.join(' ')}: ${err}`);
-}
-
-export async function listNetns(): Promise<string[]> {
-  const out = (await run('ip', ['-j', 'netns', 'list'])).trim();
-  return out ? (JSON.parse(out) as { name: string }[]).map((n) => n.name) : [];
 }
 
 /** Why veth topologies cannot be built here (tests skip on it), or undefined. */
@@ -148,10 +112,9 @@ async function waitUsable(t: Subnet, hostIf: string): Promise<void> {
   }
 }
 
-let counter = 0; // per-process topology index: names are zcprobe-<pid>-<counter>
 async function build(n: number, family: 4 | 6, rate: string | undefined, tbf: string[] | undefined): Promise<VethTopology> {
-  const id = process.pid % 100000;
-  const netns = `${PREFIX}${process.pid}-${n}`, hostIf = `zcp${id}h${n}`, nsIf = `zcp${id}n${n}`;
+  const id = shortId();
+  const netns = netnsName(n), hostIf = `zcp${id}h${n}`, nsIf = `zcp${id}n${n}`;
   // Flags gate deletion so a name clash never makes us delete something that isn't ours.
   const made = { netns: false, link: false };
   let gone = false;
@@ -173,13 +136,12 @@ async function build(n: number, family: 4 | 6, rate: string | undefined, tbf: st
     unregister();
   })().catch((e: unknown) => { destroyP = undefined; throw e; }));
 
-  const exists = (e: Error): Error => (/File exists/.test(e.message) ? new NameTaken(e.message) : e);
   try {
-    await run('ip', ['netns', 'add', netns]).catch((e: Error) => { throw exists(e); });
+    await run('ip', ['netns', 'add', netns]).catch((e: Error) => { throw nameTaken(e); });
     made.netns = true;
     // The peer is created directly inside the namespace: its name never exists in the root ns.
     await run('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf, 'netns', netns])
-      .catch((e: Error) => { throw exists(e); });
+      .catch((e: Error) => { throw nameTaken(e); });
     made.link = true;
     const t = await pickSubnet(family, ((process.pid & 255) << 6) + n);
     const nodad = family === 6 ? ['nodad'] : [];
@@ -206,43 +168,21 @@ export async function createVethTopology(opts: VethOptions): Promise<VethTopolog
   // A name can be taken by a stale namespace of a dead process with our pid, or by another
   // process whose pid matches ours modulo 1e5 (interface names): try the next index.
   for (let attempt = 0; ; attempt++) {
-    try { return await build(counter++, opts.family, opts.rate, tbf); } catch (e) {
+    try { return await build(nextIndex(), opts.family, opts.rate, tbf); } catch (e) {
       if (!(e instanceof NameTaken) || attempt >= 4) throw e;
     }
   }
 }
 
-function alive(pid: number): boolean {
-  if (!(pid > 0)) return false; // kill(0) would signal our own process group
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
-}
-
-/** Deletes `zcprobe-<pid>-*` and `zcprobe-probe-*` namespaces whose pid is dead; returns their names.
- * A recycled pid keeps a stale namespace alive until that pid exits (scripts/cleanup-netns.sh
- * removes all of them unconditionally). */
-export async function removeStaleTopologies(): Promise<string[]> {
-  const removed: string[] = [];
-  for (const name of await listNetns()) {
-    const m = /^zcprobe-(?:(\d+)-|probe-(\d*))/.exec(name);
-    if (!m || alive(Number(m[1] ?? m[2]))) continue;
-    await runGone(['netns', 'del', name]);
-    removed.push(name);
-  }
-  return removed;
-}
-
-export async function openTransport(kind: 'loopback' | 'veth', family: 4 | 6, opts: { rate?: string } = {}): Promise<TransportEndpoint> {
-  if (kind === 'veth') {
-    const t = await createVethTopology({ family, rate: opts.rate });
-    return {
-      kind, receiverHost: t.nsAddr, receiverNetns: t.netns, captureIface: t.hostIf, senderBindHost: t.hostAddr,
-      close: () => t.destroy(),
-      describe: `veth ${t.hostIf} ${t.hostAddr} -> ${t.netns}/${t.nsIf} ${t.nsAddr}${t.rate ? `, tbf ${t.rate}` : ''}`,
-    };
-  }
-  if (kind !== 'loopback') throw new Error(`unknown transport ${String(kind)}`);
-  // Shaping lo would slow every local connection on the machine, not just ours.
-  if (opts.rate !== undefined) throw new Error('rate needs the veth transport');
-  const host = family === 6 ? '::1' : '127.0.0.1';
-  return { kind, receiverHost: host, captureIface: 'lo', close: async () => {}, describe: `loopback ${host}` };
+/** The `veth` transport module: the sender is this process in the root namespace. */
+export async function openVeth(opts: TransportOptions): Promise<TransportEndpoint> {
+  const t = await createVethTopology({ family: opts.family, rate: opts.rate });
+  return {
+    kind: 'veth', receiverHost: t.nsAddr, receiverNetns: t.netns,
+    captures: [{ side: 'sender', iface: t.hostIf, sentinelHost: t.nsAddr }],
+    captureIface: t.hostIf,
+    close: () => t.destroy(),
+    describe: `veth ${t.hostIf} ${t.hostAddr} -> ${t.netns}/${t.nsIf} ${t.nsAddr}${t.rate ? `, tbf ${t.rate}` : ''}`,
+    pageOwnership: "veth: the receiving socket queues the sender's own skb, so it may read the sender's pages until it has read them",
+  };
 }

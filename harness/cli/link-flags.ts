@@ -1,0 +1,31 @@
+// The --link-* flags of `zcprobe run` (and the matrix): the faults the tun link injects, and its
+// MTU. Parsed into LinkFaults (transport/link-spec.ts), which the Experiment validates.
+import { parseDurationMs } from '../experiment.ts';
+import type { LinkFaults } from '../transport/link-spec.ts';
+import { flagValue, nonNegativeInt, type Flags, type FlagSpec } from './args.ts';
+
+export const LINK_FLAGS: Record<string, FlagSpec> = {
+  'link-delay-ms': { value: '<ms>', help: 'tun only: one-way delay of every packet, each direction' },
+  'link-jitter-ms': { value: '<ms>', help: 'tun only: ± uniform jitter on the delay (order kept)' },
+  'link-loss': { value: '<spec>', help: 'tun only: drop sender→receiver data segments: "2%", "0.02" (seeded) or "#3,#10-12" (per connection)' },
+  'link-reorder': { value: '<spec>', help: 'tun only: deliver these data segments after the next packet (same syntax as --link-loss)' },
+  'link-rate': { value: '<rate>', help: 'tun only: link rate each direction, e.g. 100mbit' },
+  'link-seed': { value: '<n>', help: 'tun only: seed of probabilistic loss/reorder and jitter (default 1)' },
+  'link-mtu': { value: '<bytes>', help: 'tun only: MTU of both TUN devices (default 1500)' },
+};
+
+/** The link faults and MTU the flags ask for (undefined when none is given). */
+export function linkFromFlags(flags: Flags): { link?: LinkFaults; mtu?: number } {
+  const link: LinkFaults = {};
+  const delayMs = flagValue(flags, 'link-delay-ms', parseDurationMs);
+  const jitterMs = flagValue(flags, 'link-jitter-ms', parseDurationMs);
+  const seed = flagValue(flags, 'link-seed', nonNegativeInt);
+  if (delayMs !== undefined) link.delayMs = delayMs;
+  if (jitterMs !== undefined) link.jitterMs = jitterMs;
+  if (seed !== undefined) link.seed = seed;
+  for (const [flag, key] of [['link-loss', 'loss'], ['link-reorder', 'reorder'], ['link-rate', 'rate']] as const) {
+    if (flags[flag] !== undefined) link[key] = String(flags[flag]);
+  }
+  const mtu = flagValue(flags, 'link-mtu', nonNegativeInt);
+  return { ...(Object.keys(link).length ? { link } : {}), ...(mtu !== undefined ? { mtu } : {}) };
+}
