@@ -18,6 +18,9 @@ export interface WireObservation {
   stream: ReassembledStream;
   /** a classic pcap with only this connection's packets (both directions) */
   pcap: Buffer;
+  /** this connection's decoded TCP segments (both directions), in capture order (saves decoding
+   * `pcap` again; absent: decode `pcap`) */
+  segments?: TcpSegment[];
   packets: number;
   /** packets tcpdump reported dropped by the kernel while this case ran */
   droppedByKernel: number;
@@ -92,6 +95,7 @@ export class WireCapture {
       undecodable: { headerTruncated: decoded.skipped.headerTruncated, fragments: decoded.skipped.fragments },
       stream: reassemble(segments, conn),
       pcap: slicePcap(chunk, matches),
+      segments,
       packets: segments.length,
       droppedByKernel,
       iface: this.opts.iface,

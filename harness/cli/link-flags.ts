@@ -11,7 +11,7 @@ export const LINK_FLAGS: Record<string, FlagSpec> = {
   'link-reorder': { value: '<spec>', help: 'tun only: deliver these data segments after the next packet (same syntax as --link-loss)' },
   'link-rate': { value: '<rate>', help: 'tun only: link rate each direction, e.g. 100mbit' },
   'link-seed': { value: '<n>', help: 'tun only: seed of probabilistic loss/reorder and jitter (default 1)' },
-  'link-mtu': { value: '<bytes>', help: 'tun only: MTU of both TUN devices (default 1500)' },
+  'link-mtu': { value: '<bytes>', help: 'tun only: MTU of both TUN devices (default 9000, jumbo frames; 1500 = Ethernet)' },
 };
 
 /** The link faults and MTU the flags ask for (undefined when none is given). */

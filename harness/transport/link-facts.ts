@@ -115,7 +115,8 @@ export function linkReport(
   if (!wire || !arrived) return { ...facts, integrity, notes };
 
   const s2r = isS2R(conn);
-  const m = matchSegments(decodePcap(wire.pcap).segments.filter(s2r), decodePcap(arrived.pcap).segments.filter(s2r));
+  const segs = (o: WireObservation) => (o.segments ?? decodePcap(o.pcap).segments).filter(s2r);
+  const m = matchSegments(segs(wire), segs(arrived));
   if (arrived.droppedByKernel) integrity.push(`the receiver-side capture dropped ${arrived.droppedByKernel} packet(s): what reached the receiver cannot be checked against what left`);
   if (!arrived.stream.sawSyn) integrity.push('the receiver-side capture holds no SYN of this connection');
   if (m.changed) integrity.push(`${m.changed} data segment(s) arrived with bytes that differ from what left the sender with the same sequence number (first: seq ${m.firstChange!.seq}, ${m.firstChange!.len} B): the link changed them — a relay bug, not a kernel finding`);

@@ -61,7 +61,7 @@ export interface TransportOptions {
   family: 4 | 6;
   /** veth: tbf rate on the sender side, e.g. "100mbit" */
   rate?: string;
-  /** tun: the links' MTU (default 1500) */
+  /** tun: the links' MTU (default 9000) */
   mtu?: number;
   /** nic: the two interfaces, "IF1,IF2" (IF2 moves into the receiver's namespace) */
   nicPair?: string;
