@@ -27,7 +27,7 @@ export interface SessionOptions {
   keepFullCapture?: boolean;
   /** veth only: tbf rate limit on the sender's side, e.g. "100mbit", so data waits in the qdisc */
   rate?: string;
-  /** tun only: the link MTU (default 1500) */
+  /** tun only: the link MTU (default 9000) */
   mtu?: number;
 }
 
