@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Deletes every network namespace whose name starts with "zcprobe-" (live or not): for use after a
 # crash or at the start of CI, when no zcprobe run can be in progress. Deleting a namespace also
-# destroys the veth pair whose one end lives in it (the root-side end goes with it). Prints each
-# name it removed; prints nothing and succeeds when there are none.
+# destroys the veth pair whose one end lives in it (the root-side end goes with it). The tun
+# transport's namespaces (zcprobe-<pid>-<n>s / -<n>r) hold TUN devices that vanish with their relay,
+# which dies with its parent; their namespaces are removed here like any other. Prints each name it
+# removed; prints nothing and succeeds when there are none.
 set -euo pipefail
 PATH="$PATH:/usr/sbin:/sbin"
 

@@ -46,14 +46,15 @@ const MAX_NOTES = 8;
 const isS2R = (c: ConnectionTuple) => (s: TcpSegment): boolean =>
   s.src === c.src && s.srcPort === c.srcPort && s.dst === c.dst && s.dstPort === c.dstPort;
 
-/** Segments keyed by "seq:length" → payloads, for matching what arrived with what left. */
-function bySeq(segs: TcpSegment[]): Map<string, Buffer[]> {
-  const m = new Map<string, Buffer[]>();
+/** Segments keyed by "seq:length" → their payloads, each usable once, for matching what arrived
+ * with what left. */
+function bySeq(segs: TcpSegment[]): Map<string, { payload: Buffer; used: boolean }[]> {
+  const m = new Map<string, { payload: Buffer; used: boolean }[]>();
   for (const s of segs) {
     const k = `${s.seq}:${s.payloadLength}`;
-    const list = m.get(k);
-    if (list) list.push(s.payload);
-    else m.set(k, [s.payload]);
+    const list = m.get(k) ?? [];
+    list.push({ payload: s.payload, used: false });
+    m.set(k, list);
   }
   return m;
 }
@@ -63,7 +64,7 @@ export interface SegmentMatch {
   arrived: number;
   /** arrived with a seq/len that left, but with other bytes */
   changed: number;
-  /** arrived with a seq/len that never left (in the sender's capture) */
+  /** arrived with a seq/len (and bytes) that never left, or more often than it left */
   unseen: number;
   /** left and never arrived */
   missing: number;
@@ -78,16 +79,17 @@ export function matchSegments(sentSegs: TcpSegment[], arrivedSegs: TcpSegment[])
   const left = bySeq(sent);
   const out: SegmentMatch = { sent: sent.length, arrived: arrived.length, changed: 0, unseen: 0, missing: 0 };
   for (const a of arrived) {
-    const same = left.get(`${a.seq}:${a.payloadLength}`);
-    if (!same) { out.unseen++; continue; }
-    const i = same.findIndex((p) => p.equals(a.payload));
-    if (i >= 0) same.splice(i, 1);
+    const same = left.get(`${a.seq}:${a.payloadLength}`) ?? [];
+    const equal = same.filter((p) => p.payload.equals(a.payload));
+    const unused = equal.find((p) => !p.used);
+    if (unused) unused.used = true;
+    else if (equal.length || !same.length) out.unseen++;
     else {
       out.changed++;
       out.firstChange ??= { seq: a.seq, len: a.payloadLength };
     }
   }
-  for (const list of left.values()) out.missing += list.length;
+  for (const list of left.values()) out.missing += list.filter((p) => !p.used).length;
   return out;
 }
 
@@ -120,7 +122,7 @@ export function linkReport(
   if (arrived.droppedByKernel) integrity.push(`the receiver-side capture dropped ${arrived.droppedByKernel} packet(s): what reached the receiver cannot be checked against what left`);
   if (!arrived.stream.sawSyn) integrity.push('the receiver-side capture holds no SYN of this connection');
   if (m.changed) integrity.push(`${m.changed} data segment(s) arrived with bytes that differ from what left the sender with the same sequence number (first: seq ${m.firstChange!.seq}, ${m.firstChange!.len} B): the link changed them — a relay bug, not a kernel finding`);
-  if (m.unseen && !wire.droppedByKernel) integrity.push(`${m.unseen} data segment(s) reached the receiver that the sender-side capture never saw leave`);
+  if (m.unseen && !wire.droppedByKernel) integrity.push(`${m.unseen} data segment(s) reached the receiver that the sender-side capture never saw leave (or saw leave fewer times)`);
   const unexplained = Math.max(0, m.missing - explainedDrops(facts));
   if (unexplained) integrity.push(`${unexplained} data segment(s) left the sender and never reached the receiver, and no drop of the link explains them`);
 

@@ -108,6 +108,5 @@ export function describeEvent(e: LinkEvent): string {
   const what = e.segment !== undefined ? `data segment #${e.segment}${e.retransmission ? ' (a retransmission)' : ''}` : `a ${e.len}-byte ${e.dir} packet`;
   const where = e.offset !== undefined ? ` at stream offset ${e.offset}, ${e.len} B` : ` seq ${e.seq}, ${e.len} B`;
   const why = e.cause === 'loss' ? '--link-loss' : e.cause === 'reorder' ? '--link-reorder' : 'the link queue was full';
-  const verb = e.kind === 'drop' ? 'dropped' : 'delivered after the next packet';
-  return `the link ${verb} ${what}${where} (${why})`;
+  return e.kind === 'drop' ? `the link dropped ${what}${where} (${why})` : `the link delivered ${what}${where} after the next packet (${why})`;
 }
