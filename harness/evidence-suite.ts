@@ -13,6 +13,7 @@ import { SAFEGUARDS, type Method, type Transport } from './experiment.ts';
 import { plannedCells, runMatrix, STRESS_CASES, type MatrixPlan, type MatrixProgress } from './matrix.ts';
 import { runAllProbes, type Probe } from './probes.ts';
 import { buildMatrixCells, type CostRow, type Counterexample, type Report } from './report/types.ts';
+import type { LinkEvent } from './transport/types.ts';
 import { isCorrupted } from './verdict.ts';
 
 const run = promisify(execFile);
@@ -38,6 +39,8 @@ export function unavailableFromProbes(probes: Probe[]): MatrixPlan['unavailable'
   const out: MatrixPlan['unavailable'] = [];
   const netns = why('netns');
   if (netns) out.push({ transport: 'veth', reason: netns });
+  const tun = why('tun');
+  if (tun) out.push({ transport: 'tun', reason: tun });
   const uring = why('ioUringSendZc');
   if (uring) out.push({ method: 'io-uring-zc', reason: uring });
   const zc = why('soZerocopy');
@@ -80,12 +83,20 @@ function counterexampleOf(c: CaseReport, runDir: string): Counterexample | null 
       mutatedMs: c.timings.mutatedAt - t0,
       firstMutatedPacketMs: rel(c.timings.firstMutatedPacketAt),
       receiverFirstReadMs: rel(c.timings.receiverFirstReadAt),
+      // what a fault-injecting link (tun) did to the connection, on the same clock
+      ...(c.link?.events.length ? { linkEvents: c.link.events.map((e) => ({ ms: e.at - t0, label: linkEventLabel(e) })) } : {}),
     },
     pcap: c.evidence.pcap ? relative(runDir, c.evidence.pcap) : null,
     caseJson: relative(runDir, c.evidence.caseJson),
     ...(c.wire.capture === 'captured' ? { wire: { mismatchedBytes: c.wire.mismatchedBytes, firstOffset: c.wire.firstOffset } } : {}),
     received: { mismatchedBytes: c.received.mismatchedBytes, firstOffset: c.received.firstOffset, equalsMutation: c.received.equalsMutation, zero: c.received.zero },
   };
+}
+
+/** "drop #3 @8948" — short enough for a timeline lane. */
+function linkEventLabel(e: LinkEvent): string {
+  const what = e.segment !== undefined ? `segment #${e.segment}${e.retransmission ? ' (retransmission)' : ''}` : `${e.len} B ${e.dir}`;
+  return `link ${e.kind === 'drop' ? 'dropped' : 'reordered'} ${what}${e.offset !== undefined ? ` @${e.offset}` : ''}`;
 }
 
 const stat3 = (s: { median: number; min: number; max: number }) => ({ median: s.median, min: s.min, max: s.max });
@@ -132,7 +143,7 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
     onProgress: opts.onProgress,
     async onSessionOpen(s) {
       offloads[s.transport.captureIface] = await offloadsOf(s.transport.captureIface);
-      described.push({ name: s.transport.kind, describe: s.transport.describe });
+      described.push({ name: s.transport.kind, describe: s.transport.describe, pageOwnership: s.transport.pageOwnership });
     },
   });
   const skipped = plannedCells(plan).flatMap((c) => (c.skipped ? [{ method: c.method, safeguard: c.safeguard, transport: c.transport, reason: c.skipped }] : []));
@@ -159,7 +170,7 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
     cost,
     notes: [
       `${cases.length} cases: ${STRESS_CASES.length} stress conditions × ${opts.repeats} repeats per cell (64 KiB and 1 MiB read 50 ms late; 1 MiB read 300 ms late with a 32 MiB receive buffer).`,
-      'Loopback and veth are not a NIC: the receiving socket gets the sender\'s skb, so "ACKed" does not mean the sender\'s pages are free (corrupted-after-wire).',
+      'Loopback and veth are not a NIC: the receiving socket gets the sender\'s skb, so "ACKed" does not mean the sender\'s pages are free (corrupted-after-wire). tun copies every packet through a relay, so the receiver holds its own copy, as behind a NIC.',
       ...(cost.length ? ['Cost: zcprobe bench, loopback, 1 MiB messages, median of 3 interleaved runs; ratio = throughput / write() throughput in the same run.'] : ['Cost not measured (--cost-total 0).']),
       ...plan.unavailable.map((u) => `not run: ${[u.method, u.safeguard, u.transport].filter(Boolean).join(' / ')} — ${u.reason}`),
     ],

@@ -31,6 +31,7 @@ export function renderMarkdown(r: Report): string {
   out.push('');
   out.push(`**Host:** \`${h.uname.replace(/`/g, "'")}\` · ${h.cpus} CPUs · Node ${mdEscape(h.node)} · run ${mdEscape(r.runId)} · ${mdEscape(h.createdAt)}`);
   if (r.transports.length) out.push(`**Transports:** ${r.transports.map((t) => `${mdEscape(t.name)} (${mdEscape(t.describe)})`).join('; ')}`);
+  for (const t of r.transports) if (t.pageOwnership) out.push(`- ${mdEscape(t.pageOwnership)}`);
   out.push('');
   if (methods.length) {
     const cols = safeguards.flatMap((s) => transports.map((t) => ({ s, t })));

@@ -42,7 +42,11 @@ export interface Counterexample {
   /** hex of 64 bytes of each stream around the first mismatch (harness/evidence.ts) */
   hexDiff: { offset: number; intended: string; wire: string | null; received: string };
   /** ms relative to the start of the send */
-  timeline: { sendReturnedMs: number; mutatedMs: number; firstMutatedPacketMs: number | null; receiverFirstReadMs: number | null };
+  timeline: {
+    sendReturnedMs: number; mutatedMs: number; firstMutatedPacketMs: number | null; receiverFirstReadMs: number | null;
+    /** tun: faults the link injected into the connection (drops, reorders), ms after the send started */
+    linkEvents?: { ms: number; label: string }[];
+  };
   /** path relative to the report directory; null when no capture ran */
   pcap: string | null;
   /** path relative to the report directory */
@@ -88,7 +92,8 @@ export interface Report {
   runId: string;
   tool: { name: 'zcprobe'; version: string };
   host: HostInfo;
-  transports: { name: string; describe: string }[];
+  /** pageOwnership: one line on whose pages the receiving application reads over this transport */
+  transports: { name: string; describe: string; pageOwnership?: string }[];
   cells: MatrixCell[];
   counterexamples: Counterexample[];
   cost: CostRow[];
