@@ -2,6 +2,7 @@
 // property checks. Property files and `zcprobe run --replay <claim>:<seed>:<path>` share these,
 // so a counterexample printed by a test replays exactly from the command line.
 import fc from 'fast-check';
+import { TUN_CLAIMS } from './claims-tun.ts';
 import type { Experiment, Method, Safeguard } from './experiment.ts';
 
 const KiB = 1024;
@@ -98,6 +99,8 @@ export const CLAIMS: Record<string, Claim> = Object.fromEntries(
       statement: 'sending by copy (write) instead makes reuse right after return safe',
       numRuns: 25,
     }),
+    // Over a copying link (tun), with and without lost segments.
+    ...TUN_CLAIMS,
   ].map((c) => [c.id, c]),
 );
 
