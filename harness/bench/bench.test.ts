@@ -9,6 +9,8 @@ import { DEFAULT_CONFIG, type BenchConfig } from './config.ts';
 import { summarize, type BenchReport, type Stat } from './report.ts';
 import { runBench } from './runner.ts';
 import { formatTable } from './table.ts';
+import { openBenchTarget } from './target.ts';
+import { testWithNeeds } from '../../properties/helpers/requirements.ts';
 
 const MiB = 1 << 20;
 const BIN = fileURLToPath(new URL('../../bin/zcprobe.js', import.meta.url));
@@ -100,7 +102,7 @@ test('flags: defaults, lists, and usage errors that name the flag', (t) => {
     [['--runs', '0'], /^--runs: /],
     [['--total', '-1'], /^--total: /],
     [['--c-sizes', '64KiB', '--sizes', '1MiB'], /^--c-sizes: /],
-    [['--transport', 'veth'], /^--transport: /],
+    [['--transport', 'wifi'], /^--transport: /],
     [['--bogus'], /unknown flag --bogus/],
   ];
   for (const [argv, message] of bad) t.throws(() => benchConfigFromFlags(argv), { instanceOf: UsageError, message }, argv.join(' '));
@@ -113,4 +115,24 @@ test('zcprobe bench --bogus exits 2 with one line naming the flag', (t) => {
   const lines = r.stderr.trim().split('\n');
   t.is(lines.length, 1);
   t.regex(lines[0]!, /^zcprobe bench: unknown flag --bogus/);
+});
+
+// Over tun the senders run in the sender's namespace (harness socket and C sender) and every row
+// carries the relay's packets/s and CPU; the table grows the two link columns.
+await testWithNeeds(test, 'tun: both senders cross the relay; rows carry link packets/s and relay CPU', ['root', 'tun'], async (t) => {
+  const opened = await openBenchTarget('tun', 4);
+  try {
+    const rep = summarize(await runBench({ ...tiny, safeguardTotal: 0, target: opened.target }, () => undefined, opened.link));
+    t.deepEqual(rep.rows.map((r) => `${r.impl}/${r.method}`).sort(), ['c/msg-zerocopy', 'c/write', 'harness/msg-zerocopy', 'harness/write']);
+    for (const r of rep.rows) {
+      t.deepEqual(r.errors, [], `${r.impl} ${r.method}`);
+      t.true(positive(r.linkPacketsPerSec) && positive(r.relayCpuMsPerGB), `${r.impl} ${r.method}: relay figures`);
+      // 8 MiB in packets of at most the MTU: at least that many packets crossed the relay.
+      t.true(r.samples[0]!.link!.s2rPackets >= (8 * MiB) / 9000, `${r.samples[0]!.link!.s2rPackets} packets`);
+    }
+    t.regex(formatTable(rep), /link kpkt\/s +relay CPU ms\/GB/);
+    t.regex(rep.transport, /^tun /);
+  } finally {
+    await opened.close();
+  }
 });

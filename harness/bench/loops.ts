@@ -85,7 +85,7 @@ export function prepareHarnessSender(cfg: BenchConfig, method: BenchMethod, safe
 
   return {
     run(host, port, messages) {
-      const fd = native.socket(cfg.target.family);
+      const fd = native.socket(cfg.target.family, cfg.target.senderNetns ? { netns: cfg.target.senderNetns } : undefined);
       try {
         native.connect(fd, host, port);
         const { send, counter } = messageLoop(exp, source, fd, opened);

@@ -193,6 +193,10 @@ export async function openTun(opts: TransportOptions): Promise<TransportEndpoint
       const events = taken.events.filter((e) => sameTuple(e, conn) || sameTuple({ src: e.dst, srcPort: e.dstPort, dst: e.src, dstPort: e.srcPort }, conn));
       return { events, ...counters, config, problems };
     },
+    async linkCounters() {
+      const s = await t.relay.stats();
+      return { s2rPackets: s.s2r.packets, s2rBytes: s.s2r.bytes, r2sPackets: s.r2s.packets, cpuUs: s.cpuUserUs + s.cpuSysUs };
+    },
     async close() {
       if (sentinelFd >= 0) native.close(sentinelFd);
       sentinelFd = -1;

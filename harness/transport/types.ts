@@ -57,6 +57,13 @@ export interface LinkCaseFacts {
   problems: string[];
 }
 
+export interface LinkCounters {
+  /** packets and bytes the relay carried, sender→receiver and back */
+  s2rPackets: number; s2rBytes: number; r2sPackets: number;
+  /** the relay's CPU, user + system, µs (it includes the receive paths its writes drive) */
+  cpuUs: number;
+}
+
 export interface TransportOptions {
   family: 4 | 6;
   /** veth: tbf rate on the sender side, e.g. "100mbit" */
@@ -85,5 +92,7 @@ export interface TransportEndpoint {
   beforeCase?(exp: Experiment): Promise<void>;
   /** after a case (the receiver has its bytes): what the link did to the connection */
   afterCase?(conn: ConnectionTuple): Promise<LinkCaseFacts>;
+  /** links with a relay: its cumulative counters (the bench turns deltas into packets/s, CPU/GB) */
+  linkCounters?(): Promise<LinkCounters>;
   close(): Promise<void>;
 }
