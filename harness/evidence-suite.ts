@@ -26,6 +26,8 @@ export interface SuiteOptions {
   methods: Method[];
   /** bytes per bench run for the cost rows; 0 skips the cost measurement */
   costTotal: number;
+  /** nic: "IF1,IF2" (the nic column runs only with it) */
+  nicPair?: string;
   onProgress?: (p: MatrixProgress) => void;
   onPhase?: Progress;
 }
@@ -140,6 +142,7 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
   const described: Report['transports'] = [];
   const cases = await runMatrix(plan, {
     runDir: opts.runDir,
+    nicPair: opts.nicPair,
     onProgress: opts.onProgress,
     async onSessionOpen(s) {
       offloads[s.transport.captureIface] = await offloadsOf(s.transport.captureIface);

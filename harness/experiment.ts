@@ -38,7 +38,7 @@ export function receiverAcks(s: Safeguard): boolean {
 export const MUTATIONS = ['overwrite', 'pwrite', 'ftruncate'] as const;
 export type Mutation = (typeof MUTATIONS)[number];
 
-export const TRANSPORTS = ['loopback', 'veth', 'tun'] as const;
+export const TRANSPORTS = ['loopback', 'veth', 'tun', 'nic'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
 export interface Experiment {

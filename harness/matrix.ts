@@ -57,7 +57,7 @@ export function plannedCells(plan: MatrixPlan): { method: Method; safeguard: Saf
 /** Runs every available cell; one session per transport. Returns all case reports. */
 export async function runMatrix(
   plan: MatrixPlan,
-  opts: { runDir: string; onProgress?: (p: MatrixProgress) => void; onSessionOpen?: (s: Session) => Promise<void> | void },
+  opts: { runDir: string; nicPair?: string; onProgress?: (p: MatrixProgress) => void; onSessionOpen?: (s: Session) => Promise<void> | void },
 ): Promise<CaseReport[]> {
   const cells = plannedCells(plan).filter((c) => !c.skipped);
   const total = cells.length * plan.stress.length * plan.repeats;
@@ -66,7 +66,7 @@ export async function runMatrix(
   for (const transport of plan.transports) {
     const mine = cells.filter((c) => c.transport === transport);
     if (!mine.length) continue;
-    const session = await Session.open({ transport, family: 4, runDir: opts.runDir });
+    const session = await Session.open({ transport, family: 4, runDir: opts.runDir, nicPair: opts.nicPair });
     try {
       await opts.onSessionOpen?.(session);
       for (const cell of mine) {

@@ -29,6 +29,8 @@ export interface SessionOptions {
   rate?: string;
   /** tun only: the link MTU (default 9000) */
   mtu?: number;
+  /** nic only: "IF1,IF2", two ports cabled to each other */
+  nicPair?: string;
 }
 
 /** One capture of the session: 'sender' is the wire (W), 'receiver' what reached the receiver. */
@@ -66,7 +68,7 @@ export class Session {
     let transport: TransportEndpoint | null = null;
     const captures: SessionCapture[] = [];
     try {
-      transport = await openTransport(options.transport, { family: options.family, rate: options.rate, mtu: options.mtu });
+      transport = await openTransport(options.transport, { family: options.family, rate: options.rate, mtu: options.mtu, nicPair: options.nicPair });
       const host = transport.receiverHost;
       // Both at once (each is a node start-up); whichever started is closed if the other failed.
       const [r, m] = await Promise.allSettled([ReceiverProcess.spawn({ host, netns: transport.receiverNetns }), MutatorProcess.spawn()]);

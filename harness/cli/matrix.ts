@@ -6,11 +6,13 @@ import { METHODS, TRANSPORTS } from '../experiment.ts';
 import { CAPTURES_DIR, newRunId } from '../session.ts';
 import { flagValue, helpText, listFlag, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
 import { progressPrinter } from './progress.ts';
+import { NIC_FLAG, transportsFromFlags } from './transport-flags.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   repeats: { value: '<n>', help: 'repetitions of each stress case per cell (default 1)' },
   transport: { value: '<name>', repeatable: true, help: `limit to a transport (${TRANSPORTS.join(', ')})` },
   method: { value: '<name>', repeatable: true, help: 'limit to a method' },
+  ...NIC_FLAG,
   help: { boolean: true, help: 'this help' },
 };
 
@@ -21,13 +23,13 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
-  const transports = listFlag(flags, 'transport', TRANSPORTS);
+  const { transports, nicPair } = transportsFromFlags(flags);
   const methods = listFlag(flags, 'method', METHODS);
   const repeats = flagValue(flags, 'repeats', nonNegativeInt) ?? 1;
   if (repeats < 1) throw new UsageError('--repeats must be at least 1');
   const runId = newRunId();
   const progress = progressPrinter();
-  const report = await runEvidenceSuite({ runDir: join(CAPTURES_DIR, runId), runId, repeats, transports, methods, costTotal: 0, onProgress: progress.update, onPhase: progress.line });
+  const report = await runEvidenceSuite({ nicPair, runDir: join(CAPTURES_DIR, runId), runId, repeats, transports, methods, costTotal: 0, onProgress: progress.update, onPhase: progress.line });
   progress.done();
   process.stdout.write(JSON.stringify({ runId, kernel: report.host.kernel, cells: report.cells }, null, 2) + '\n');
   return 0;

@@ -6,6 +6,7 @@ import { writeReport } from '../report/write.ts';
 import { CAPTURES_DIR, newRunId } from '../session.ts';
 import { flagValue, helpText, listFlag, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
 import { progressPrinter } from './progress.ts';
+import { NIC_FLAG, transportsFromFlags } from './transport-flags.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   repeats: { value: '<n>', help: 'repetitions of each stress case per cell (default 2)' },
@@ -13,6 +14,7 @@ const SPEC: Record<string, FlagSpec> = {
   method: { value: '<name>', repeatable: true, help: 'limit to a method; repeatable (default: all)' },
   'cost-total': { value: '<size>', help: 'bytes per bench run for the cost chart; 0 skips it (default 256MiB)' },
   out: { value: '<dir>', help: 'output directory (default captures/<run-id>)' },
+  ...NIC_FLAG,
   help: { boolean: true, help: 'this help' },
 };
 
@@ -25,14 +27,14 @@ export async function run(argv: string[]): Promise<number> {
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
   const repeats = flagValue(flags, 'repeats', nonNegativeInt) ?? 2;
   if (repeats < 1) throw new UsageError('--repeats must be at least 1');
-  const transports = listFlag(flags, 'transport', TRANSPORTS);
+  const { transports, nicPair } = transportsFromFlags(flags);
   const methods = listFlag(flags, 'method', METHODS);
   const costTotal = flagValue(flags, 'cost-total', parseSize) ?? 256 << 20;
   const runId = newRunId();
   const runDir = (flags.out as string | undefined) ?? join(CAPTURES_DIR, runId);
   const progress = progressPrinter();
   progress.line(`zcprobe evidence suite → ${runDir}`);
-  const report = await runEvidenceSuite({ runDir, runId, repeats, transports, methods, costTotal, onProgress: progress.update, onPhase: progress.line });
+  const report = await runEvidenceSuite({ nicPair, runDir, runId, repeats, transports, methods, costTotal, onProgress: progress.update, onPhase: progress.line });
   progress.done();
   const paths = writeReport(runDir, report);
   const counts = new Map<string, number>();

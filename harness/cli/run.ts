@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import { parseReplay, type Claim, type ExperimentPartial } from '../claims.ts';
 import { Session } from '../session.ts';
 import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
-import { LINK_FLAGS, linkFromFlags } from './link-flags.ts';
+import { LINK_FLAGS, linkFromFlags, NIC_FLAG, nicPairFromFlags } from './transport-flags.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   method: { value: '<method>', help: `send method: ${METHODS.join(', ')} (required)` },
@@ -32,6 +32,7 @@ const SPEC: Record<string, FlagSpec> = {
   family: { value: '4|6', help: 'IP version (default 4)' },
   rate: { value: '<rate>', help: 'veth only: tbf rate limit on the sender side, e.g. 100mbit' },
   ...LINK_FLAGS,
+  ...NIC_FLAG,
   'safeguard-timeout-ms': { value: '<ms>', help: 'bound on any safeguard wait (default 5000)' },
   'poll-interval-ms': { value: '<ms>', help: 'poll interval of siocoutq/siocoutqnsd (default 1)' },
   repeat: { value: '<n>', help: 'run the case n times (default 1)' },
@@ -49,6 +50,8 @@ export interface RunFlags {
   rate?: string;
   /** tun: the link MTU */
   mtu?: number;
+  /** nic: "IF1,IF2" */
+  nicPair?: string;
 }
 
 export function experimentFromFlags(argv: string[]): RunFlags | null {
@@ -56,7 +59,7 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
   if (flags.help) return null;
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
   if (flags.replay !== undefined) {
-    const allowed = new Set(['replay', 'json', 'no-capture', 'repeat', 'transport', 'family', 'rate', ...Object.keys(LINK_FLAGS)]);
+    const allowed = new Set(['replay', 'json', 'no-capture', 'repeat', 'transport', 'family', 'rate', ...Object.keys(LINK_FLAGS), ...Object.keys(NIC_FLAG)]);
     const other = Object.keys(flags).find((k) => !allowed.has(k));
     if (other) throw new UsageError(`--${other} cannot be combined with --replay (the claim defines the case)`);
     const { claim, seed, path } = flagValue(flags, 'replay', parseReplay)!;
@@ -66,7 +69,9 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
     const repeat = flagValue(flags, 'repeat', nonNegativeInt) ?? 1;
     const { link, mtu } = linkFromFlags(flags);
     const replayed = makeExperiment({ ...exp, transport, family, ...(link ? { link } : {}) });
-    return { exp: replayed, repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate: flags.rate as string | undefined, mtu };
+    const nicPair = nicPairFromFlags(flags);
+    if ((replayed.transport === 'nic') !== (nicPair !== undefined)) throw new UsageError('--transport nic and --nic-pair IF1,IF2 go together');
+    return { exp: replayed, repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate: flags.rate as string | undefined, mtu, nicPair };
   }
   const method = flagValue(flags, 'method', oneOf(METHODS));
   if (!method) throw new UsageError(`--method is required (allowed: ${METHODS.join(', ')})`);
@@ -96,7 +101,9 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
     if (rate !== undefined && exp.transport !== 'veth') throw new UsageError('--rate needs --transport veth');
     if (rate !== undefined && !/^\d+(\.\d+)?(bit|kbit|mbit|gbit|tbit)$/.test(rate)) throw new UsageError(`--rate: "${rate}" is not a tc rate (e.g. 100mbit)`);
     if (mtu !== undefined && exp.transport !== 'tun') throw new UsageError('--link-mtu needs --transport tun');
-    return { exp, repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate, mtu };
+    const nicPair = nicPairFromFlags(flags);
+    if ((exp.transport === 'nic') !== (nicPair !== undefined)) throw new UsageError('--transport nic and --nic-pair IF1,IF2 go together');
+    return { exp, repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate, mtu, nicPair };
   } catch (e) {
     if (e instanceof ExperimentError) {
       const flag = e.field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -126,8 +133,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(helpText('usage: zcprobe run --method <method> [flags]', SPEC));
     return 0;
   }
-  const { exp, repeat, json, capture, rate, mtu } = parsed;
-  const session = await Session.open({ transport: exp.transport, family: exp.family, capture, rate, mtu });
+  const { exp, repeat, json, capture, rate, mtu, nicPair } = parsed;
+  const session = await Session.open({ transport: exp.transport, family: exp.family, capture, rate, mtu, nicPair });
   try {
     for (let i = 0; i < repeat; i++) {
       const report = await session.run(exp);

@@ -2,6 +2,7 @@
 // Adding a transport adds a line here and a module; nothing else names transports.
 import type { Transport } from '../experiment.ts';
 import { openLoopback } from './loopback.ts';
+import { openNic } from './nic.ts';
 import { openTun } from './tun.ts';
 import type { TransportEndpoint, TransportOptions } from './types.ts';
 import { openVeth } from './veth.ts';
@@ -10,6 +11,7 @@ const MODULES: Record<Transport, (opts: TransportOptions) => Promise<TransportEn
   loopback: openLoopback,
   veth: openVeth,
   tun: openTun,
+  nic: openNic,
 };
 
 export async function openTransport(kind: Transport, opts: TransportOptions): Promise<TransportEndpoint> {

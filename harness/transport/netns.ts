@@ -2,6 +2,7 @@
 // idempotent deletion, the per-process name counter behind `zcprobe-<pid>-<n>`, and the removal of
 // namespaces a dead process left behind (scripts/cleanup-netns.sh removes all of them).
 import { execFile, spawnSync } from 'node:child_process';
+import { readStateFile, removeStateFile, restoreSteps, stateFiles } from './nic-state.ts';
 
 export const CMD_TIMEOUT_MS = 5000;
 export const PREFIX = 'zcprobe-';
@@ -54,11 +55,21 @@ function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
-/** Deletes `zcprobe-<pid>-*` and `zcprobe-probe-*` namespaces whose pid is dead; returns their names.
+/** Deletes `zcprobe-<pid>-*` and `zcprobe-probe-*` namespaces whose pid is dead (after giving back
+ * the interfaces of a dead nic run, from its state file); returns the namespaces' names.
  * A recycled pid keeps a stale namespace alive until that pid exits (scripts/cleanup-netns.sh
  * removes all of them unconditionally). */
 export async function removeStaleTopologies(): Promise<string[]> {
   const removed: string[] = [];
+  // A dead nic run's interfaces come back first: deleting its namespace would destroy (veth) or
+  // strip (a physical port) the interface still inside.
+  for (const file of stateFiles()) {
+    const state = readStateFile(file);
+    if (alive(state.pid)) continue;
+    for (const step of restoreSteps(state, process.pid))
+      await run('ip', step.args).catch((e: Error) => { if (!step.tolerate?.test(e.message)) throw e; });
+    removeStateFile(file);
+  }
   for (const name of await listNetns()) {
     const m = /^zcprobe-(?:(\d+)-|probe-(\d*))/.exec(name);
     if (!m || alive(Number(m[1] ?? m[2]))) continue;

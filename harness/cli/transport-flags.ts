@@ -1,8 +1,29 @@
-// The --link-* flags of `zcprobe run` (and the matrix): the faults the tun link injects, and its
-// MTU. Parsed into LinkFaults (transport/link-spec.ts), which the Experiment validates.
-import { parseDurationMs } from '../experiment.ts';
+// Transport flags shared by the subcommands: the --link-* faults the tun link injects and its MTU
+// (parsed into LinkFaults, which the Experiment validates), and --nic-pair with the transports a
+// run covers by default (nic only when a pair is given).
+import { parseDurationMs, TRANSPORTS, type Transport } from '../experiment.ts';
 import type { LinkFaults } from '../transport/link-spec.ts';
-import { flagValue, nonNegativeInt, type Flags, type FlagSpec } from './args.ts';
+import { parseNicPair } from '../transport/nic.ts';
+import { flagValue, listFlag, nonNegativeInt, UsageError, type Flags, type FlagSpec } from './args.ts';
+
+export const NIC_FLAG: Record<string, FlagSpec> = {
+  'nic-pair': { value: '<if1,if2>', help: 'nic only: two ports cabled to each other; IF2 moves into the receiver namespace, both are restored on exit' },
+};
+
+/** --nic-pair, checked ("IF1,IF2", two different names), or undefined. */
+export function nicPairFromFlags(flags: Flags): string | undefined {
+  const pair = flagValue(flags, 'nic-pair', (v) => parseNicPair(v).join(','));
+  return pair;
+}
+
+/** The --transport list (repeatable); by default every transport, nic only with --nic-pair. */
+export function transportsFromFlags(flags: Flags): { transports: Transport[]; nicPair?: string } {
+  const nicPair = nicPairFromFlags(flags);
+  const transports = flags.transport === undefined ? TRANSPORTS.filter((t) => t !== 'nic' || nicPair) : listFlag(flags, 'transport', TRANSPORTS);
+  if (transports.includes('nic') && !nicPair) throw new UsageError('--transport nic needs --nic-pair IF1,IF2');
+  if (nicPair && !transports.includes('nic')) throw new UsageError('--nic-pair needs --transport nic (or no --transport)');
+  return { transports, ...(nicPair ? { nicPair } : {}) };
+}
 
 export const LINK_FLAGS: Record<string, FlagSpec> = {
   'link-delay-ms': { value: '<ms>', help: 'tun only: one-way delay of every packet, each direction' },
