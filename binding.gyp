@@ -22,6 +22,13 @@
       ]
     },
     {
+      "target_name": "zcrelay",
+      "type": "executable",
+      "sources": ["native/relay/zcrelay.c"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra"]
+    },
+    {
       "target_name": "zcbench",
       "type": "executable",
       "sources": ["native/bench/zcbench.c", "native/bench/loops.c"],

@@ -10,6 +10,7 @@ import type { WiresharkPointers } from './capture/wireshark.ts';
 import type { EvidencePaths, HexDiff } from './evidence.ts';
 import type { CaseRun } from './run-case.ts';
 import type { SafeguardResult } from './safeguards/types.ts';
+import type { LinkReport } from './transport/link-facts.ts';
 import { compareStreams, decideVerdict, type Mismatch, type Verdict, type WireFacts } from './verdict.ts';
 
 export interface WireReport extends Mismatch {
@@ -98,6 +99,8 @@ export interface CaseReport {
   /** non-clean cases with a capture: the display filter showing the frames that prove the verdict */
   wireshark?: WiresharkPointers;
   evidence?: EvidencePaths;
+  /** tun: the link's account (faults asked for, events, counters) and what reached the receiver */
+  link?: LinkReport;
 }
 
 /** The receiver's view of an address: an IPv4-mapped IPv6 address is the IPv4 one. */
@@ -208,7 +211,7 @@ function remoteWire(run: CaseRun, obs: WireObservation | undefined): { wire?: Wi
   return { wire, departed: { ...sent, comparedWithArrival: c }, notes: facts.notes };
 }
 
-export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
+export function toCaseReport(run: CaseRun, obs?: WireObservation, link?: LinkReport): CaseReport {
   const e = run.experiment;
   const pre: string[] = [];
   // A safeguard that timed out proves nothing either way about that safeguard.
@@ -216,7 +219,11 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
   if (run.receiver.error) pre.push(`receiver: ${run.receiver.error}`);
   const remote = run.receiver.remote;
   const { wire, departed, notes } = remote ? remoteWire(run, obs) : { wire: obs ? wireReport(run, obs) : undefined, departed: undefined, notes: [] };
-  const decided = decideVerdict(run.received, wire && wireFacts(wire, departed), pre);
+  // The link's integrity facts (bytes changed in flight, unexplained losses) weigh like the wire's.
+  if (wire && link) wire.integrity.push(...link.integrity);
+  else if (link) pre.push(...link.integrity);
+  const facts = wire && { ...wireFacts(wire, departed), injected: link?.notes };
+  const decided = decideVerdict(run.received, facts, pre);
   const verdict = decided.verdict;
   const reasons = verdict === 'inconclusive' ? decided.reasons : [...decided.reasons, ...notes];
   return {
@@ -249,6 +256,7 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation): CaseReport {
     safeguardResult: run.safeguard,
     ...(run.zerocopy ? { zerocopy: { expected: run.zerocopy.expected, received: run.zerocopy.received, copied: run.zerocopy.copied, copiedKnown: run.zerocopy.copiedKnown } } : {}),
     connection: run.connection,
+    ...(link ? { link } : {}),
     timings: {
       sendStartedAt: run.send.startedAt,
       sendReturnedAt: run.send.returnedAt,

@@ -2,6 +2,7 @@
 // property checks. Property files and `zcprobe run --replay <claim>:<seed>:<path>` share these,
 // so a counterexample printed by a test replays exactly from the command line.
 import fc from 'fast-check';
+import { TUN_CLAIMS } from './claims-tun.ts';
 import type { Experiment, Method, Safeguard } from './experiment.ts';
 import { FS_CLAIMS } from './fs-claims.ts';
 
@@ -125,6 +126,8 @@ export const CLAIMS: Record<string, Claim> = Object.fromEntries(
       numRuns: 25,
     }),
     doubleBuffer(),
+    // Over a copying link (tun), with and without lost segments.
+    ...TUN_CLAIMS,
   ].map((c) => [c.id, c]),
 );
 

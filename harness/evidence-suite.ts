@@ -23,6 +23,7 @@ import { buildRecommendations } from './report/recommend.ts';
 import { CAPTURES_DIR } from './session.ts';
 import type { CostRow, Counterexample, Report } from './report/types.ts';
 import { buildFsSection } from './report/filesystems.ts';
+import type { LinkEvent } from './transport/types.ts';
 import { isCorrupted } from './verdict.ts';
 
 const run = promisify(execFile);
@@ -39,6 +40,8 @@ export interface SuiteOptions {
   costTotal: number;
   /** filesystems for the file methods' section (harness/fs-matrix.ts); empty or absent: not run */
   filesystems?: FsSpec[];
+  /** nic: "IF1,IF2" (the nic column runs only with it) */
+  nicPair?: string;
   onProgress?: (p: MatrixProgress) => void;
   onPhase?: Progress;
   /** transport 'remote': the agent */
@@ -54,6 +57,8 @@ export function unavailableFromProbes(probes: Probe[]): MatrixPlan['unavailable'
   const out: MatrixPlan['unavailable'] = [];
   const netns = why('netns');
   if (netns) out.push({ transport: 'veth', reason: netns });
+  const tun = why('tun');
+  if (tun) out.push({ transport: 'tun', reason: tun });
   const uring = why('ioUringSendZc');
   if (uring) out.push({ method: 'io-uring-zc', reason: uring });
   const zc = why('soZerocopy');
@@ -112,6 +117,8 @@ function counterexampleOf(c: CaseReport, runDir: string): Counterexample | null 
       mutatedMs: c.timings.mutatedAt - t0,
       firstMutatedPacketMs: rel(c.timings.firstMutatedPacketAt),
       receiverFirstReadMs: rel(c.timings.receiverFirstReadAt),
+      // what a fault-injecting link (tun) did to the connection, on the same clock
+      ...(c.link?.events.length ? { linkEvents: c.link.events.map((e) => ({ ms: e.at - t0, label: linkEventLabel(e) })) } : {}),
     },
     ...(c.timings.receiverClock ? { receiverClockUncertaintyMs: c.timings.receiverClock.uncertaintyMs } : {}),
     pcap: c.evidence.pcap ? relative(runDir, c.evidence.pcap) : null,
@@ -120,6 +127,12 @@ function counterexampleOf(c: CaseReport, runDir: string): Counterexample | null 
     ...(c.wire.capture === 'captured' ? { wire: { mismatchedBytes: c.wire.mismatchedBytes, firstOffset: c.wire.firstOffset } } : {}),
     received: { mismatchedBytes: c.received.mismatchedBytes, firstOffset: c.received.firstOffset, equalsMutation: c.received.equalsMutation, zero: c.received.zero },
   };
+}
+
+/** "drop #3 @8948" — short enough for a timeline lane. */
+function linkEventLabel(e: LinkEvent): string {
+  const what = e.segment !== undefined ? `segment #${e.segment}${e.retransmission ? ' (retransmission)' : ''}` : `${e.len} B ${e.dir}`;
+  return `link ${e.kind === 'drop' ? 'dropped' : 'reordered'} ${what}${e.offset !== undefined ? ` @${e.offset}` : ''}`;
 }
 
 const stat3 = (s: { median: number; min: number; max: number }) => ({ median: s.median, min: s.min, max: s.max });
@@ -173,11 +186,12 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
   const receivingHosts: string[] = [];
   const cases = await runMatrix(plan, {
     runDir: opts.runDir,
+    nicPair: opts.nicPair,
     onProgress: opts.onProgress,
     remote: opts.remote,
     async onSessionOpen(s) {
       offloads[s.transport.captureIface] = await offloadsOf(s.transport.captureIface);
-      described.push({ name: s.transport.kind, describe: s.transport.describe });
+      described.push({ name: s.transport.kind, describe: s.transport.describe, pageOwnership: s.transport.pageOwnership });
       // A remote receiver is another machine: name it, and key its offloads by its host name.
       const r = s.hosts.receiver;
       if (r !== 'same host') {
@@ -225,7 +239,7 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
     notes: [
       ...receivingHosts,
       `${cases.length} cases: ${STRESS_CASES.length} stress conditions × ${opts.repeats} repeats per cell (64 KiB and 1 MiB read 50 ms late; 1 MiB read 300 ms late with a 32 MiB receive buffer).`,
-      'Loopback and veth are not a NIC: the receiving socket gets the sender\'s skb, so "ACKed" does not mean the sender\'s pages are free (corrupted-after-wire).',
+      'Loopback and veth are not a NIC: the receiving socket gets the sender\'s skb, so "ACKed" does not mean the sender\'s pages are free (corrupted-after-wire). tun copies every packet through a relay, so the receiver holds its own copy, as behind a NIC.',
       ...(cost.length ? ['Cost: zcprobe bench, loopback, 1 MiB messages, median of 3 interleaved runs; ratio = throughput / write() throughput in the same run.'] : ['Cost not measured (--cost-total 0).']),
       evidenceDiskNote(opts.runDir, cases),
       ...plan.unavailable.map((u) => `not run: ${[u.method, u.safeguard, u.transport].filter(Boolean).join(' / ')} — ${u.reason}`),

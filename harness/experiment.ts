@@ -2,6 +2,7 @@
 // Everything that runs a case reads one of these; nothing else decides what a case is.
 import { parseFsSpec, type FsSpec } from './fs/types.ts';
 import { formatMutation, MUTATION_FORMS, parseMutation, resolveMutation, type MutationKind } from './mutations/spec.ts';
+import { validateLinkFaults, type LinkFaults } from './transport/link-spec.ts';
 
 export const METHODS = [
   'write',
@@ -40,10 +41,10 @@ export function receiverAcks(s: Safeguard): boolean {
 export const MUTATIONS = MUTATION_FORMS;
 export type Mutation = MutationKind | 'ftruncate' | `${MutationKind}:${string}`;
 
-export const TRANSPORTS = ['loopback', 'veth', 'remote'] as const;
+export const TRANSPORTS = ['loopback', 'veth', 'tun', 'nic', 'remote'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 /** The transports this machine builds by itself; 'remote' needs an agent (zcprobe agent, --remote). */
-export const LOCAL_TRANSPORTS: readonly Transport[] = ['loopback', 'veth'];
+export const LOCAL_TRANSPORTS: readonly Transport[] = ['loopback', 'veth', 'tun', 'nic'];
 
 export interface Experiment {
   method: Method;
@@ -67,6 +68,8 @@ export interface Experiment {
   /** capacity of the pipes used by splice/vmsplice/tee (F_SETPIPE_SZ), bytes */
   pipeSize: number;
   transport: Transport;
+  /** tun only: the faults the link injects into this case (delay, jitter, rate, loss, reorder) */
+  link?: LinkFaults;
   family: 4 | 6;
   /** where the file methods' source files live (harness/fs): tmpfs, ext4, xfs, btrfs, dir:PATH */
   fs: FsSpec;
@@ -142,6 +145,14 @@ export function makeExperiment(partial: Partial<Experiment> & Pick<Experiment, '
   if (!TRANSPORTS.includes(e.transport))
     throw new ExperimentError('transport', `transport must be one of ${TRANSPORTS.join(', ')}`);
   if (e.family !== 4 && e.family !== 6) throw new ExperimentError('family', 'family must be 4 or 6');
+  if (e.link !== undefined) {
+    if (e.transport !== 'tun') throw new ExperimentError('link', 'link faults need the tun transport (its relay injects them)');
+    try {
+      validateLinkFaults(e.link);
+    } catch (err) {
+      throw new ExperimentError('link', (err as Error).message);
+    }
+  }
   const fileBacked = FILE_METHODS.includes(e.method);
   if (kind !== 'overwrite' && !fileBacked)
     throw new ExperimentError('mutation', `mutation ${e.mutation} needs a file-backed method (${FILE_METHODS.join(', ')})`);

@@ -15,6 +15,8 @@ import { drive } from './host/fixtures/child.ts';
 import { startTicksOf } from './host/owner.ts';
 import { stateDir } from './host/state-dir.ts';
 import { Session } from './session.ts';
+import { listNetns } from './transport/netns.ts';
+import { testWithNeeds } from '../properties/helpers/requirements.ts';
 import { vethUnavailableReason } from './transport/veth.ts';
 import { isCorrupted } from './verdict.ts';
 
@@ -157,3 +159,21 @@ if (rootWhy) {
     t.deepEqual(hostSnapshot(), before, 'both runs removed what they made');
   });
 }
+
+// Declared after the serial test above: ava runs it once that one has finished.
+await testWithNeeds(test, 'a tun session (two namespaces, two captures, the relay) leaves no process, fd, namespace or file behind', ['root', 'tcpdump', 'tun'], async (t) => {
+  const fdsBefore = openFds();
+  const childrenBefore = childPids();
+  const nsBefore = (await listNetns()).sort();
+  const session = await Session.open({ transport: 'tun', family: 4, runDir: mkdtempSync(join(tmpdir(), 'zcprobe-leftovers-')) });
+  t.teardown(() => rmSync(session.runDir, { recursive: true, force: true }));
+  t.is(session.captures.length, 2, 'one capture on each side of the link');
+  t.is((await listNetns()).length, nsBefore.length + 2, 'a sender and a receiver namespace');
+  for (const method of ['write', 'vmsplice', 'sendfile'] as const) {
+    await session.run(makeExperiment({ method, size: 200_000, receiverDelayMs: 5, transport: 'tun', link: { loss: '#2' } }));
+  }
+  await session.close();
+  t.deepEqual((await listNetns()).sort(), nsBefore, 'both namespaces removed');
+  t.deepEqual(childPids(), childrenBefore, 'no child process (receiver, tcpdumps, relay) remains');
+  t.deepEqual(openFds(), fdsBefore, 'no fd remains open (incl. the sentinel socket in the sender namespace)');
+});

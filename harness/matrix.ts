@@ -65,6 +65,8 @@ export interface MatrixOptions {
   onSessionOpen?: (s: MatrixSession) => Promise<void> | void;
   /** opens a session for a transport (default Session.open) */
   openSession?: (o: SessionOptions) => Promise<MatrixSession>;
+  /** nic: "IF1,IF2" */
+  nicPair?: string;
   /** remote transport: the agent to use */
   remote?: RemoteOptions;
 }
@@ -93,7 +95,7 @@ export async function runMatrix(plan: MatrixPlan, opts: MatrixOptions): Promise<
       current.session = null;
       await old?.close().catch(() => undefined); // its own failure is not this case's
       try {
-        current.session = await open({ transport, family, runDir: opts.runDir, remote: opts.remote });
+        current.session = await open({ transport, family, runDir: opts.runDir, remote: opts.remote, nicPair: opts.nicPair });
         current.openError = null;
         await opts.onSessionOpen?.(current.session);
       } catch (e) {

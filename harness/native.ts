@@ -35,7 +35,9 @@ export interface Native {
   /** offset of the view's first byte within its page: 0 when page aligned */
   pageOffset(buf: Bytes): number;
 
-  socket(family: 4 | 6): number;
+  /** a TCP (or UDP: type 'dgram') socket, created in the network namespace at `netns` when given */
+  socket(family: 4 | 6, opts?: { type?: 'stream' | 'dgram'; netns?: string }): number;
+  sendto(fd: number, buf: Bytes, off: number, len: number, host: string, port: number): number;
   bind(fd: number, host: string, port: number): void;
   connect(fd: number, host: string, port: number): void;
   listen(fd: number, backlog: number): void;
@@ -87,7 +89,7 @@ export interface Native {
   sockConstants: Record<
     | 'SOL_SOCKET' | 'IPPROTO_TCP' | 'SO_SNDBUF' | 'SO_RCVBUF' | 'SO_SNDBUFFORCE' | 'SO_RCVBUFFORCE'
     | 'SO_REUSEADDR' | 'SO_ZEROCOPY' | 'TCP_NODELAY' | 'TCP_CORK' | 'SIOCOUTQ' | 'SIOCOUTQNSD' | 'SIOCINQ'
-    | 'POLLIN' | 'POLLOUT' | 'POLLERR' | 'POLLHUP' | 'MSG_ZEROCOPY' | 'MSG_DONTWAIT' | 'MSG_NOSIGNAL',
+    | 'POLLIN' | 'POLLOUT' | 'POLLERR' | 'POLLHUP' | 'MSG_ZEROCOPY' | 'MSG_DONTWAIT' | 'MSG_NOSIGNAL' | 'SO_ERROR',
     number
   >;
   spliceConstants: Record<'SPLICE_F_MOVE' | 'SPLICE_F_NONBLOCK' | 'SPLICE_F_MORE' | 'SPLICE_F_GIFT' | 'O_NONBLOCK', number>;

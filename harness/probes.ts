@@ -12,9 +12,10 @@ import { registerCleanup } from './cleanup.ts';
 import { CaptureSession, captureUnavailableReason } from './capture/tcpdump.ts';
 import { probeLoopDevice, probeLoopFs } from './fs/probe.ts';
 import { FILE, isNativeError, native, SOCK, type Ring } from './native.ts';
+import { Relay, relayUnavailableReason } from './transport/relay.ts';
 
 export const PROBE_NAMES = ['root', 'capNetRaw', 'capNetAdmin', 'capLease', 'tcpdump', 'ioUringSendZc', 'soZerocopy',
-  'netns', 'tbf', 'leases', 'leaseBreakTime', 'pipeResize', 'loopDevice', 'fsExt4', 'fsXfs', 'fsBtrfs'] as const;
+  'netns', 'tbf', 'tun', 'leases', 'leaseBreakTime', 'pipeResize', 'loopDevice', 'fsExt4', 'fsXfs', 'fsBtrfs'] as const;
 export type ProbeName = (typeof PROBE_NAMES)[number];
 export interface Probe { name: ProbeName; ok: boolean; detail: string; fix?: string }
 /** What the full suite needs. capLease is informational: leases on files we own need no CAP_LEASE.
@@ -187,6 +188,29 @@ async function nsProbesOnce(): Promise<{ netns: Outcome; tbf: Outcome }> {
 }
 let nsRun: ReturnType<typeof nsProbesOnce> | undefined;
 
+// The tun transport's own path: zcrelay opens /dev/net/tun and creates two devices (TUNSETIFF)
+// inside a scratch namespace, and says "ready" only when both exist.
+async function tunProbe(): Promise<Outcome> {
+  if (process.geteuid?.() !== 0) return missing('TUN devices in a namespace need root', 'run as root');
+  if (!existsSync('/dev/net/tun')) return missing('/dev/net/tun does not exist', 'modprobe tun (containers: --device /dev/net/tun)');
+  const built = relayUnavailableReason();
+  if (built) return missing(built, 'npm rebuild');
+  const name = unique();
+  const unregister = registerCleanup(`netns ${name}`, () => void spawnSync('ip', ['netns', 'del', name], { env: ENV, stdio: 'ignore', timeout: CMD_TIMEOUT_MS }));
+  let relay: Relay | undefined;
+  try {
+    await ipCmd('ip', ['netns', 'add', name]);
+    relay = await Relay.start(`/run/netns/${name}:zcpt0`, `/run/netns/${name}:zcpt1`);
+    return ok('zcrelay opened /dev/net/tun and created two TUN devices (TUNSETIFF) in a probe namespace');
+  } catch (e) {
+    return missing(errText(e), /EPERM|EACCES|not permitted/i.test(errText(e)) ? 'needs CAP_NET_ADMIN and access to /dev/net/tun' : undefined);
+  } finally {
+    await relay?.close();
+    await ipCmd('ip', ['netns', 'del', name]).catch(() => {});
+    unregister();
+  }
+}
+
 function leasesProbe(): Outcome {
   const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   const path = join(dir, `${unique()}.lease`);
@@ -245,6 +269,7 @@ const IMPLS: Record<ProbeName, () => Outcome | Promise<Outcome>> = {
   tcpdump: tcpdumpProbe, ioUringSendZc: ioUringSendZcProbe, soZerocopy: soZerocopyProbe,
   netns: async () => (await (nsRun ??= nsProbesOnce())).netns,
   tbf: async () => (await (nsRun ??= nsProbesOnce())).tbf,
+  tun: tunProbe,
   leases: leasesProbe, leaseBreakTime: leaseBreakTimeProbe, pipeResize: pipeResizeProbe,
   loopDevice: probeLoopDevice, fsExt4: () => probeLoopFs('ext4'), fsXfs: () => probeLoopFs('xfs'), fsBtrfs: () => probeLoopFs('btrfs'),
 };

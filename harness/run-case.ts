@@ -67,6 +67,8 @@ export interface CaseEnv {
   fs: Pick<Filesystem, 'workDir' | 'facts'>;
   /** the other process that mutates files when the experiment asks for it */
   mutator?: MutatorProcess;
+  /** the transport's sender namespace (a path): the sending socket is created there */
+  senderNetns?: string;
 }
 
 /** Bound on the receiver's side of one case: generous for slow reads, never unbounded. */
@@ -74,8 +76,8 @@ function receiverTimeoutMs(exp: Experiment): number {
   return 15000 + exp.receiverDelayMs + Math.ceil(exp.size / (10 * 1024 * 1024)) * 1000;
 }
 
-function openSender(exp: Experiment, host: string, port: number): number {
-  const fd = native.socket(exp.family);
+function openSender(exp: Experiment, host: string, port: number, netns: string | undefined): number {
+  const fd = native.socket(exp.family, netns ? { netns } : undefined);
   try {
     if (exp.sndbuf !== undefined) native.setsockoptInt(fd, SOCK.SOL_SOCKET, SOCK.SO_SNDBUFFORCE, exp.sndbuf);
     native.connect(fd, host, port);
@@ -132,7 +134,7 @@ export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
     // The sender's own mutation is built before the send (new bytes, O_DIRECT fd, new file), so
     // applying it after the wait is one step.
     if (!byOther) prepared = mutationModule.prepare(plan, exp.size, { path: source.kind === 'file' ? source.path : '', dir: env.fs.workDir, source });
-    fd = openSender(exp, env.receiver.host, env.receiver.port);
+    fd = openSender(exp, env.receiver.host, env.receiver.port, env.senderNetns);
     const local = native.getsockname(fd);
     const connection = { src: local.address, srcPort: local.port, dst: env.receiver.host, dstPort: env.receiver.port };
 
@@ -187,7 +189,7 @@ export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
       // never did) so it reports and is ready for the next case.
       if (fd < 0) {
         try {
-          fd = openSender(exp, env.receiver.host, env.receiver.port);
+          fd = openSender(exp, env.receiver.host, env.receiver.port, env.senderNetns);
         } catch {
           /* the receiver's own timeout ends its case */
         }

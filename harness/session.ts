@@ -21,7 +21,8 @@ import type { Filesystem, FsSpec } from './fs/types.ts';
 import { MutatorProcess } from './mutator/client.ts';
 import { ReceiverProcess } from './receiver/client.ts';
 import type { ReceiverRole } from './receiver/role.ts';
-import { openTransport, type TransportEndpoint } from './transport/veth.ts';
+import { openTransport, type TransportEndpoint } from './transport/index.ts';
+import { linkReport, type LinkReport } from './transport/link-facts.ts';
 import { runCase } from './run-case.ts';
 
 export interface SessionOptions {
@@ -39,6 +40,16 @@ export interface SessionOptions {
   fs?: FsSpec;
   /** transport 'remote': the agent (default: ZCPROBE_REMOTE and ZCPROBE_TOKEN_FILE) */
   remote?: RemoteOptions;
+  /** tun only: the link MTU (default 9000) */
+  mtu?: number;
+  /** nic only: "IF1,IF2", two ports cabled to each other */
+  nicPair?: string;
+}
+
+/** One capture of the session: 'sender' is the wire (W), 'receiver' what reached the receiver. */
+export interface SessionCapture {
+  side: 'sender' | 'receiver';
+  capture: WireCapture;
 }
 
 export function newRunId(): string {
@@ -54,12 +65,17 @@ export class Session {
     readonly mutator: MutatorProcess,
     private readonly work: WorkDir,
     readonly runDir: string,
-    readonly capture: WireCapture | null,
+    readonly captures: SessionCapture[],
     readonly transport: TransportEndpoint,
     readonly filesystem: Filesystem,
     /** both ends of the path, in every case report */
     readonly hosts: NonNullable<CaseReport['hosts']>,
   ) {}
+
+  /** the sender-side capture (the wire, W), or null without capture */
+  get capture(): WireCapture | null {
+    return this.captures.find((c) => c.side === 'sender')?.capture ?? null;
+  }
 
   get workDir(): string {
     return this.work.path;
@@ -78,6 +94,7 @@ export class Session {
     let mutator: MutatorProcess | null = null;
     let transport: TransportEndpoint | null = null;
     let filesystem: Filesystem | null = null;
+    const captures: SessionCapture[] = [];
     try {
       let hosts: Session['hosts'];
       if (options.transport === 'remote') {
@@ -90,7 +107,7 @@ export class Session {
         if (r.status === 'rejected') throw r.reason;
         if (m.status === 'rejected') throw m.reason;
       } else {
-        transport = await openTransport(options.transport, options.family, options.rate ? { rate: options.rate } : undefined);
+        transport = await openTransport(options.transport, { family: options.family, rate: options.rate, mtu: options.mtu, nicPair: options.nicPair });
         const host = transport.receiverHost;
         // Both at once (each is a node start-up); whichever started is closed if the other failed.
         const [r, m] = await Promise.allSettled([ReceiverProcess.spawn({ host, netns: transport.receiverNetns }), MutatorProcess.spawn()]);
@@ -100,22 +117,25 @@ export class Session {
         if (m.status === 'rejected') throw m.reason;
         hosts = { sender: await hostFacts(transport.captureIface), receiver: 'same host' };
       }
-      const host = transport!.receiverHost;
       // After the children: they never see the loop mount in their mount namespace.
       filesystem = await openFilesystem(options.fs ?? 'tmpfs');
-      const capture =
-        options.capture === false
-          ? null
-          : await WireCapture.start({
-              iface: transport!.captureIface,
-              receiverPort: receiver!.port,
-              // tmpfs unless kept: a whole session's capture can be GBs, only evidence slices stay
-              file: join(options.keepFullCapture ? runDir : workDir, 'capture.pcap'),
-              sentinelHost: host,
-              keepFile: options.keepFullCapture,
-            });
-      return new Session(options, receiver!, mutator!, work, runDir, capture, transport!, filesystem, hosts!);
+      for (const spec of options.capture === false ? [] : transport!.captures) {
+        const capture = await WireCapture.start({
+          iface: spec.iface,
+          netns: spec.netns,
+          snaplen: spec.snaplen,
+          receiverPort: receiver!.port,
+          // tmpfs unless kept: a whole session's capture can be GBs, only evidence slices stay
+          file: join(options.keepFullCapture ? runDir : workDir, spec.side === 'sender' ? 'capture.pcap' : 'capture-receiver.pcap'),
+          sentinelHost: spec.sentinelHost,
+          sendSentinel: spec.sendSentinel,
+          keepFile: options.keepFullCapture,
+        });
+        captures.push({ side: spec.side, capture });
+      }
+      return new Session(options, receiver!, mutator!, work, runDir, captures, transport!, filesystem, hosts!);
     } catch (e) {
+      for (const c of captures) await c.capture.stop().catch(() => undefined);
       // The receiver must leave the namespace before the transport removes it.
       await mutator?.close();
       await receiver?.close();
@@ -142,9 +162,17 @@ export class Session {
     if (FILE_METHODS.includes(exp.method) && exp.fs !== this.filesystem.spec)
       throw new Error(`experiment wants its file on ${exp.fs}, session is on ${this.filesystem.spec}`);
     if (FILE_METHODS.includes(exp.method)) this.checkRoom(exp.size);
-    const run = await runCase({ receiver: this.receiver, mutator: this.mutator, workDir: this.workDir, fs: this.filesystem }, exp);
-    const wire = this.capture ? await this.capture.collect(run.connection) : undefined;
-    const report = toCaseReport(run, wire);
+    await this.transport.beforeCase?.(exp);
+    const env = { receiver: this.receiver, mutator: this.mutator, workDir: this.workDir, fs: this.filesystem, senderNetns: this.transport.senderNetnsPath };
+    const run = await runCase(env, exp);
+    const observed = (side: SessionCapture['side']) => this.captures.find((c) => c.side === side)?.capture.collect(run.connection);
+    // Both flushes at once: their sentinels leave the sender within a fraction of a millisecond,
+    // after the case has finished, so the chunks can differ only by packets sent in that window
+    // (a spurious retransmission at worst), which the link check reports, never hides.
+    const [wire, arrived] = await Promise.all([observed('sender'), observed('receiver')]);
+    const facts = await this.transport.afterCase?.(run.connection);
+    const link: LinkReport | undefined = facts && linkReport(run.connection, run.streams.intended, run.streams.mutated, wire, arrived, facts);
+    const report = toCaseReport(run, wire, link);
     report.hosts = this.hosts;
     if (report.verdict !== 'clean') {
       // Remote runs: W is what arrived at the agent; the sender's capture is case.pcap, the
@@ -168,6 +196,12 @@ export class Session {
         writeFileSync(arrivalPcap, arrival.pcap);
         report.evidence.arrivalPcap = arrivalPcap;
       }
+      // tun: the receiver side's capture joins the bundle: what reached the receiving kernel.
+      if (arrived && report.link?.arrived) {
+        mkdirSync(dir, { recursive: true });
+        report.link.arrived.pcap = join(dir, 'arrived.pcap');
+        writeFileSync(report.link.arrived.pcap, arrived.pcap);
+      }
     }
     return { report, wire };
   }
@@ -182,9 +216,9 @@ export class Session {
 
   async close(): Promise<void> {
     try {
-      if (this.capture) {
-        await this.capture.stop();
-        if (!this.options.keepFullCapture) rmSync(this.capture.file, { force: true });
+      for (const { capture } of this.captures) {
+        await capture.stop();
+        if (!this.options.keepFullCapture) rmSync(capture.file, { force: true });
       }
       await this.mutator.close();
       await this.receiver.close();

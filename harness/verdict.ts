@@ -86,6 +86,9 @@ export interface WireFacts {
    * compared, truncated headers, a connection other than the receiver's, an unfinished
    * connection. Each is a sentence; any one makes the case inconclusive. */
   integrity: string[];
+  /** what a fault-injecting link did to the connection (a dropped or reordered segment): facts
+   * that change no verdict but belong next to it, one sentence each */
+  injected?: string[];
 }
 
 /** Bytes that are neither I, the mutation nor zero cannot come from the experiment: a harness or
@@ -110,6 +113,12 @@ function foreignBytes(what: string, m: Mismatch): string | undefined {
  * 8. Foreign bytes at the receiver → inconclusive; R ≠ I → corrupted-after-wire; else clean.
  */
 export function decideVerdict(received: Mismatch, wire: WireFacts | undefined, reasons: string[]): { verdict: Verdict; reasons: string[] } {
+  const d = decideFromFacts(received, wire, reasons);
+  // Injected faults are context for every verdict (e.g. why a retransmission happened), never proof.
+  return wire?.injected?.length ? { verdict: d.verdict, reasons: [...d.reasons, ...wire.injected] } : d;
+}
+
+function decideFromFacts(received: Mismatch, wire: WireFacts | undefined, reasons: string[]): { verdict: Verdict; reasons: string[] } {
   const why = [...reasons];
   const inconclusive = (...more: (string | undefined)[]) => ({ verdict: 'inconclusive' as const, reasons: [...why, ...more.filter((x): x is string => !!x)] });
   if (why.length) return inconclusive();

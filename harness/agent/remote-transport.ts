@@ -5,7 +5,7 @@ import { readTokenFile, pskFromToken } from './psk.ts';
 import { formatHostPort, parseHostPort } from './address.ts';
 import { describeHost, hostFacts, ifaceToward, type HostFacts } from './host-facts.ts';
 import { RemoteReceiver } from './remote-receiver.ts';
-import type { TransportEndpoint } from '../transport/veth.ts';
+import type { TransportEndpoint } from '../transport/types.ts';
 
 export interface RemoteOptions {
   host: string;
@@ -46,6 +46,9 @@ export async function openRemote(r: RemoteOptions, opts: { capture: boolean; fam
       kind: 'remote',
       receiverHost: receiver.host,
       captureIface: iface,
+      // the sender's own capture: what left it (the agent captures what arrived)
+      captures: [{ side: 'sender', iface, sentinelHost: receiver.host }],
+      pageOwnership: "remote: the receiving machine's kernel builds its own copy from what its NIC received",
       close: async () => {},
       describe: `remote agent ${receiver.agent}: sender ${describeHost(sender)} → receiver ${describeHost(agent)}; agent clock ${c.offsetMs >= 0 ? '+' : ''}${c.offsetMs.toFixed(3)} ± ${c.uncertaintyMs.toFixed(3)} ms`,
     };

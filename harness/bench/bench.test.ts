@@ -10,6 +10,7 @@ import { DEFAULT_CONFIG, planCells, type BenchConfig } from './config.ts';
 import { summarize, type BenchReport, type Stat } from './report.ts';
 import { runBench } from './runner.ts';
 import { formatTable } from './table.ts';
+import { openBenchTarget } from './target.ts';
 
 const MiB = 1 << 20;
 const BIN = fileURLToPath(new URL('../../bin/zcprobe.js', import.meta.url));
@@ -102,7 +103,7 @@ test('flags: defaults, lists, and usage errors that name the flag', (t) => {
     [['--runs', '0'], /^--runs: /],
     [['--total', '-1'], /^--total: /],
     [['--c-sizes', '64KiB', '--sizes', '1MiB'], /^--c-sizes: /],
-    [['--transport', 'veth'], /^--transport: /],
+    [['--transport', 'wifi'], /^--transport: /],
     [['--bogus'], /unknown flag --bogus/],
   ];
   for (const [argv, message] of bad) t.throws(() => benchConfigFromFlags(argv), { instanceOf: UsageError, message }, argv.join(' '));
@@ -127,4 +128,24 @@ test('planCells skips a method this host cannot run, with the reason, for both i
     { impl: 'c', method: 'msg-zerocopy', reason: caps.zerocopy },
     { impl: 'c', method: 'io-uring-zc', reason: caps.cUring },
   ]);
+});
+
+// Over tun the senders run in the sender's namespace (harness socket and C sender) and every row
+// carries the relay's packets/s and CPU; the table grows the two link columns.
+await testWithNeeds(test, 'tun: both senders cross the relay; rows carry link packets/s and relay CPU', ['root', 'tun'], async (t) => {
+  const opened = await openBenchTarget('tun', 4);
+  try {
+    const rep = summarize(await runBench({ ...tiny, safeguardTotal: 0, target: opened.target }, () => undefined, opened.link));
+    t.deepEqual(rep.rows.map((r) => `${r.impl}/${r.method}`).sort(), ['c/msg-zerocopy', 'c/write', 'harness/msg-zerocopy', 'harness/write']);
+    for (const r of rep.rows) {
+      t.deepEqual(r.errors, [], `${r.impl} ${r.method}`);
+      t.true(positive(r.linkPacketsPerSec) && positive(r.relayCpuMsPerGB), `${r.impl} ${r.method}: relay figures`);
+      // 8 MiB in packets of at most the MTU: at least that many packets crossed the relay.
+      t.true(r.samples[0]!.link!.s2rPackets >= (8 * MiB) / 9000, `${r.samples[0]!.link!.s2rPackets} packets`);
+    }
+    t.regex(formatTable(rep), /link kpkt\/s +relay CPU ms\/GB/);
+    t.regex(rep.transport, /^tun /);
+  } finally {
+    await opened.close();
+  }
 });

@@ -29,16 +29,24 @@ export const SAFEGUARD_ROWS: Readonly<Record<BenchMethod, readonly BenchSafeguar
   'io-uring-zc': ['zc-completion'],
 };
 
-/** Where the receiver runs. Only loopback exists today; veth would add a namespace prefix. */
+export const BENCH_TRANSPORTS = ['loopback', 'veth', 'tun'] as const;
+export type BenchTransport = (typeof BENCH_TRANSPORTS)[number];
+
+/** Where the receiver runs and where the senders connect from (plain data; a transport opened
+ * through transport/index.ts fills it in). */
 export interface BenchTarget {
-  transport: 'loopback';
-  /** said in every report: these are loopback figures */
+  transport: BenchTransport;
+  /** said in every report: which link these figures are for */
   description: string;
   /** the receiver binds here and the senders connect here */
   host: string;
   family: 4 | 6;
   /** prepended to the receiver's command line (e.g. ip netns exec <ns>) */
   receiverPrefix: string[];
+  /** prepended to the C sender's command line (tun: the sender's namespace) */
+  senderPrefix?: string[];
+  /** the harness sender's sockets are created in this namespace (a path) */
+  senderNetns?: string;
 }
 
 export function loopbackTarget(family: 4 | 6): BenchTarget {

@@ -47,7 +47,7 @@ export function prepareHarnessSender(cfg: BenchConfig, method: BenchMethod, safe
 
   return {
     run(host, port, messages) {
-      const fd = native.socket(cfg.target.family);
+      const fd = native.socket(cfg.target.family, cfg.target.senderNetns ? { netns: cfg.target.senderNetns } : undefined);
       try {
         native.connect(fd, host, port);
         const sender = sendMethod.open(fd, source, exp);

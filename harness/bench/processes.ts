@@ -138,12 +138,14 @@ export interface CSenderArgs {
   port: number;
   pipeSize: number;
   workDir: string;
+  /** prepended to the command line (e.g. ip netns exec <sender namespace>) */
+  prefix?: string[];
 }
 
 export async function runCSender(a: CSenderArgs): Promise<CSenderReport> {
   const argv = ['send', '--method', a.method, '--size', String(a.size), '--total', String(a.size * a.messages)];
   argv.push('--host', a.host, '--port', String(a.port), '--pipe-size', String(a.pipeSize), '--dir', a.workDir);
-  return lastJson<CSenderReport>(`zcbench send --method ${a.method}`, await start(argv).done);
+  return lastJson<CSenderReport>(`zcbench send --method ${a.method}`, await start(argv, a.prefix).done);
 }
 
 /** Whether zcbench was built with liburing and the kernel has SEND_ZC: null, or why not. */

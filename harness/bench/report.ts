@@ -26,6 +26,10 @@ export const throughputMBps = (s: Sample): number => (s.bytes / s.elapsedNs) * 1
 export const senderCpuMsPerGB = (s: Sample): number => ((s.senderUserUs + s.senderSysUs) * 1e6) / s.bytes;
 export const receiverCpuMsPerGB = (s: Sample): number => ((s.receiverUserUs + s.receiverSysUs) * 1e6) / s.bytes;
 const copiedFraction = (s: Sample): number => (s.zc && s.zc.received > 0 ? s.zc.copied / s.zc.received : NaN);
+/** Packets per second the relay carried sender→receiver (tun). */
+export const linkPacketsPerSec = (s: Sample): number => (s.link ? s.link.s2rPackets / (s.elapsedNs / 1e9) : NaN);
+/** The relay's CPU ms per GB sent (tun). */
+export const relayCpuMsPerGB = (s: Sample): number => (s.link ? (s.link.cpuUs * 1e6) / s.bytes : NaN);
 
 export interface RowSummary {
   impl: Impl;
@@ -38,6 +42,9 @@ export interface RowSummary {
   receiverCpuMsPerGB: Stat | null;
   /** zero-copy rows: completions flagged COPIED / completions received */
   copiedFraction: Stat | null;
+  /** tun: sender→receiver packets per second through the relay, and the relay's CPU per GB */
+  linkPacketsPerSec: Stat | null;
+  relayCpuMsPerGB: Stat | null;
   /** harness rows: this row / plain harness write() at the same size, per round */
   vsWrite: { throughput: Stat | null; senderCpu: Stat | null } | null;
   /** plain harness rows: harness throughput / C throughput, same method and size, per round */
@@ -86,6 +93,8 @@ export function summarize(run: BenchRun): BenchReport {
       senderCpuMsPerGB: stat(row.samples.map(senderCpuMsPerGB)),
       receiverCpuMsPerGB: stat(row.samples.map(receiverCpuMsPerGB)),
       copiedFraction: stat(row.samples.map(copiedFraction)),
+      linkPacketsPerSec: stat(row.samples.map(linkPacketsPerSec)),
+      relayCpuMsPerGB: stat(row.samples.map(relayCpuMsPerGB)),
       vsWrite: harness ? { throughput: paired(row, write, throughputMBps), senderCpu: paired(row, write, senderCpuMsPerGB) } : null,
       harnessOverC: paired(row, c, throughputMBps),
       errors: row.errors,
@@ -121,6 +130,8 @@ export function summarize(run: BenchRun): BenchReport {
       senderCpuMsPerGB: 'user+system CPU ms per 10^9 bytes: harness = process.resourceUsage() of the node process, C = getrusage(RUSAGE_SELF) of zcbench',
       receiverCpuMsPerGB: 'user+system CPU ms per 10^9 bytes of the receiver process (zcbench recv), accept to EOF',
       copiedFraction: 'zero-copy completions flagged COPIED / completions received',
+      linkPacketsPerSec: 'tun: sender→receiver packets per second through the relay',
+      relayCpuMsPerGB: 'tun: user+system CPU ms of the relay per 10^9 bytes (its writes run the receiving kernel paths)',
       ratios: 'per round, then median [min, max] over rounds',
     },
     rows,
@@ -129,7 +140,9 @@ export function summarize(run: BenchRun): BenchReport {
       .map((r) => ({ method: r.method, size: r.size, throughput: r.harnessOverC })),
     skipped: run.skipped,
     notes: [
-      'Loopback is not a NIC: zero-copy pages sent to a local socket are copied at delivery (hence COPIED), and the receive-side TCP work runs in the sender\'s context, so it counts as sender CPU.',
+      ...(cfg.target.transport === 'tun'
+        ? ['tun: every packet crosses zcrelay (read from one TUN device, written to the other), so the receiving kernel builds its own copy; a TUN device copies zero-copy pages when it takes the skb (hence COPIED), and the relay\'s writes run both kernels\' receive paths, so they count as relay CPU.']
+        : [`${cfg.target.transport === 'veth' ? 'veth' : 'Loopback'} is not a NIC: zero-copy pages sent to a local socket are copied at delivery (hence COPIED), and the receive-side TCP work runs in the sender's context, so it counts as sender CPU.`]),
       'Safeguard rows are labelled, not judged: on loopback SIOCOUTQ=0 does not mean the receiver has read the pages; `zcprobe run` decides which safeguard is safe.',
       'Figures are from a shared machine; other processes running at the same time depress them.',
     ],

@@ -7,6 +7,7 @@ import { probe } from '../probes.ts';
 import { cellKey, planCells, type BenchConfig, type Capabilities, type Cell, type Skip } from './config.ts';
 import { prepareHarnessSender } from './loops.ts';
 import { cUringUnavailable, runCSender, startReceiver, type ReceiverReport } from './processes.ts';
+import type { LinkCounters } from '../transport/types.ts';
 
 /** One run of one row: the sender's clock and CPU, and the receiver's CPU. */
 export interface Sample {
@@ -21,7 +22,12 @@ export interface Sample {
   calls: number;
   shortCounts: number;
   zc?: { expected: number; received: number; copied: number };
+  /** links with a relay (tun): what it carried during the run and the CPU it used */
+  link?: { s2rPackets: number; r2sPackets: number; cpuUs: number };
 }
+
+/** Where the bench reads a relay's counters (tun); absent for loopback and veth. */
+export type LinkCountersSource = () => Promise<LinkCounters>;
 
 export interface RowRun {
   cell: Cell;
@@ -60,13 +66,23 @@ function checkReceiver(r: ReceiverReport, bytes: number): ReceiverReport {
   return r;
 }
 
+/** runCell, with the relay's counters read around it when the link has a relay. */
+async function measuredCell(cfg: BenchConfig, cell: Cell, round: number, workDir: string, link?: LinkCountersSource): Promise<Sample> {
+  const before = await link?.();
+  const sample = await runCell(cfg, cell, round, workDir);
+  const after = await link?.();
+  if (before && after)
+    sample.link = { s2rPackets: after.s2rPackets - before.s2rPackets, r2sPackets: after.r2sPackets - before.r2sPackets, cpuUs: after.cpuUs - before.cpuUs };
+  return sample;
+}
+
 async function runCell(cfg: BenchConfig, cell: Cell, round: number, workDir: string): Promise<Sample> {
   const ack = cell.safeguard === 'app-ack' ? cell.size : 0;
   const reportTimeoutMs = 30000;
   if (cell.impl === 'c') {
     const rx = await startReceiver(cfg.target, ack);
     try {
-      const c = await runCSender({ ...cell, host: cfg.target.host, port: rx.port, pipeSize: cfg.pipeSize, workDir });
+      const c = await runCSender({ ...cell, host: cfg.target.host, port: rx.port, pipeSize: cfg.pipeSize, workDir, prefix: cfg.target.senderPrefix });
       const r = checkReceiver(await withTimeout(rx.report, reportTimeoutMs, 'receiver'), c.bytes);
       const zc = c.zcExpected > 0 ? { expected: c.zcExpected, received: c.zcReceived, copied: c.zcCopied } : undefined;
       return {
@@ -114,7 +130,7 @@ async function runCell(cfg: BenchConfig, cell: Cell, round: number, workDir: str
 
 export type Progress = (line: string) => void;
 
-export async function runBench(cfg: BenchConfig, progress: Progress = () => undefined): Promise<BenchRun> {
+export async function runBench(cfg: BenchConfig, progress: Progress = () => undefined, link?: LinkCountersSource): Promise<BenchRun> {
   const startedAt = new Date();
   const t0 = performance.now();
   const caps = await probeCapabilities(cfg.cSizes.length ? await cUringUnavailable() : null);
@@ -140,7 +156,7 @@ export async function runBench(cfg: BenchConfig, progress: Progress = () => unde
       for (const cell of cells) {
         const row = rows.get(cellKey(cell))!;
         try {
-          row.samples.push(await runCell(cfg, cell, round, workDir));
+          row.samples.push(await measuredCell(cfg, cell, round, workDir, link));
         } catch (e) {
           failed++;
           row.errors.push(`round ${round}: ${(e as Error).message}`);

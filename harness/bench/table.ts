@@ -20,7 +20,10 @@ function table(header: string[], body: string[][]): string[] {
 
 const HEADER = ['method', 'safeguard', 'impl', 'MB/s', 'sender CPU ms/GB', 'receiver CPU ms/GB', 'COPIED %', 'MB/s vs write', 'harness/C'];
 
-function rowCells(r: RowSummary): string[] {
+const LINK_HEADER = ['link kpkt/s', 'relay CPU ms/GB'];
+
+function rowCells(r: RowSummary, link: boolean): string[] {
+  const extra = link ? [fmt(r.linkPacketsPerSec, 0, 1e-3), fmt(r.relayCpuMsPerGB)] : [];
   return [
     r.method,
     r.safeguard,
@@ -31,6 +34,7 @@ function rowCells(r: RowSummary): string[] {
     fmt(r.copiedFraction, 0, 100),
     r.vsWrite ? fmt(r.vsWrite.throughput, 2) : '',
     r.harnessOverC ? fmt(r.harnessOverC, 2) : '',
+    ...extra,
   ];
 }
 
@@ -47,7 +51,8 @@ export function formatTable(rep: BenchReport): string {
     const rows = rep.rows.filter((r) => r.size === size);
     if (!rows.length) continue;
     out.push('', `message size ${formatSize(size)}`);
-    out.push(...table(HEADER, rows.map(rowCells)).map((l) => '  ' + l));
+    const link = rows.some((r) => r.linkPacketsPerSec);
+    out.push(...table(link ? [...HEADER, ...LINK_HEADER] : HEADER, rows.map((r) => rowCells(r, link))).map((l) => '  ' + l));
   }
 
   const methods = [...new Set(rep.harnessOverC.map((r) => r.method))];
@@ -76,5 +81,23 @@ export function formatTable(rep: BenchReport): string {
   if (rep.skipped.length) out.push('', 'skipped:', ...rep.skipped.map((s) => `  ${s.impl} ${s.method}: ${s.reason}`));
   out.push('', ...rep.notes.map((n) => `note: ${n}`));
   out.push('', `elapsed ${(rep.elapsedMs / 1000).toFixed(1)} s`);
+  return out.join('\n') + '\n';
+}
+
+/** Plain harness rows of several transports side by side: MB/s, and for tun packets/s and relay CPU. */
+export function formatSideBySide(reps: BenchReport[]): string {
+  const name = (rep: BenchReport) => String((rep.config as { transport: string }).transport);
+  const sizes = [...new Set(reps.flatMap((rep) => (rep.config as { sizes: number[] }).sizes))];
+  const out = ['', `harness MB/s per transport (plain rows; ${reps.map(name).join(', ')}):`];
+  for (const size of sizes) {
+    const methods = [...new Set(reps.flatMap((rep) => rep.rows.filter((r) => r.size === size && r.impl === 'harness').map((r) => `${r.method} + ${r.safeguard}`)))];
+    const body = methods.map((m) => [m, ...reps.map((rep) => {
+      const r = rep.rows.find((x) => x.size === size && x.impl === 'harness' && `${x.method} + ${x.safeguard}` === m);
+      if (!r) return '-';
+      const link = r.linkPacketsPerSec ? ` (${fmt(r.linkPacketsPerSec, 0, 1e-3)} kpkt/s, relay ${fmt(r.relayCpuMsPerGB)} ms/GB)` : '';
+      return `${fmt(r.throughputMBps)}${link}`;
+    })]);
+    out.push('', `message size ${formatSize(size)}`, ...table(['method + safeguard', ...reps.map(name)], body).map((l) => '  ' + l));
+  }
   return out.join('\n') + '\n';
 }

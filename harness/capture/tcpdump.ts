@@ -21,8 +21,13 @@ export interface CaptureOptions {
   /** kernel capture buffer (tcpdump -B), KiB: lo carries ~64 KiB GSO frames, and a small ring
    * drops them under an 8 MiB burst (seen: 88-231 drops per 8 MiB case with the 2 MiB default) */
   bufferKiB?: number;
-  /** Where flush() sends its UDP token; the filter must include `or (udp and dst port P)`. */
-  sentinel?: { host?: string; port: number };
+  /** tcpdump -s (default 0: whole packets). On links that are not Ethernet (tun) libpcap sizes
+   * its ring slots by the snaplen, so -s 0 leaves room for only ~256 packets in the default
+   * buffer: give the device's MTU there (a longer packet shows as truncated, never silently). */
+  snaplen?: number;
+  /** Where flush() sends its UDP token; the filter must include `or (udp and dst port P)`.
+   * `send` replaces this process's UDP socket (e.g. one in the sender's network namespace). */
+  sentinel?: { host?: string; port: number; send?: (token: Buffer, host: string, port: number) => void };
 }
 
 export interface CaptureCounters { captured: number; receivedByFilter: number; droppedByKernel: number }
@@ -115,7 +120,7 @@ export class CaptureSession {
     this.file = opts.file;
     // -Z root: Debian's tcpdump otherwise setuid()s to "tcpdump", which clears
     // the parent-death signal and can't write into root-owned directories.
-    const tcpdump = [which('tcpdump')!, '-i', opts.iface, '--immediate-mode', '-U', '-s', '0', '-n',
+    const tcpdump = [which('tcpdump')!, '-i', opts.iface, '--immediate-mode', '-U', '-s', String(opts.snaplen ?? 0), '-n',
       '-B', String(opts.bufferKiB ?? 65536),
       '-Z', 'root', '-w', opts.file, opts.filter];
     // `ip netns exec` and setpriv both exec in place, so pid is tcpdump's pid
@@ -200,7 +205,12 @@ export class CaptureSession {
       const deadline = Date.now() + timeoutMs;
       // Short first polls: tcpdump -U usually writes the token within a millisecond or two.
       for (let nextSend = 0, pause = 1; ; await sleep(pause), pause = Math.min(POLL_MS, pause * 2)) {
-        if (Date.now() >= nextSend) { sock.send(token, s.port, host); nextSend = Date.now() + RESEND_MS; }
+        if (Date.now() >= nextSend) {
+          if (s.send) {
+            try { s.send(token, host, s.port); } catch { /* like a lost datagram: resent */ }
+          } else sock.send(token, s.port, host);
+          nextSend = Date.now() + RESEND_MS;
+        }
         const size = (await fh.stat()).size;
         while (pos < size) {
           const buf = Buffer.allocUnsafe(Math.min(size - pos, READ_CHUNK));

@@ -35,6 +35,9 @@ export interface WireObservation {
   /** a classic pcap with only this connection's packets (both directions); packet i of
    * `stream` (retransmission firstPacket/againPacket) is record i of this file (frame i + 1) */
   pcap: Buffer;
+  /** this connection's decoded TCP segments (both directions), in capture order (saves decoding
+   * `pcap` again; absent: decode `pcap`) */
+  segments?: TcpSegment[];
   packets: number;
   /** packets tcpdump reported dropped by the kernel while this case ran */
   droppedByKernel: number;
@@ -54,6 +57,10 @@ export interface WireCaptureOptions {
   sentinelHost: string;
   /** keep every byte of the session file (no punching of the consumed part) */
   keepFile?: boolean;
+  /** tcpdump -s (see CaptureOptions.snaplen); default 0 */
+  snaplen?: number;
+  /** sends the sentinel when this process's namespace cannot reach `sentinelHost` */
+  sendSentinel?: (token: Buffer, host: string, port: number) => void;
 }
 
 export interface CollectOptions {
@@ -153,7 +160,8 @@ export class WireCapture {
       netns: opts.netns,
       file: opts.file,
       filter: `(tcp port ${opts.receiverPort}) or (udp and dst port ${sentinelPort})`,
-      sentinel: { host: opts.sentinelHost, port: sentinelPort },
+      snaplen: opts.snaplen,
+      sentinel: { host: opts.sentinelHost, port: sentinelPort, send: opts.sendSentinel },
     });
     return new WireCapture(session, opts);
   }
@@ -207,6 +215,7 @@ export class WireCapture {
     return {
       stream: reassemble(segments, conn),
       pcap,
+      segments,
       packets: segments.length,
       droppedByKernel,
       undecoded: { fragments: decoded.skipped.fragments, headerTruncated: decoded.skipped.headerTruncated },

@@ -1,11 +1,12 @@
 // zcprobe bench: throughput and CPU cost of each send method (and of each safeguard) over
 // loopback, harness and C reference side by side. A script that prints figures, not a test.
 import { formatSize, parseSize } from '../experiment.ts';
-import { BENCH_METHODS, DEFAULT_CONFIG, loopbackTarget, type BenchConfig, type BenchMethod } from '../bench/config.ts';
+import { BENCH_METHODS, BENCH_TRANSPORTS, DEFAULT_CONFIG, loopbackTarget, type BenchConfig, type BenchMethod, type BenchTransport } from '../bench/config.ts';
+import { openBenchTarget } from '../bench/target.ts';
 import { summarize } from '../bench/report.ts';
 import { runBench } from '../bench/runner.ts';
-import { formatTable } from '../bench/table.ts';
-import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { formatSideBySide, formatTable } from '../bench/table.ts';
+import { flagValue, helpText, listFlag, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
 
 const D = DEFAULT_CONFIG;
 const MAX_MESSAGE = 256 << 20;
@@ -19,7 +20,7 @@ const SPEC: Record<string, FlagSpec> = {
   'c-sizes': { value: '<size,...>|none', help: `sizes (of --sizes) at which the C reference runs too (default ${D.cSizes.map(formatSize).join(',')})` },
   'pipe-size': { value: '<size>', help: `pipe capacity for splice/vmsplice (default ${formatSize(D.pipeSize)})` },
   'poll-interval-ms': { value: '<ms>', help: `siocoutq poll interval, 0 = spin (default ${D.pollIntervalMs})` },
-  transport: { value: '<name>', help: 'loopback (default; the only one so far)' },
+  transport: { value: '<name>', repeatable: true, help: `${BENCH_TRANSPORTS.join(', ')}; repeatable: one table each, then MB/s side by side (default loopback)` },
   family: { value: '4|6', help: 'IP version (default 4)' },
   json: { boolean: true, help: 'print the JSON report on stdout (the table goes to stderr)' },
   help: { boolean: true, help: 'this help' },
@@ -48,11 +49,11 @@ function positive(parse: (v: string) => number): (v: string) => number {
 }
 
 /** The bench configuration the flags ask for, or null for --help. Bad flags throw UsageError. */
-export function benchConfigFromFlags(argv: string[]): { cfg: BenchConfig; json: boolean } | null {
+export function benchConfigFromFlags(argv: string[]): { cfg: BenchConfig; json: boolean; transports: BenchTransport[] } | null {
   const { flags, positional } = parseFlags(argv, SPEC);
   if (flags.help) return null;
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
-  flagValue(flags, 'transport', oneOf(['loopback'] as const));
+  const transports = flags.transport === undefined ? (['loopback'] as BenchTransport[]) : [...new Set(listFlag(flags, 'transport', BENCH_TRANSPORTS))];
   const family = flagValue(flags, 'family', (v) => Number(oneOf(['4', '6'] as const)(v)) as 4 | 6) ?? 4;
   const pipeSize = flagValue(flags, 'pipe-size', parseSize) ?? D.pipeSize;
   if (pipeSize < 4096 || pipeSize > MAX_MESSAGE) throw new UsageError(`--pipe-size: must be from 4KiB to ${formatSize(MAX_MESSAGE)}`);
@@ -73,7 +74,7 @@ export function benchConfigFromFlags(argv: string[]): { cfg: BenchConfig; json: 
     pollIntervalMs,
     target: loopbackTarget(family),
   };
-  return { cfg, json: Boolean(flags.json) };
+  return { cfg, json: Boolean(flags.json), transports };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -82,16 +83,26 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(helpText('usage: zcprobe bench [flags]   (prints figures; takes a few minutes with the defaults)', SPEC));
     return 0;
   }
-  const { cfg, json } = parsed;
+  const { cfg, json, transports } = parsed;
   const progress = (line: string) => process.stderr.write(`zcprobe bench: ${line}\n`);
-  const report = summarize(await runBench(cfg, progress));
-  // --json: JSON on stdout for machines, the same table on stderr for the person watching.
-  if (json) {
-    process.stderr.write(formatTable(report));
-    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  } else process.stdout.write(formatTable(report));
-  progress(`elapsed ${(report.elapsedMs / 1000).toFixed(1)} s`);
-  const failed = report.rows.reduce((n, r) => n + r.errors.length, 0);
+  const reports = [];
+  for (const transport of transports) {
+    const opened = await openBenchTarget(transport, cfg.target.family);
+    try {
+      progress(`transport ${opened.target.description}`);
+      const report = summarize(await runBench({ ...cfg, target: opened.target }, progress, opened.link));
+      reports.push(report);
+      // --json: JSON on stdout for machines, the same table on stderr for the person watching.
+      (json ? process.stderr : process.stdout).write(formatTable(report));
+      progress(`elapsed ${(report.elapsedMs / 1000).toFixed(1)} s`);
+    } finally {
+      await opened.close();
+    }
+  }
+  if (reports.length > 1) (json ? process.stderr : process.stdout).write(formatSideBySide(reports));
+  // One transport: the report object, as before; several: an array of them.
+  if (json) process.stdout.write(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + '\n');
+  const failed = reports.reduce((n, rep) => n + rep.rows.reduce((k, r) => k + r.errors.length, 0), 0);
   // Figures with holes are still printed; the exit status says some runs failed.
   return failed ? 1 : 0;
 }

@@ -8,6 +8,7 @@ import { flagValue, helpText, listFlag, nonNegativeInt, parseFlags, UsageError, 
 import { filesystemsFlag } from './fs-flag.ts';
 import { progressPrinter } from './progress.ts';
 import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
+import { NIC_FLAG, transportsFromFlags } from './transport-flags.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   repeats: { value: '<n>', help: 'repetitions of each stress case per cell (default 1)' },
@@ -15,6 +16,7 @@ const SPEC: Record<string, FlagSpec> = {
   method: { value: '<name>', repeatable: true, help: 'limit to a method' },
   fs: { value: '<fs>', repeatable: true, help: 'filesystems for the file methods\' section: tmpfs, ext4, xfs, btrfs, or none; repeatable (default: all)' },
   ...REMOTE_FLAGS,
+  ...NIC_FLAG,
   help: { boolean: true, help: 'this help' },
 };
 
@@ -28,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   // With an agent, its path is the one transport; without, every transport this machine builds.
   const remote = remoteFromFlags(flags);
   if (remote && flags.transport !== undefined) throw new UsageError('--transport cannot be combined with --remote (or ZCPROBE_REMOTE): the agent is the transport');
-  const transports = remote ? ['remote' as const] : listFlag(flags, 'transport', LOCAL_TRANSPORTS);
+  const { transports, nicPair } = remote ? { transports: ['remote' as const], nicPair: undefined } : transportsFromFlags(flags);
   const methods = listFlag(flags, 'method', METHODS);
   const filesystems = filesystemsFlag(flags);
   const repeats = flagValue(flags, 'repeats', nonNegativeInt) ?? 1;
@@ -37,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
   const progress = progressPrinter();
   const report = await runEvidenceSuite({
     runDir: join(CAPTURES_DIR, runId), runId, repeats, transports, methods, costTotal: 0, filesystems,
-    onProgress: progress.update, onPhase: progress.line, remote,
+    onProgress: progress.update, onPhase: progress.line, remote, nicPair,
   });
   progress.done();
   process.stdout.write(JSON.stringify({ runId, kernel: report.host.kernel, cells: report.cells, filesystems: report.filesystems }, null, 2) + '\n');

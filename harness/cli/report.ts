@@ -10,6 +10,7 @@ import { flagValue, helpText, listFlag, nonNegativeInt, parseFlags, UsageError, 
 import { filesystemsFlag } from './fs-flag.ts';
 import { progressPrinter } from './progress.ts';
 import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
+import { NIC_FLAG, transportsFromFlags } from './transport-flags.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   repeats: { value: '<n>', help: 'repetitions of each stress case per cell (default 2)' },
@@ -19,6 +20,7 @@ const SPEC: Record<string, FlagSpec> = {
   'cost-total': { value: '<size>', help: 'bytes per bench run for the cost chart; 0 skips it (default 256MiB)' },
   out: { value: '<dir>', help: 'output directory (default captures/<run-id>)' },
   ...REMOTE_FLAGS,
+  ...NIC_FLAG,
   help: { boolean: true, help: 'this help' },
 };
 
@@ -34,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
   // With an agent, its path is the one transport; without, every transport this machine builds.
   const remote = remoteFromFlags(flags);
   if (remote && flags.transport !== undefined) throw new UsageError('--transport cannot be combined with --remote (or ZCPROBE_REMOTE): the agent is the transport');
-  const transports = remote ? ['remote' as const] : listFlag(flags, 'transport', LOCAL_TRANSPORTS);
+  const { transports, nicPair } = remote ? { transports: ['remote' as const], nicPair: undefined } : transportsFromFlags(flags);
   const methods = listFlag(flags, 'method', METHODS);
   const filesystems = filesystemsFlag(flags);
   const costTotal = flagValue(flags, 'cost-total', parseSize) ?? 256 << 20;
@@ -42,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   const runDir = (flags.out as string | undefined) ?? join(CAPTURES_DIR, runId);
   const progress = progressPrinter();
   progress.line(`zcprobe evidence suite → ${runDir}`);
-  const report = await runEvidenceSuite({ runDir, runId, repeats, transports, methods, costTotal, filesystems, onProgress: progress.update, onPhase: progress.line, remote });
+  const report = await runEvidenceSuite({ runDir, runId, repeats, transports, methods, costTotal, filesystems, onProgress: progress.update, onPhase: progress.line, remote, nicPair });
   progress.done();
   const paths = writeReport(runDir, report);
   const counts = new Map<string, number>();

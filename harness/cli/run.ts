@@ -20,6 +20,7 @@ import { Session } from '../session.ts';
 import { familyOf, type RemoteOptions } from '../agent/remote-transport.ts';
 import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec, type Flags } from './args.ts';
 import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
+import { LINK_FLAGS, linkFromFlags, NIC_FLAG, nicPairFromFlags } from './transport-flags.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   method: { value: '<method>', help: `send method: ${METHODS.join(', ')} (required)` },
@@ -35,6 +36,8 @@ const SPEC: Record<string, FlagSpec> = {
   transport: { value: '<name>', help: `${TRANSPORTS.join(', ')} (default loopback)` },
   family: { value: '4|6', help: 'IP version (default 4)' },
   rate: { value: '<rate>', help: 'veth only: tbf rate limit on the sender side, e.g. 100mbit' },
+  ...LINK_FLAGS,
+  ...NIC_FLAG,
   'safeguard-timeout-ms': { value: '<ms>', help: 'bound on any safeguard wait (default 5000)' },
   'poll-interval-ms': { value: '<ms>', help: 'poll interval of siocoutq/siocoutqnsd (default 1)' },
   repeat: { value: '<n>', help: 'run the case n times (default 1)' },
@@ -53,6 +56,10 @@ export interface RunFlags {
   rate?: string;
   /** transport remote: the agent */
   remote?: RemoteOptions;
+  /** tun: the link MTU */
+  mtu?: number;
+  /** nic: "IF1,IF2" */
+  nicPair?: string;
 }
 
 /** With an agent the transport is 'remote' (and the family its address's, unless given). */
@@ -69,7 +76,7 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
   if (flags.help) return null;
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
   if (flags.replay !== undefined) {
-    const allowed = new Set(['replay', 'json', 'no-capture', 'repeat', 'transport', 'family', 'rate', 'fs', 'remote', 'token-file']);
+    const allowed = new Set(['replay', 'json', 'no-capture', 'repeat', 'transport', 'family', 'rate', 'fs', 'remote', 'token-file', ...Object.keys(LINK_FLAGS), ...Object.keys(NIC_FLAG)]);
     const other = Object.keys(flags).find((k) => !allowed.has(k));
     if (other) throw new UsageError(`--${other} cannot be combined with --replay (the claim defines the case)`);
     const { claim, seed, path } = flagValue(flags, 'replay', parseReplay)!;
@@ -79,7 +86,11 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
     const family = flagValue(flags, 'family', (v) => Number(oneOf(['4', '6'] as const)(v)) as 4 | 6) ?? r.family ?? 4;
     const repeat = flagValue(flags, 'repeat', nonNegativeInt) ?? 1;
     const fs = flagValue(flags, 'fs', parseFsSpec) ?? exp.fs ?? 'tmpfs';
-    return { exp: makeExperiment({ ...exp, transport, family, fs }), repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate: flags.rate as string | undefined, remote: r.remote };
+    const { link, mtu } = linkFromFlags(flags);
+    const replayed = makeExperiment({ ...exp, transport, family, fs, ...(link ? { link } : {}) });
+    const nicPair = nicPairFromFlags(flags);
+    if ((replayed.transport === 'nic') !== (nicPair !== undefined)) throw new UsageError('--transport nic and --nic-pair IF1,IF2 go together');
+    return { exp: replayed, repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate: flags.rate as string | undefined, remote: r.remote, mtu, nicPair };
   }
   const method = flagValue(flags, 'method', oneOf(METHODS));
   if (!method) throw new UsageError(`--method is required (allowed: ${METHODS.join(', ')})`);
@@ -105,13 +116,18 @@ export function experimentFromFlags(argv: string[]): RunFlags | null {
   if (partial.family === undefined) set('family', r.family);
   const repeat = flagValue(flags, 'repeat', nonNegativeInt) ?? 1;
   if (repeat < 1) throw new UsageError('--repeat must be at least 1');
+  const { link, mtu } = linkFromFlags(flags);
+  set('link', link);
   try {
     const exp = makeExperiment(partial);
     const rate = flags.rate === undefined ? undefined : String(flags.rate);
     if (rate !== undefined && exp.transport !== 'veth') throw new UsageError('--rate needs --transport veth');
     if (rate !== undefined && !/^\d+(\.\d+)?(bit|kbit|mbit|gbit|tbit)$/.test(rate)) throw new UsageError(`--rate: "${rate}" is not a tc rate (e.g. 100mbit)`);
     if (exp.transport === 'remote' && !r.remote) throw new UsageError('--transport remote needs --remote ADDR:PORT --token-file FILE (or ZCPROBE_REMOTE, ZCPROBE_TOKEN_FILE)');
-    return { exp, repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate, remote: r.remote };
+    if (mtu !== undefined && exp.transport !== 'tun') throw new UsageError('--link-mtu needs --transport tun');
+    const nicPair = nicPairFromFlags(flags);
+    if ((exp.transport === 'nic') !== (nicPair !== undefined)) throw new UsageError('--transport nic and --nic-pair IF1,IF2 go together');
+    return { exp, repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate, remote: r.remote, mtu, nicPair };
   } catch (e) {
     if (e instanceof ExperimentError) {
       const flag = e.field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -141,8 +157,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(helpText('usage: zcprobe run --method <method> [flags]', SPEC));
     return 0;
   }
-  const { exp, repeat, json, capture, rate, remote } = parsed;
-  const session = await Session.open({ transport: exp.transport, family: exp.family, capture, rate, fs: exp.fs, remote });
+  const { exp, repeat, json, capture, rate, remote, mtu, nicPair } = parsed;
+  const session = await Session.open({ transport: exp.transport, family: exp.family, capture, rate, fs: exp.fs, remote, mtu, nicPair });
   try {
     for (let i = 0; i < repeat; i++) {
       let report;

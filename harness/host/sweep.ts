@@ -7,9 +7,10 @@
 //     resource was made runs under that pid (a recycled pid does not keep a stale resource);
 //  3. sysctl overrides whose users died (sysctl.ts): the host's original value comes back.
 import { execFile } from 'node:child_process';
-import { lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import { settleDeadSysctlUsers } from '../sysctl.ts';
+import { readStateFile, removeStateFile, restoreSteps, stateFiles } from '../transport/nic-state.ts';
 import { describeResource, readLedgers, type Resource } from './ledger.ts';
 import { withLock } from './lock.ts';
 import { couldOwn, isAlive, startTicksOf } from './owner.ts';
@@ -116,6 +117,23 @@ function orphaned(name: string, path: string): boolean {
 }
 
 /** Namespaces named after a pid that no longer runs (and in no live ledger); returns their names. */
+/** Gives back the interfaces of nic runs whose process is gone (state files written by
+ * transport/nic-state.ts before anything changed), before their namespace is deleted: deleting it
+ * with IF2 inside would destroy a virtual port or strip a physical one. A pid now owned by a
+ * process started after the state file was written does not count as the owner. */
+export async function restoreDeadNicRuns(): Promise<string[]> {
+  const restored: string[] = [];
+  for (const file of stateFiles()) {
+    const state = readStateFile(file);
+    if (couldOwn(state.pid, statSync(file).mtimeMs)) continue;
+    for (const step of restoreSteps(state, process.pid))
+      await cmd('ip', step.args).catch((e: Error) => { if (!step.tolerate?.test(e.message)) throw e; });
+    removeStateFile(file);
+    restored.push(`nic pair ${state.if1.name},${state.if2.name} (pid ${state.pid}, dead)`);
+  }
+  return restored;
+}
+
 export async function removeOrphanNetns(live: Set<string> = liveResourceKeys()): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await listNetns()) {
@@ -159,6 +177,11 @@ export async function sweepHost(opts: { dir?: string } = {}): Promise<SweepRepor
   const dir = opts.dir ?? stateDir();
   return withLock(join(dir, 'sweep.lock'), async () => {
     const report: SweepReport = { removed: [], sysctls: [], kept: [], errors: [] };
+    try {
+      report.removed.push(...(await restoreDeadNicRuns()));
+    } catch (e) {
+      report.errors.push(`nic pairs: ${(e as Error).message}`);
+    }
     for (const { file, ledger, error } of readLedgers(dir)) {
       if (!ledger) {
         report.errors.push(`${file}: unreadable (${error}); left in place`);

@@ -69,7 +69,7 @@ function host(r: Report): string {
 <p class="tally">${r.cells.length} cells: ${tally.map(([v, n]) => `<span class="badge" style="background:${VERDICT_STYLE[v].fill};color:${VERDICT_STYLE[v].ink}">${n} ${esc(v)}</span>`).join(' ')}</p>
 <div class="host">
 <div><table class="facts">${facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
-<h4>Transports</h4><ul class="transports">${r.transports.map((t) => `<li><b>${esc(t.name)}</b>: ${esc(t.describe)}</li>`).join('')}</ul></div>
+<h4>Transports</h4><ul class="transports">${r.transports.map((t) => `<li><b>${esc(t.name)}</b>: ${esc(t.describe)}${t.pageOwnership ? `<br><i>${esc(t.pageOwnership)}</i>` : ''}</li>`).join('')}</ul></div>
 <div><h4>NIC offloads (ethtool -k)</h4>${offloadsTable(h.offloads)}</div>
 </div>
 </section>`;

@@ -123,6 +123,7 @@ export function renderMarkdown(r: Report): string {
   if (r.transports.length) {
     out.push('');
     out.push(`**Transports:** ${r.transports.map((t) => `${mdEscape(t.name)} (${mdEscape(t.describe)})`).join('; ')}`);
+    for (const t of r.transports) if (t.pageOwnership) out.push(`- ${mdEscape(t.pageOwnership)}`);
   }
   out.push('');
   out.push('### Matrix: method × safeguard, per transport');

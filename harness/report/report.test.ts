@@ -309,3 +309,15 @@ browserTest(`a real browser renders the report: recommendation table first, head
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+
+test('tun: a transport line says who owns the pages the receiver reads; link events get timeline lanes; both validate', (t) => {
+  const r = clone();
+  r.transports.push({ name: 'tun', describe: 'tun zcprobe-1-0s/zct1a0 -> zcrelay -> zcprobe-1-0r/zct1b0', pageOwnership: 'tun: the relay copies every packet, so the receiving kernel reads its own copy' });
+  r.counterexamples[0]!.timeline.linkEvents = [{ ms: 0.5, label: 'link dropped segment #3 @17896' }];
+  t.deepEqual(validateReport(r), []);
+  const html = renderHtml(r);
+  t.regex(html, /<i>tun: the relay copies every packet, so the receiving kernel reads its own copy<\/i>/);
+  t.regex(html, /link dropped segment #3 @17896/);
+  t.regex(renderMarkdown(r), /- tun: the relay copies every packet/);
+});

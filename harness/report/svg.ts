@@ -109,6 +109,8 @@ export function timelineSvg(t: Counterexample['timeline'], width = 1180): string
     { label: 'source mutated', ms: t.mutatedMs, colour: '#8f2b80', missing: '' },
     { label: 'first packet with mutated bytes', ms: t.firstMutatedPacketMs, colour: VERDICT_STYLE['corrupted-on-wire'].ink, missing: 'no packet carried mutated bytes (the wire was clean)' },
     { label: "receiver's first read", ms: t.receiverFirstReadMs, colour: '#1f5fbf', missing: 'the receiver read nothing' },
+    // tun: what the link injected (a lane each, the first few)
+    ...(t.linkEvents ?? []).slice(0, 4).map((e) => ({ label: e.label, ms: e.ms, colour: '#6b6b00', missing: '' })),
   ];
   const known = events.flatMap((e) => (e.ms === null ? [] : [e.ms]));
   const x0 = 20;

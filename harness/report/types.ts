@@ -45,7 +45,11 @@ export interface Counterexample {
   /** hex of 64 bytes of each stream around the first mismatch (harness/evidence.ts) */
   hexDiff: { offset: number; intended: string; wire: string | null; received: string };
   /** ms relative to the start of the send */
-  timeline: { sendReturnedMs: number; mutatedMs: number; firstMutatedPacketMs: number | null; receiverFirstReadMs: number | null };
+  timeline: {
+    sendReturnedMs: number; mutatedMs: number; firstMutatedPacketMs: number | null; receiverFirstReadMs: number | null;
+    /** tun: faults the link injected into the connection (drops, reorders), ms after the send started */
+    linkEvents?: { ms: number; label: string }[];
+  };
   /** remote runs: the receiver's times (first read, first mutated packet) are the agent's clock
    * put on the sender's, each uncertain by ± this many ms */
   receiverClockUncertaintyMs?: number;
@@ -170,7 +174,8 @@ export interface Report {
   runId: string;
   tool: { name: 'zcprobe'; version: string };
   host: HostInfo;
-  transports: { name: string; describe: string }[];
+  /** pageOwnership: one line on whose pages the receiving application reads over this transport */
+  transports: { name: string; describe: string; pageOwnership?: string }[];
   /** how many cases a cell got: repeats × casesPerRepeat (the stress conditions); the bound a
    * clean cell supports tightens with --repeats */
   plan: { repeats: number; casesPerRepeat: number };

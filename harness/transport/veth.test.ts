@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ReceiverProcess } from '../receiver/client.ts';
-import { createVethTopology, listNetns, openTransport, removeStaleTopologies, vethUnavailableReason,
-  type VethTopology } from './veth.ts';
+import { openTransport } from './index.ts';
+import { listNetns, removeStaleTopologies } from './netns.ts';
+import { createVethTopology, vethUnavailableReason, type VethTopology } from './veth.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/topology-child.ts', import.meta.url));
 const reason = await vethUnavailableReason();
@@ -104,11 +105,11 @@ if (reason) {
   });
 
   test.serial('openTransport: loopback and veth endpoints', async (t) => {
-    const lo = await openTransport('loopback', 6);
+    const lo = await openTransport('loopback', { family: 6 });
     t.like(lo, { kind: 'loopback', receiverHost: '::1', captureIface: 'lo', receiverNetns: undefined });
     await lo.close();
-    await t.throwsAsync(openTransport('loopback', 4, { rate: '1mbit' }));
-    const v = await openTransport('veth', 6);
+    await t.throwsAsync(openTransport('loopback', { family: 4, rate: '1mbit' }));
+    const v = await openTransport('veth', { family: 6 });
     try {
       t.is(v.kind, 'veth');
       t.true((await listNetns()).includes(v.receiverNetns!));

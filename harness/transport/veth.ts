@@ -4,22 +4,12 @@
 // Addresses come from a private range used only inside the pair, and creation verifies that the
 // route to the receiver really leaves via our veth before anything is sent (traffic may only go to
 // loopback or to namespaces we created).
-import { execFile, spawnSync } from 'node:child_process';
-import { BlockList, connect } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { registerCleanup } from '../cleanup.ts';
 import { claim } from '../host/ledger.ts';
-import { removeOrphanNetns } from '../host/sweep.ts';
+import { ipSyncGone, nameTaken, NameTaken, netnsName, nextIndex, PREFIX, run, runGone, shortId } from './netns.ts';
+import { pickSubnet, waitUsable } from './subnet.ts';
+import type { TransportEndpoint, TransportOptions } from './types.ts';
 
-const CMD_TIMEOUT_MS = 5000;
-const READY_TIMEOUT_MS = 5000;
-const PREFIX = 'zcprobe-';
-// One /30 of 10.255.0.0/16 per slot; IPv6 uses fd00:7a63:0:<slot>::/64 (a ULA, never routed out).
-const SLOTS = 16384;
-// Not-found answers from `ip` mean "already gone": teardown is idempotent.
-const GONE_RE = /Cannot find device|No such file or directory|does not exist/;
-// sbin is often missing from non-login PATHs (sudo, cron, CI).
-const ENV = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin` };
 
 export interface VethOptions { family: 4 | 6; rate?: string }
 export interface VethTopology {
@@ -27,37 +17,6 @@ export interface VethTopology {
   family: 4 | 6; rate: string | undefined;
   /** Deletes the veth pair and the namespace; idempotent. */
   destroy(): Promise<void>;
-}
-export interface TransportEndpoint {
-  kind: 'loopback' | 'veth' | 'remote'; receiverHost: string; receiverNetns?: string;
-  /** tcpdump -i this, in the root namespace */
-  captureIface: string; senderBindHost?: string;
-  close(): Promise<void>; describe: string;
-}
-
-class NameTaken extends Error {} // "File exists" from ip: retry under the next index
-function run(cmd: 'ip' | 'tc', args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: CMD_TIMEOUT_MS, killSignal: 'SIGKILL', env: ENV }, (err, stdout, stderr) => {
-      if (!err) return resolve(stdout);
-      const why = String(stderr).trim() || (err.killed ? `timed out after ${CMD_TIMEOUT_MS} ms` : err.message);
-      reject(new Error(`${cmd} ${args.join(' ')}: ${why}`));
-    });
-  });
-}
-const runGone = (args: string[]): Promise<unknown> =>
-  run('ip', args).catch((e: Error) => { if (!GONE_RE.test(e.message)) throw e; });
-
-// The 'exit' pass of the cleanup registry runs only synchronous work, so its teardown is sync.
-function ipSyncGone(args: string[]): void {
-  const r = spawnSync('ip', args, { timeout: CMD_TIMEOUT_MS, encoding: 'utf8', env: ENV });
-  const err = r.error?.message ?? (r.status !== 0 ? r.stderr.trim() || `exit ${r.status}` : '');
-  if (err && !GONE_RE.test(err)) throw new Error(`ip ${args.join(' ')}: ${err}`);
-}
-
-export async function listNetns(): Promise<string[]> {
-  const out = (await run('ip', ['-j', 'netns', 'list'])).trim();
-  return out ? (JSON.parse(out) as { name: string }[]).map((n) => n.name) : [];
 }
 
 /** Why veth topologies cannot be built here (tests skip on it), or undefined. */
@@ -90,70 +49,9 @@ function tbfArgs(rate: string): string[] {
   return ['rate', rate, 'burst', String(burst), 'latency', '100ms'];
 }
 
-interface Subnet { net: string; plen: number; host: string; ns: string }
-function subnet(family: 4 | 6, k: number): Subnet {
-  if (family === 6) {
-    const net = `fd00:7a63:0:${k.toString(16)}::`;
-    return { net, plen: 64, host: `${net}1`, ns: `${net}2` };
-  }
-  const base = `10.255.${k >> 6}.`, low = (k & 63) << 2;
-  return { net: `${base}${low}`, plen: 30, host: `${base}${low + 1}`, ns: `${base}${low + 2}` };
-}
-
-// Every prefix already configured or routed in the root namespace: a slot overlapping any of them
-// (another topology, or a real network that happens to use the range) is skipped.
-async function pickSubnet(family: 4 | 6, seed: number): Promise<Subnet> {
-  const f = family === 6 ? '-6' : '-4', type = family === 6 ? 'ipv6' : 'ipv4';
-  const addrs = JSON.parse((await run('ip', ['-j', f, 'addr', 'show'])) || '[]') as { addr_info?: { local: string; prefixlen: number }[] }[];
-  const routes = JSON.parse((await run('ip', ['-j', f, 'route', 'show', 'table', 'all'])) || '[]') as { dst: string }[];
-  const used: [string, number][] = addrs.flatMap((l) => (l.addr_info ?? []).map((a): [string, number] => [a.local, a.prefixlen]));
-  for (const { dst } of routes) {
-    if (dst === 'default') continue; // less specific than our connected /30 or /64: cannot capture it
-    const [a, p] = dst.split('/');
-    used.push([a!, p ? Number(p) : family === 6 ? 128 : 32]);
-  }
-  for (let i = 0; i < SLOTS; i++) {
-    const s = subnet(family, (seed + i) % SLOTS);
-    const mine = new BlockList();
-    mine.addSubnet(s.net, s.plen, type);
-    const clash = used.some(([a, p]) => {
-      if (mine.check(a, type)) return true;
-      const theirs = new BlockList();
-      theirs.addSubnet(a, p, type);
-      return theirs.check(s.net, type);
-    });
-    if (!clash) return s;
-  }
-  throw new Error(`no free ${family === 6 ? 'fd00:7a63:0:x::/64' : '10.255.x.x/30'} test subnet`);
-}
-
-// A TCP SYN to a closed port answered by RST proves both addresses and the link work end to end
-// (and warms ARP/ND, so captures don't start with resolution traffic).
-function refused(host: string, localAddress: string, ms: number): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port: 9, localAddress, timeout: ms });
-    const done = (r: string): void => { s.destroy(); resolve(r); };
-    s.once('connect', () => done('ok'));
-    s.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'ok' : String(e.code)));
-    s.once('timeout', () => done('timeout'));
-  });
-}
-
-async function waitUsable(t: Subnet, hostIf: string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (let last = '';; await sleep(20)) {
-    const route = JSON.parse(await run('ip', ['-j', 'route', 'get', t.ns])) as { dev?: string }[];
-    // Only probe once the kernel routes nsAddr into our veth: never let a probe leave via eth0.
-    if (route[0]?.dev !== hostIf) last = `route to ${t.ns} is via ${route[0]?.dev ?? '?'}, not ${hostIf}`;
-    else if ((last = await refused(t.ns, t.host, 500)) === 'ok') return;
-    if (Date.now() >= deadline) throw new Error(`veth ${hostIf}: ${t.ns} not usable after ${READY_TIMEOUT_MS} ms (${last})`);
-  }
-}
-
-let counter = 0; // per-process topology index: names are zcprobe-<pid>-<counter>
 async function build(n: number, family: 4 | 6, rate: string | undefined, tbf: string[] | undefined): Promise<VethTopology> {
-  const id = process.pid % 100000;
-  const netns = `${PREFIX}${process.pid}-${n}`, hostIf = `zcp${id}h${n}`, nsIf = `zcp${id}n${n}`;
+  const id = shortId();
+  const netns = netnsName(n), hostIf = `zcp${id}h${n}`, nsIf = `zcp${id}n${n}`;
   // Flags gate deletion so a name clash never makes us delete something that isn't ours.
   const made = { netns: false, link: false };
   // The namespace is recorded in the run ledger before it exists (its name holds our pid), so
@@ -185,14 +83,13 @@ async function build(n: number, family: 4 | 6, rate: string | undefined, tbf: st
     unregister();
   })().catch((e: unknown) => { destroyP = undefined; throw e; }));
 
-  const exists = (e: Error): Error => (/File exists/.test(e.message) ? new NameTaken(e.message) : e);
   try {
     releaseNetns = claim({ kind: 'netns', name: netns });
-    await run('ip', ['netns', 'add', netns]).catch((e: Error) => { throw exists(e); });
+    await run('ip', ['netns', 'add', netns]).catch((e: Error) => { throw nameTaken(e); });
     made.netns = true;
     // The peer is created directly inside the namespace: its name never exists in the root ns.
     await run('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf, 'netns', netns])
-      .catch((e: Error) => { throw exists(e); });
+      .catch((e: Error) => { throw nameTaken(e); });
     made.link = true;
     // Recorded once it is ours (the name may clash with another live run's: pid mod 1e5); a
     // crash before this line is still recovered, the pair dies with the namespace.
@@ -209,7 +106,7 @@ async function build(n: number, family: 4 | 6, rate: string | undefined, tbf: st
     }
     await run('ip', ['-n', netns, 'link', 'set', 'dev', 'lo', 'up']);
     if (tbf) await run('tc', ['qdisc', 'add', 'dev', hostIf, 'root', 'tbf', ...tbf]);
-    await waitUsable(t, hostIf);
+    await waitUsable(t, hostIf, 'veth');
     return { netns, hostIf, nsIf, hostAddr: t.host, nsAddr: t.ns, family, rate, destroy };
   } catch (e) {
     await destroy().catch((t: Error) => { (e as Error).message += `; teardown failed too: ${t.message}`; });
@@ -223,31 +120,21 @@ export async function createVethTopology(opts: VethOptions): Promise<VethTopolog
   // A name can be taken by a stale namespace of a dead process with our pid, or by another
   // process whose pid matches ours modulo 1e5 (interface names): try the next index.
   for (let attempt = 0; ; attempt++) {
-    try { return await build(counter++, opts.family, opts.rate, tbf); } catch (e) {
+    try { return await build(nextIndex(), opts.family, opts.rate, tbf); } catch (e) {
       if (!(e instanceof NameTaken) || attempt >= 4) throw e;
     }
   }
 }
 
-/** Deletes `zcprobe-<pid>-*` and `zcprobe-probe-<pid>*` namespaces whose owner no longer runs
- * (a pid recycled since the namespace was made does not count) and that no live run has in its
- * ledger; returns their names. The whole crash sweep (ledgers, work dirs, sysctls) is sweepHost. */
-export function removeStaleTopologies(): Promise<string[]> {
-  return removeOrphanNetns();
-}
-
-export async function openTransport(kind: 'loopback' | 'veth', family: 4 | 6, opts: { rate?: string } = {}): Promise<TransportEndpoint> {
-  if (kind === 'veth') {
-    const t = await createVethTopology({ family, rate: opts.rate });
-    return {
-      kind, receiverHost: t.nsAddr, receiverNetns: t.netns, captureIface: t.hostIf, senderBindHost: t.hostAddr,
-      close: () => t.destroy(),
-      describe: `veth ${t.hostIf} ${t.hostAddr} -> ${t.netns}/${t.nsIf} ${t.nsAddr}${t.rate ? `, tbf ${t.rate}` : ''}`,
-    };
-  }
-  if (kind !== 'loopback') throw new Error(`unknown transport ${String(kind)}`);
-  // Shaping lo would slow every local connection on the machine, not just ours.
-  if (opts.rate !== undefined) throw new Error('rate needs the veth transport');
-  const host = family === 6 ? '::1' : '127.0.0.1';
-  return { kind, receiverHost: host, captureIface: 'lo', close: async () => {}, describe: `loopback ${host}` };
+/** The `veth` transport module: the sender is this process in the root namespace. */
+export async function openVeth(opts: TransportOptions): Promise<TransportEndpoint> {
+  const t = await createVethTopology({ family: opts.family, rate: opts.rate });
+  return {
+    kind: 'veth', receiverHost: t.nsAddr, receiverNetns: t.netns,
+    captures: [{ side: 'sender', iface: t.hostIf, sentinelHost: t.nsAddr }],
+    captureIface: t.hostIf,
+    close: () => t.destroy(),
+    describe: `veth ${t.hostIf} ${t.hostAddr} -> ${t.netns}/${t.nsIf} ${t.nsAddr}${t.rate ? `, tbf ${t.rate}` : ''}`,
+    pageOwnership: "veth: the receiving socket queues the sender's own skb, so it may read the sender's pages until it has read them",
+  };
 }

@@ -2,6 +2,9 @@
 // socket and no libuv buffering.
 #include "common.h"
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <cstdlib>
 #include <netinet/in.h>
 #include <linux/tcp.h>  // not netinet/tcp.h: glibc's tcp_info lacks bytes_acked/notsent_bytes
 #include <linux/sockios.h>
@@ -55,13 +58,73 @@ static Napi::Value AddrToObject(Napi::Env env, const sockaddr_storage& ss) {
   return o;
 }
 
-// socket(family 4|6) → fd of a blocking TCP socket (SOCK_CLOEXEC).
+// A socket belongs to the network namespace of the thread that creates it. To create one in
+// another namespace (the tun transport's sender side), this thread enters it for the one call and
+// returns at once: setns(CLONE_NEWNET) changes only the calling thread, and no JS runs meanwhile.
+// Failing to return would leave the main thread in the wrong namespace: that aborts.
+static int SocketIn(const std::string& netns, int domain, int type, int protocol, const char** failed) {
+  if (netns.empty()) {
+    *failed = "socket";
+    return socket(domain, type, protocol);
+  }
+  int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (self < 0) return *failed = "open /proc/thread-self/ns/net", -1;
+  int target = open(netns.c_str(), O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    int e = errno;
+    close(self);
+    errno = e;
+    return *failed = "open netns", -1;
+  }
+  int fd = -1, err = 0;
+  if (setns(target, CLONE_NEWNET) != 0) {
+    err = errno;
+    *failed = "setns";
+  } else {
+    fd = socket(domain, type, protocol);
+    err = errno;
+    *failed = "socket";
+    if (setns(self, CLONE_NEWNET) != 0) abort();
+  }
+  close(target);
+  close(self);
+  errno = err;
+  return fd;
+}
+
+// socket(family 4|6, opts?: {type?: 'stream'|'dgram', netns?: path}) → fd of a blocking TCP (or
+// UDP) socket (SOCK_CLOEXEC), created in the network namespace at `netns` when given.
 static Napi::Value Socket(const Napi::CallbackInfo& info) {
   int64_t fam;
   if (!ArgInt(info, 0, &fam)) return info.Env().Undefined();
-  int fd = socket(fam == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-  if (fd < 0) return ThrowErrno(info.Env(), "socket", errno);
+  bool dgram = false;
+  std::string netns;
+  if (info.Length() > 1 && info[1].IsObject()) {
+    Napi::Object o = info[1].As<Napi::Object>();
+    Napi::Value t = o.Get("type"), ns = o.Get("netns");
+    if (t.IsString()) dgram = t.As<Napi::String>().Utf8Value() == "dgram";
+    if (ns.IsString()) netns = ns.As<Napi::String>().Utf8Value();
+  }
+  const char* failed = "socket";
+  int fd = SocketIn(netns, fam == 6 ? AF_INET6 : AF_INET, (dgram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC,
+                    dgram ? IPPROTO_UDP : IPPROTO_TCP, &failed);
+  if (fd < 0) return ThrowErrno(info.Env(), failed, errno);
   return Num(info.Env(), fd);
+}
+
+// sendto(fd, buf, off, len, host, port) → bytes sent (a datagram).
+static Napi::Value SendTo(const Napi::CallbackInfo& info) {
+  int64_t fd, port;
+  uint8_t* p;
+  size_t n;
+  sockaddr_storage ss;
+  socklen_t len;
+  if (!ArgInt(info, 0, &fd) || !ArgBytes(info, 1, &p, &n) || !ArgInt(info, 5, &port)) return info.Env().Undefined();
+  if (!ParseAddr(info.Env(), info[4], port, &ss, &len)) return info.Env().Undefined();
+  ssize_t r;
+  do r = sendto(fd, p, n, MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&ss), len); while (r < 0 && errno == EINTR);
+  if (r < 0) return ThrowErrno(info.Env(), "sendto", errno);
+  return Num(info.Env(), static_cast<double>(r));
 }
 
 // bind(fd, host, port) / connect(fd, host, port)
@@ -197,6 +260,7 @@ static Napi::Value Poll(const Napi::CallbackInfo& info) {
 
 void InitSockets(Napi::Env env, Napi::Object exports) {
   exports.Set("socket", Napi::Function::New(env, Socket));
+  exports.Set("sendto", Napi::Function::New(env, SendTo));
   exports.Set("bind", Napi::Function::New(env, Bind));
   exports.Set("connect", Napi::Function::New(env, Connect));
   exports.Set("listen", Napi::Function::New(env, Listen));
@@ -231,6 +295,7 @@ void InitSockets(Napi::Env env, Napi::Object exports) {
   c.Set("MSG_ZEROCOPY", Num(env, MSG_ZEROCOPY));
   c.Set("MSG_DONTWAIT", Num(env, MSG_DONTWAIT));
   c.Set("MSG_NOSIGNAL", Num(env, MSG_NOSIGNAL));
+  c.Set("SO_ERROR", Num(env, SO_ERROR));
   exports.Set("sockConstants", c);
 }
 

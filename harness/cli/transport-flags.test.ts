@@ -1,0 +1,38 @@
+// The transport flags of `zcprobe run` / matrix / report: link faults only with tun, the nic pair
+// only with nic (and nic only with a pair), and bad values named by their flag.
+import test from 'ava';
+import { parseFlags, UsageError } from './args.ts';
+import { experimentFromFlags } from './run.ts';
+import { NIC_FLAG, transportsFromFlags } from './transport-flags.ts';
+
+const run = (...argv: string[]) => experimentFromFlags(['--method', 'write', ...argv])!;
+
+test('tun link faults become the experiment\'s link, the MTU a session option', (t) => {
+  const r = run('--transport', 'tun', '--link-loss', '2%', '--link-seed', '5', '--link-delay-ms', '10', '--link-jitter-ms', '2', '--link-reorder', '#3', '--link-rate', '1gbit', '--link-mtu', '1500');
+  t.deepEqual(r.exp.link, { delayMs: 10, jitterMs: 2, seed: 5, loss: '2%', reorder: '#3', rate: '1gbit' });
+  t.is(r.mtu, 1500);
+  t.is(run('--transport', 'tun').exp.link, undefined);
+});
+
+for (const [what, argv, msg] of [
+  ['link faults without tun', ['--transport', 'veth', '--link-loss', '#3'], /--link: link faults need the tun transport/],
+  ['a bad loss spec', ['--transport', 'tun', '--link-loss', '3'], /--link: loss: "3": want a probability/],
+  ['jitter without delay', ['--transport', 'tun', '--link-jitter-ms', '5'], /jitterMs needs a delayMs/],
+  ['an MTU without tun', ['--link-mtu', '1500'], /--link-mtu needs --transport tun/],
+  ['nic without a pair', ['--transport', 'nic'], /--transport nic and --nic-pair IF1,IF2 go together/],
+  ['a pair without nic', ['--nic-pair', 'a,b'], /go together/],
+  ['a pair of one', ['--transport', 'nic', '--nic-pair', 'a'], /--nic-pair: the nic transport needs --nic-pair IF1,IF2/],
+] as const) {
+  test(`run: ${what} is a usage error`, (t) => {
+    t.throws(() => run(...argv), { instanceOf: UsageError, message: msg });
+  });
+}
+
+test('matrix/report: nic joins the default transports only with --nic-pair', (t) => {
+  const spec = { transport: { repeatable: true, help: '' }, ...NIC_FLAG };
+  const flags = (...argv: string[]) => parseFlags(argv, spec).flags;
+  t.deepEqual(transportsFromFlags(flags()).transports, ['loopback', 'veth', 'tun']);
+  t.deepEqual(transportsFromFlags(flags('--nic-pair', 'p1,p2')), { transports: ['loopback', 'veth', 'tun', 'nic'], nicPair: 'p1,p2' });
+  t.throws(() => transportsFromFlags(flags('--transport', 'nic')), { message: /needs --nic-pair/ });
+  t.throws(() => transportsFromFlags(flags('--transport', 'tun', '--nic-pair', 'p1,p2')), { message: /--nic-pair needs --transport nic/ });
+});

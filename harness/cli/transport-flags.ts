@@ -1,0 +1,52 @@
+// Transport flags shared by the subcommands: the --link-* faults the tun link injects and its MTU
+// (parsed into LinkFaults, which the Experiment validates), and --nic-pair with the transports a
+// run covers by default (nic only when a pair is given).
+import { parseDurationMs, LOCAL_TRANSPORTS, type Transport } from '../experiment.ts';
+import type { LinkFaults } from '../transport/link-spec.ts';
+import { parseNicPair } from '../transport/nic.ts';
+import { flagValue, listFlag, nonNegativeInt, UsageError, type Flags, type FlagSpec } from './args.ts';
+
+export const NIC_FLAG: Record<string, FlagSpec> = {
+  'nic-pair': { value: '<if1,if2>', help: 'nic only: two ports cabled to each other; IF2 moves into the receiver namespace, both are restored on exit' },
+};
+
+/** --nic-pair, checked ("IF1,IF2", two different names), or undefined. */
+export function nicPairFromFlags(flags: Flags): string | undefined {
+  const pair = flagValue(flags, 'nic-pair', (v) => parseNicPair(v).join(','));
+  return pair;
+}
+
+/** The --transport list (repeatable); by default every transport, nic only with --nic-pair. */
+export function transportsFromFlags(flags: Flags): { transports: Transport[]; nicPair?: string } {
+  const nicPair = nicPairFromFlags(flags);
+  const transports = flags.transport === undefined ? LOCAL_TRANSPORTS.filter((t) => t !== 'nic' || nicPair) : listFlag(flags, 'transport', LOCAL_TRANSPORTS);
+  if (transports.includes('nic') && !nicPair) throw new UsageError('--transport nic needs --nic-pair IF1,IF2');
+  if (nicPair && !transports.includes('nic')) throw new UsageError('--nic-pair needs --transport nic (or no --transport)');
+  return { transports, ...(nicPair ? { nicPair } : {}) };
+}
+
+export const LINK_FLAGS: Record<string, FlagSpec> = {
+  'link-delay-ms': { value: '<ms>', help: 'tun only: one-way delay of every packet, each direction' },
+  'link-jitter-ms': { value: '<ms>', help: 'tun only: ± uniform jitter on the delay (order kept)' },
+  'link-loss': { value: '<spec>', help: 'tun only: drop sender→receiver data segments: "2%", "0.02" (seeded) or "#3,#10-12" (per connection)' },
+  'link-reorder': { value: '<spec>', help: 'tun only: deliver these data segments after the next packet (same syntax as --link-loss)' },
+  'link-rate': { value: '<rate>', help: 'tun only: link rate each direction, e.g. 100mbit' },
+  'link-seed': { value: '<n>', help: 'tun only: seed of probabilistic loss/reorder and jitter (default 1)' },
+  'link-mtu': { value: '<bytes>', help: 'tun only: MTU of both TUN devices (default 9000, jumbo frames; 1500 = Ethernet)' },
+};
+
+/** The link faults and MTU the flags ask for (undefined when none is given). */
+export function linkFromFlags(flags: Flags): { link?: LinkFaults; mtu?: number } {
+  const link: LinkFaults = {};
+  const delayMs = flagValue(flags, 'link-delay-ms', parseDurationMs);
+  const jitterMs = flagValue(flags, 'link-jitter-ms', parseDurationMs);
+  const seed = flagValue(flags, 'link-seed', nonNegativeInt);
+  if (delayMs !== undefined) link.delayMs = delayMs;
+  if (jitterMs !== undefined) link.jitterMs = jitterMs;
+  if (seed !== undefined) link.seed = seed;
+  for (const [flag, key] of [['link-loss', 'loss'], ['link-reorder', 'reorder'], ['link-rate', 'rate']] as const) {
+    if (flags[flag] !== undefined) link[key] = String(flags[flag]);
+  }
+  const mtu = flagValue(flags, 'link-mtu', nonNegativeInt);
+  return { ...(Object.keys(link).length ? { link } : {}), ...(mtu !== undefined ? { mtu } : {}) };
+}
