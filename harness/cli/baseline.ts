@@ -23,13 +23,15 @@ export const OBSERVING_FILES = [
   'properties/fs-ext4.test.ts',
   'properties/fs-xfs.test.ts',
   'properties/fs-btrfs.test.ts',
+  'properties/tun.test.ts',
 ];
 
 const SPEC: Record<string, FlagSpec> = {
+  from: { value: '<file>', help: 'write from observations a test run already recorded (npm test writes captures/observations/<uname -r>.jsonl) instead of running the suites' },
   help: { boolean: true, help: 'this help' },
 };
 
-const USAGE = 'usage: zcprobe baseline write | show\n\n  write  run the observing suites on this kernel and write baselines/<major.minor>-<transport>.json\n  show   print the baselines for this kernel';
+const USAGE = 'usage: zcprobe baseline write [--from FILE] | show\n\n  write  run the observing suites on this kernel (or read what a test run recorded, --from) and\n         write baselines/<major.minor>-<transport>.json\n  show   print the baselines for this kernel';
 
 export async function run(argv: string[]): Promise<number> {
   const { flags, positional } = parseFlags(argv, SPEC);
@@ -40,16 +42,40 @@ export async function run(argv: string[]): Promise<number> {
   const [what, ...extra] = positional;
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
   if (what === 'show') return show();
-  if (what === 'write') return write();
+  if (what === 'write') return flags.from === undefined ? write() : writeFrom(String(flags.from));
   throw new UsageError(`the first argument must be write or show, got ${what === undefined ? 'nothing' : `"${what}"`}`);
 }
 
 function show(): number {
-  for (const transport of ['loopback', 'veth']) {
+  for (const transport of ['loopback', 'veth', 'tun', 'remote']) {
     const b = readBaseline(transport);
     process.stdout.write(b ? `${baselinePath(transport)} (${b.kernel}, ${b.writtenAt}):\n${Object.entries(b.observations).map(([id, o]) => `  ${id}: ${o.outcome}`).join('\n')}\n` : `${baselinePath(transport)}: none\n`);
   }
   return 0;
+}
+
+/** Every transport's baseline from one JSON-lines file of recorded observations. */
+function writeBaselines(lines: string): number {
+  const transports = [...new Set(lines.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { transport: string }).transport))];
+  if (!transports.length) {
+    process.stderr.write('zcprobe baseline: no observation recorded; no baseline written\n');
+    return 1;
+  }
+  for (const transport of transports) {
+    const b = baselineFrom(lines, transport);
+    process.stdout.write(`${writeBaseline(b)}: ${Object.keys(b.observations).length} observations\n`);
+  }
+  return 0;
+}
+
+function writeFrom(file: string): number {
+  let lines: string;
+  try {
+    lines = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--from: cannot read ${file}: ${(e as Error).message}`);
+  }
+  return writeBaselines(lines);
 }
 
 function write(): number {
@@ -70,12 +96,7 @@ function write(): number {
       process.stderr.write('zcprobe baseline: the suites recorded no observation (were they all skipped?); no baseline written\n');
       return 1;
     }
-    const transports = [...new Set(lines.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { transport: string }).transport))];
-    for (const transport of transports) {
-      const b = baselineFrom(lines, transport);
-      process.stdout.write(`${writeBaseline(b)}: ${Object.keys(b.observations).length} observations\n`);
-    }
-    return 0;
+    return writeBaselines(lines);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
