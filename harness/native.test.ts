@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { bufferSource } from './methods/sources.ts';
 import { FILE, isNativeError, native, SOCK } from './native.ts';
 import { testWithNeeds } from '../properties/helpers/requirements.ts';
+import { tcpPair } from './tcp-pair.ts';
 
 const BAD = 987654; // an fd number this process does not have
 const buf = new Uint8Array(16);
@@ -99,19 +100,6 @@ test('io_uring wrappers: a closed ring is EBADF; without liburing every call is 
   native.uringClose(ring2);
 });
 
-/** A connected loopback TCP pair: [client, server]; the listener is already closed. */
-function tcpPair(): [number, number] {
-  const l = native.socket(4);
-  try {
-    native.bind(l, '127.0.0.1', 0);
-    native.listen(l, 1);
-    const c = native.socket(4);
-    native.connect(c, '127.0.0.1', native.getsockname(l).port);
-    return [c, native.accept(l)];
-  } finally {
-    native.close(l);
-  }
-}
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 

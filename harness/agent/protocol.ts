@@ -7,6 +7,7 @@
 //   frame := u32 jsonLength | u32 binaryLength | JSON (UTF-8) | binary      (big-endian)
 import type { ClockSample } from './clock.ts';
 import type { HostFacts } from './host-facts.ts';
+import type { ReceiverResult } from '../receiver/protocol.ts';
 import type { ReceivedSummary } from './received-summary.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -138,16 +139,8 @@ export interface Welcome {
 export interface CaseResult {
   type: 'result';
   id: string;
-  receiver: {
-    bytes: number;
-    acceptedAt: number;
-    firstReadAt: number | null;
-    doneAt: number;
-    rcvbufEffective: number;
-    peer: { address: string; port: number };
-    ackSentAt: number | null;
-    error?: string;
-  };
+  /** the receiver process's record of the case (harness/receiver/protocol.ts), agent clock */
+  receiver: Omit<ReceiverResult, 'id'>;
   local: { address: string; port: number };
   received: ReceivedSummary;
   capture:

@@ -21,6 +21,7 @@ export async function run(argv: string[]): Promise<number> {
   if (flags.json) {
     process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   } else {
+    for (const x of r.restored) process.stdout.write(`restored ${x}\n`);
     for (const x of r.removed) process.stdout.write(`removed ${x}\n`);
     for (const x of r.sysctls) process.stdout.write(`sysctl ${x}\n`);
     if (flags.verbose) for (const x of r.kept) process.stdout.write(`kept ${x}\n`);

@@ -26,6 +26,8 @@ export const OWNED_NAME_RE = /^zcprobe-(?:probe-)?(\d+)(?:-|$)/;
 
 export interface SweepReport {
   removed: string[];
+  /** interfaces given back to the host (a dead nic run's ports), as they were before it */
+  restored: string[];
   /** sysctl values put back (or re-applied for the remaining users) */
   sysctls: string[];
   /** resources of live runs that were left alone */
@@ -176,9 +178,9 @@ export function liveResourceKeys(dir?: string): Set<string> {
 export async function sweepHost(opts: { dir?: string } = {}): Promise<SweepReport> {
   const dir = opts.dir ?? stateDir();
   return withLock(join(dir, 'sweep.lock'), async () => {
-    const report: SweepReport = { removed: [], sysctls: [], kept: [], errors: [] };
+    const report: SweepReport = { removed: [], restored: [], sysctls: [], kept: [], errors: [] };
     try {
-      report.removed.push(...(await restoreDeadNicRuns()));
+      report.restored.push(...(await restoreDeadNicRuns()));
     } catch (e) {
       report.errors.push(`nic pairs: ${(e as Error).message}`);
     }
@@ -229,7 +231,7 @@ export function sweepOnce(): Promise<SweepReport> {
     return r;
   }, (e: Error) => {
     process.stderr.write(`zcprobe cleanup: ${e.message}\n`);
-    return { removed: [], sysctls: [], kept: [], errors: [e.message] };
+    return { removed: [], restored: [], sysctls: [], kept: [], errors: [e.message] };
   });
   return once;
 }

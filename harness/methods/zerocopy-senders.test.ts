@@ -6,19 +6,8 @@ import { testWithNeeds } from '../../properties/helpers/requirements.ts';
 import { native } from '../native.ts';
 import { openIoUringZc } from './io-uring-zc.ts';
 import { openMsgZerocopy } from './msg-zerocopy.ts';
+import { tcpPair } from '../tcp-pair.ts';
 
-function tcpPair(): [number, number] {
-  const l = native.socket(4);
-  try {
-    native.bind(l, '127.0.0.1', 0);
-    native.listen(l, 1);
-    const c = native.socket(4);
-    native.connect(c, '127.0.0.1', native.getsockname(l).port);
-    return [c, native.accept(l)];
-  } finally {
-    native.close(l);
-  }
-}
 
 function readAll(fd: number, n: number): Uint8Array {
   const out = new Uint8Array(n);
