@@ -4,10 +4,10 @@ import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bufferSource } from './methods/sources.ts';
+import { bufferSource } from './case/methods/sources.ts';
 import { FILE, isNativeError, native, SOCK } from './native.ts';
 import { testWithNeeds } from '../properties/helpers/requirements.ts';
-import { tcpPair } from './tcp-pair.ts';
+import { tcpPair } from '../test-support/tcp-pair.ts';
 
 const BAD = 987654; // an fd number this process does not have
 const buf = new Uint8Array(16);

@@ -9,16 +9,16 @@
 // fs.lease-break-time is lowered (3 s, 1 s for the mmap lease run) and restored; never 0.
 import test, { type TestFn } from 'ava';
 import { release } from 'node:os';
-import type { CaseReport } from '../harness/case-report.ts';
-import { makeExperiment, type Method, type Safeguard } from '../harness/experiment.ts';
-import { openFilesystem } from '../harness/fs/index.ts';
-import { fsLeftovers } from '../harness/fs/leftovers.ts';
-import { LOOP_FILESYSTEMS, type LoopFs } from '../harness/fs/types.ts';
-import { MutatorProcess } from '../harness/mutator/client.ts';
-import { CaseUnsupported } from '../harness/run-case.ts';
-import { Session } from '../harness/session.ts';
-import { readSysctl, setSysctl } from '../harness/sysctl.ts';
-import { isCorrupted } from '../harness/verdict.ts';
+import type { CaseReport } from '../harness/verdict/case-report.ts';
+import { makeExperiment, type Method, type Safeguard } from '../harness/model/experiment.ts';
+import { openFilesystem } from '../harness/world/fs/index.ts';
+import { fsLeftovers } from '../harness/world/fs/leftovers.ts';
+import { LOOP_FILESYSTEMS, type LoopFs } from '../harness/model/fs-spec.ts';
+import { MutatorProcess } from '../harness/roles/mutator/client.ts';
+import { CaseUnsupported } from '../harness/session/run-case.ts';
+import { Session } from '../harness/session/session.ts';
+import { readSysctl, setSysctl } from '../harness/host/sysctl.ts';
+import { isCorrupted } from '../harness/verdict/verdict.ts';
 import { testWithNeeds, type Need } from './helpers/requirements.ts';
 import { harnessChildren } from './helpers/t-children.ts';
 import { truncateWhileWriting } from './helpers/t-mmap-truncate.ts';

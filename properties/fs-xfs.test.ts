@@ -1,5 +1,5 @@
 // Changing a file on xfs while an already-returned sendfile/splice still delivers it: one
-// fast-check search per mutation (harness/fs-claims.ts), universal checks asserted, outcomes
+// fast-check search per mutation (harness/model/claims/fs.ts), universal checks asserted, outcomes
 // printed (properties/helpers/t-fs-claims.ts).
 import { declareFsClaims } from './helpers/t-fs-claims.ts';
 

@@ -4,7 +4,7 @@
 // notification's COPIED flag (IORING_SEND_ZC_REPORT_USAGE) is recorded: on loopback the kernel copies at delivery (and for
 // tcpdump), so completions say COPIED — yet the bytes queued before that copy are the user's.
 import test from 'ava';
-import { CLAIMS } from '../harness/claims.ts';
+import { CLAIMS } from '../harness/model/claims/index.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
 import { runClaim } from './helpers/t-claims.ts';
 import { completionTotals } from './helpers/t-zerocopy.ts';

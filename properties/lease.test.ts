@@ -13,11 +13,11 @@
 // fs.lease-break-time is set to 3 s for the file (bounding a wedged writer) and restored; never 0.
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
-import type { CaseReport } from '../harness/case-report.ts';
-import type { Claim } from '../harness/claims.ts';
-import { ExperimentError, makeExperiment, type Method, type Safeguard } from '../harness/experiment.ts';
-import { readSysctl, setSysctl, type SysctlOverride } from '../harness/sysctl.ts';
-import { isCorrupted } from '../harness/verdict.ts';
+import type { CaseReport } from '../harness/verdict/case-report.ts';
+import type { Claim } from '../harness/model/claims/index.ts';
+import { ExperimentError, makeExperiment, type Method, type Safeguard } from '../harness/model/experiment.ts';
+import { readSysctl, setSysctl, type SysctlOverride } from '../harness/host/sysctl.ts';
+import { isCorrupted } from '../harness/verdict/verdict.ts';
 import { missingNeeds, testWithNeeds, type Need } from './helpers/requirements.ts';
 import { harnessChildren } from './helpers/t-children.ts';
 import { runClaim } from './helpers/t-claims.ts';

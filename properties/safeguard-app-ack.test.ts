@@ -2,7 +2,7 @@
 // reuse its buffer or change its file, whatever the send method — the end-to-end safe point.
 // Expected to hold for every zero-copy method and mmap+write.
 import test from 'ava';
-import { CLAIMS } from '../harness/claims.ts';
+import { CLAIMS } from '../harness/model/claims/index.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
 import { runClaim } from './helpers/t-claims.ts';
 import { useSession } from './helpers/t-session.ts';

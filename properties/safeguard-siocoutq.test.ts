@@ -6,7 +6,7 @@
 // to the message size below which the drain does not protect. SIOCOUTQNSD ("not sent") drains
 // even earlier, so it is the wrong signal too.
 import test from 'ava';
-import { CLAIMS } from '../harness/claims.ts';
+import { CLAIMS } from '../harness/model/claims/index.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
 import { runClaim } from './helpers/t-claims.ts';
 import { useSession } from './helpers/t-session.ts';

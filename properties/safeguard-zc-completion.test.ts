@@ -3,7 +3,7 @@
 // receiver delay and buffer sizes. Expected to hold; the COPIED flags are recorded (loopback
 // copies at delivery, so every completion is COPIED here).
 import test from 'ava';
-import { CLAIMS } from '../harness/claims.ts';
+import { CLAIMS } from '../harness/model/claims/index.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
 import { runClaim } from './helpers/t-claims.ts';
 import { completionTotals } from './helpers/t-zerocopy.ts';

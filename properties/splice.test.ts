@@ -2,7 +2,7 @@
 // Hypothesis: false, as for sendfile: the pipe and then the skbs reference page-cache pages.
 // Also recorded: what arrives when the file is truncated right after return.
 import test from 'ava';
-import { CLAIMS } from '../harness/claims.ts';
+import { CLAIMS } from '../harness/model/claims/index.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
 import { runClaim } from './helpers/t-claims.ts';
 import { useSession } from './helpers/t-session.ts';

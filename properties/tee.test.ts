@@ -3,8 +3,8 @@
 // duplicates page references, not bytes: after vmsplice → pipe A, tee A → B, splice B → socket,
 // overwriting the source changes both what the receiver reads and what pipe A still holds.
 import test from 'ava';
-import { CLAIMS } from '../harness/claims.ts';
-import { isCorrupted } from '../harness/verdict.ts';
+import { CLAIMS } from '../harness/model/claims/index.ts';
+import { isCorrupted } from '../harness/verdict/verdict.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
 import { runClaim } from './helpers/t-claims.ts';
 import { useSession } from './helpers/t-session.ts';

@@ -2,14 +2,14 @@
 // copy of every packet (zcrelay copies it), so "ACKed" means the receiver holds the bytes — unlike
 // loopback and veth, where its queue shares the sender's pages. Which claims then hold is the
 // kernel's answer, not ours: claims that are contracts of an API (the zero-copy completion, the
-// application's ack) are asserted; the others are observations (harness/claims-tun.ts records
+// application's ack) are asserted; the others are observations (harness/model/claims/tun.ts records
 // what this kernel showed), reported with their evidence.
 // With seeded loss the link drops data segments, so TCP retransmits from the sender's pages:
 // "reuse after the send returns but before the ACK" becomes testable.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { CLAIMS } from '../harness/claims.ts';
-import { TUN_CLAIMS } from '../harness/claims-tun.ts';
+import { CLAIMS } from '../harness/model/claims/index.ts';
+import { TUN_CLAIMS } from '../harness/model/claims/tun.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
 import { runClaim } from './helpers/t-claims.ts';
 import { observeClaim, verdictCounts } from './helpers/t-tun-observe.ts';

@@ -4,7 +4,7 @@
 // not clean; MSG_ZEROCOPY + completion → clean; sendfile + application ack → clean), list again.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { isCorrupted, type Verdict } from '../harness/verdict.ts';
+import { isCorrupted, type Verdict } from '../harness/verdict/verdict.ts';
 import { observe } from './helpers/t-observe.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
 import { useSession } from './helpers/t-session.ts';

@@ -3,7 +3,7 @@
 // modify gifted pages, and the kernel neither steals nor copies them for a socket: reusing them
 // changes what arrives exactly as without the flag.
 import test from 'ava';
-import { CLAIMS } from '../harness/claims.ts';
+import { CLAIMS } from '../harness/model/claims/index.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
 import { runClaim } from './helpers/t-claims.ts';
 import { useSession } from './helpers/t-session.ts';

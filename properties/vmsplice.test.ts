@@ -5,7 +5,7 @@
 // Second claim (the "double buffer" folklore): with a buffer of 2× the pipe capacity, once the
 // second half has been vmspliced, the first half is free again. Also expected false.
 import test from 'ava';
-import { CLAIMS } from '../harness/claims.ts';
+import { CLAIMS } from '../harness/model/claims/index.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
 import { runClaim } from './helpers/t-claims.ts';
 import { useSession } from './helpers/t-session.ts';

@@ -9,7 +9,7 @@ import test from 'ava';
 import { existsSync } from 'node:fs';
 import { decodePcap } from '../harness/capture/pcap.ts';
 import { readFileSync } from 'node:fs';
-import { isCorrupted, type Verdict } from '../harness/verdict.ts';
+import { isCorrupted, type Verdict } from '../harness/verdict/verdict.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
 import { observe } from './helpers/t-observe.ts';
 import { useSession } from './helpers/t-session.ts';

@@ -4,7 +4,7 @@
 // (Negative control: the same pipeline falsifies vmsplice; verdict.test.ts shows that a doctored
 // mismatch is flagged, so this property can fail.)
 import test from 'ava';
-import { CLAIMS } from '../harness/claims.ts';
+import { CLAIMS } from '../harness/model/claims/index.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
 import { runClaim } from './helpers/t-claims.ts';
 import { useSession } from './helpers/t-session.ts';

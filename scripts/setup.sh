@@ -37,7 +37,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   case " ${need_pkgs[*]} " in *" liburing-dev "*) rebuild=1 ;; esac
 fi
 
-# tshark: the tests' independent decoder (harness/capture/tshark.ts). Optional: without it those
+# tshark: the tests' independent decoder (test-support/tshark.ts). Optional: without it those
 # tests skip with the reason. wireshark-common asks whether non-root users may capture; the
 # answer is preseeded (no) so the install never waits for input.
 if ! have_cmd tshark; then

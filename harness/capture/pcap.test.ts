@@ -1,6 +1,7 @@
 import test from 'ava';
-import { decodePcap, formatIPv6, PcapDecodeError, slicePcap, writePcap, type TcpSegment } from './pcap.ts';
-import { buildIpPacket, buildTcpPacket, parseIp, wrapLinkLayer } from './packet-builder.ts';
+import { decodePcap, formatIPv6, PcapDecodeError, slicePcap, type TcpSegment } from './pcap.ts';
+import { writePcap } from '../../test-support/packet-builder.ts';
+import { buildIpPacket, buildTcpPacket, parseIp, wrapLinkLayer } from '../../test-support/packet-builder.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

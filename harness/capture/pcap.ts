@@ -10,8 +10,6 @@ export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_RAW = 101;
 export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_LINUX_SLL2 = 276;
-// The writer and frame builder live in packet-builder.ts (keeps this module short); re-exported for one import.
-export { buildTcpPacket, writePcap } from './packet-builder.ts';
 
 const SUPPORTED_LINKTYPES = new Set([LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2]);
 

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decodePcap, slicePcap, writePcap, type TcpFlags, type TcpSegment } from './pcap.ts';
-import { buildTcpPacket } from './packet-builder.ts';
+import { decodePcap, slicePcap, type TcpFlags, type TcpSegment } from './pcap.ts';
+import { writePcap } from '../../test-support/packet-builder.ts';
+import { buildTcpPacket } from '../../test-support/packet-builder.ts';
 import { reassemble } from './reassembly.ts';
 
 const A = { src: '10.0.0.1', srcPort: 40000, dst: '10.0.0.2', dstPort: 80 };

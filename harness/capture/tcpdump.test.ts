@@ -58,7 +58,7 @@ async function tcpSink(t: ExecutionContext, marker: string): Promise<{ port: num
 }
 
 async function startChild(t: ExecutionContext, file: string): Promise<{ child: ChildProcess; tcpdumpPid: number }> {
-  const child = spawn(process.execPath, ['--import=tsx', join(here, 'fixtures', 'capture-child.ts')], {
+  const child = spawn(process.execPath, ['--import=tsx', join(projectRoot, 'test-support', 'fixtures', 'capture-child.ts')], {
     cwd: projectRoot,
     env: { ...process.env, ZCPROBE_CAPTURE_FILE: file },
     stdio: ['ignore', 'pipe', 'pipe'],

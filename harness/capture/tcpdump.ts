@@ -9,7 +9,7 @@ import { open } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { registerCleanup } from '../cleanup.ts';
+import { registerCleanup } from '../host/exit-hooks.ts';
 
 export interface CaptureOptions {
   iface: string;

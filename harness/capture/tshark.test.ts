@@ -6,12 +6,13 @@ import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildTcpPacket, decodePcap, writePcap } from './pcap.ts';
-import { pcapToPcapng } from './pcapng.ts';
+import { decodePcap } from './pcap.ts';
+import { buildTcpPacket, writePcap } from '../../test-support/packet-builder.ts';
+import { pcapToPcapng } from '../evidence/pcapng.ts';
 import { reassemble } from './reassembly.ts';
-import { captureFileComments, tsharkFollow, tsharkFrameComments, tsharkFrames, tsharkSelect, tsharkUnavailableReason } from './tshark.ts';
-import { crossCheckWithTshark, type Direction } from './tshark-oracle.ts';
-import { displayFilter, markFrames } from './wireshark.ts';
+import { captureFileComments, tsharkFollow, tsharkFrameComments, tsharkFrames, tsharkSelect, tsharkUnavailableReason } from '../../test-support/tshark.ts';
+import { crossCheckWithTshark, type Direction } from '../../test-support/tshark-oracle.ts';
+import { displayFilter, markFrames } from '../evidence/wireshark.ts';
 
 const missing = tsharkUnavailableReason();
 const tshark = missing ? test.skip : test.serial;

@@ -6,7 +6,7 @@ import test from 'ava';
 import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildIpPacket, buildTcpPacket, wrapLinkLayer, writePcap, type BuildFlags } from './packet-builder.ts';
+import { buildIpPacket, buildTcpPacket, wrapLinkLayer, writePcap, type BuildFlags } from '../../test-support/packet-builder.ts';
 import { decodePcap } from './pcap.ts';
 import type { CaptureCounters } from './tcpdump.ts';
 import { WireCapture, type CaptureSource, type ConnectionTuple } from './wire.ts';

@@ -1,9 +1,9 @@
 // zcprobe agent: the receiving machine's side of a two-host run. Serves the receiver role only
-// (harness/agent/server.ts) on the one address it is given, until SIGINT/SIGTERM.
-import { parseHostPort } from '../agent/address.ts';
-import { pskFromToken, readTokenFile } from '../agent/psk.ts';
-import { AgentServer } from '../agent/server.ts';
-import { registerCleanup } from '../cleanup.ts';
+// (harness/roles/agent/server.ts) on the one address it is given, until SIGINT/SIGTERM.
+import { parseHostPort } from '../roles/agent/address.ts';
+import { pskFromToken, readTokenFile } from '../roles/agent/psk.ts';
+import { AgentServer } from '../roles/agent/server.ts';
+import { registerCleanup } from '../host/exit-hooks.ts';
 import { flagValue, helpText, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
 
 const SPEC: Record<string, FlagSpec> = {

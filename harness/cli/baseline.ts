@@ -1,11 +1,11 @@
 // zcprobe baseline write: runs the suites that record observations (kernel- and
-// transport-dependent results, harness/baselines.ts) and writes baselines/<major.minor>-<transport>.json
+// transport-dependent results, harness/model/baselines.ts) and writes baselines/<major.minor>-<transport>.json
 // from what they recorded on this kernel. zcprobe baseline show: the baselines for this kernel.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { baselineFrom, baselinePath, readBaseline, writeBaseline } from '../baselines.ts';
+import { baselineFrom, baselinePath, readBaseline, writeBaseline } from '../model/baselines.ts';
 import { helpText, parseFlags, UsageError, type FlagSpec } from './args.ts';
 
 /** The property files that record observations (t-observe.ts); a new one is added here. */

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateReport } from '../report/validate.ts';
-import { ajvReportErrors } from '../../properties/helpers/report-schema-oracle.ts';
+import { ajvReportErrors } from '../../test-support/report-schema-oracle.ts';
 import { testWithNeeds } from '../../properties/helpers/requirements.ts';
 
 const BIN = new URL('../../bin/zcprobe.js', import.meta.url).pathname;

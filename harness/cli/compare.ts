@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { MatrixCell, Report } from '../report/types.ts';
 import { assertValidReport } from '../report/validate.ts';
-import { columnFromReport, compareColumns, renderKernelsView } from '../kernels/compare.ts';
+import { columnFromReport, compareColumns, renderKernelsView } from '../tools/kernels/compare.ts';
 import { helpText, parseFlags, UsageError, type FlagSpec } from './args.ts';
 
 const SPEC: Record<string, FlagSpec> = {

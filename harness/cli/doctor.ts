@@ -1,6 +1,6 @@
 // zcprobe doctor: runs every feature probe and says, one line each, what this host can run and
 // how to fix what it can't. Exit 0 only when everything the full suite needs is present.
-import { runAllProbes, SUITE_NEEDS, type Probe } from '../probes.ts';
+import { runAllProbes, SUITE_NEEDS, type Probe } from '../world/probes.ts';
 import { helpText, parseFlags, UsageError, type FlagSpec } from './args.ts';
 
 const SPEC: Record<string, FlagSpec> = {

@@ -1,5 +1,5 @@
 // --fs for the suite commands (report, matrix): repeatable; "none" skips the filesystem section.
-import { LOOP_FILESYSTEMS, type FsSpec } from '../fs/types.ts';
+import { LOOP_FILESYSTEMS, type FsSpec } from '../model/fs-spec.ts';
 import { listFlag, UsageError, type Flags } from './args.ts';
 
 const SUITE_FILESYSTEMS: readonly FsSpec[] = ['tmpfs', ...LOOP_FILESYSTEMS];

@@ -5,13 +5,13 @@
 // 3: the kernels could not be run here (tools, packages, image, or qemu could not boot the kernel).
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareKernels, renderKernelsView } from '../kernels/compare.ts';
-import { resolveKernel, type KernelTarget } from '../kernels/kernel-source.ts';
-import { PROJECT_ROOT } from '../kernels/paths.ts';
-import { loadKernelResults } from '../kernels/results.ts';
-import { runKernels, SUITES, type RunAll, type Suite } from '../kernels/runner.ts';
-import { ensureHostTools } from '../kernels/setup.ts';
-import { CAPTURES_DIR, newRunId } from '../session.ts';
+import { compareKernels, renderKernelsView } from '../tools/kernels/compare.ts';
+import { resolveKernel, type KernelTarget } from '../tools/kernels/kernel-source.ts';
+import { PROJECT_ROOT } from '../tools/kernels/paths.ts';
+import { loadKernelResults } from '../tools/kernels/results.ts';
+import { runKernels, SUITES, type RunAll, type Suite } from '../tools/kernels/runner.ts';
+import { ensureHostTools } from '../tools/kernels/setup.ts';
+import { CAPTURES_DIR, newRunId } from '../session/session.ts';
 import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
 
 const SPEC: Record<string, FlagSpec> = {

@@ -1,9 +1,9 @@
 // zcprobe matrix: runs the method × safeguard × transport matrix (no cost bench, no HTML) and
 // prints its cells as JSON — the data the report is made of.
 import { join } from 'node:path';
-import { runEvidenceSuite } from '../evidence-suite.ts';
-import { LOCAL_TRANSPORTS, METHODS } from '../experiment.ts';
-import { CAPTURES_DIR, newRunId } from '../session.ts';
+import { runEvidenceSuite } from '../suites/evidence-suite.ts';
+import { LOCAL_TRANSPORTS, METHODS } from '../model/experiment.ts';
+import { CAPTURES_DIR, newRunId } from '../session/session.ts';
 import { flagValue, helpText, listFlag, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
 import { filesystemsFlag } from './fs-flag.ts';
 import { progressPrinter } from './progress.ts';

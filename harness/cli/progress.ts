@@ -1,6 +1,6 @@
 // Progress for long runs: a redrawn bar on a terminal, plain lines (every ~5%) when not a TTY or
 // when CI=true, so logs stay readable.
-import type { MatrixProgress } from '../matrix.ts';
+import type { MatrixProgress } from '../suites/matrix.ts';
 
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): { update: (p: MatrixProgress) => void; line: (s: string) => void; done: () => void } {
   const tty = stream.isTTY && !process.env.CI;

@@ -1,8 +1,8 @@
 // zcprobe prune: deletes old evidence runs under captures/ and says how much disk it freed.
 import { rmSync } from 'node:fs';
 import { formatBytes } from '../host/disk.ts';
-import { listRunDirs, parseAge, selectForPruning, type PrunePolicy } from '../prune.ts';
-import { CAPTURES_DIR } from '../session.ts';
+import { listRunDirs, parseAge, selectForPruning, type PrunePolicy } from '../host/prune.ts';
+import { CAPTURES_DIR } from '../session/session.ts';
 import { flagValue, helpText, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
 
 const SPEC: Record<string, FlagSpec> = {

@@ -1,8 +1,8 @@
 // --remote ADDR:PORT and --token-file FILE, shared by run, report and matrix: the receiver is a
 // zcprobe agent (transport 'remote'). ZCPROBE_REMOTE / ZCPROBE_TOKEN_FILE are the defaults, so
 // the property suites and scripts can use an agent without new flags.
-import { parseHostPort } from '../agent/address.ts';
-import type { RemoteOptions } from '../agent/remote-transport.ts';
+import { parseHostPort } from '../roles/agent/address.ts';
+import type { RemoteOptions } from '../roles/agent/remote-transport.ts';
 import { UsageError, type FlagSpec, type Flags } from './args.ts';
 
 export const REMOTE_FLAGS: Record<string, FlagSpec> = {

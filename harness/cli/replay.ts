@@ -2,12 +2,12 @@
 // compares the new verdict with the one on record.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { formatCaseLine } from '../case-report.ts';
-import { parseReplay } from '../claims.ts';
-import { makeExperiment, type Experiment } from '../experiment.ts';
-import { Session } from '../session.ts';
+import { formatCaseLine } from '../verdict/case-report.ts';
+import { parseReplay } from '../model/claims/index.ts';
+import { makeExperiment, type Experiment } from '../model/experiment.ts';
+import { Session } from '../session/session.ts';
 import { flagValue, helpText, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
-import { familyOf } from '../agent/remote-transport.ts';
+import { familyOf } from '../roles/agent/remote-transport.ts';
 import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
 import { replayedExperiment } from './run.ts';
 

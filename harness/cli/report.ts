@@ -1,11 +1,11 @@
 // zcprobe report (npm start): runs the evidence suite and writes captures/<run-id>/report.{html,json,md}.
 import { join } from 'node:path';
-import { LOCAL_TRANSPORTS, METHODS, parseSize } from '../experiment.ts';
-import { runEvidenceSuite } from '../evidence-suite.ts';
+import { LOCAL_TRANSPORTS, METHODS, parseSize } from '../model/experiment.ts';
+import { runEvidenceSuite } from '../suites/evidence-suite.ts';
 import { diskUsage, formatBytes } from '../host/disk.ts';
-import { listRunDirs } from '../prune.ts';
+import { listRunDirs } from '../host/prune.ts';
 import { writeReport } from '../report/write.ts';
-import { CAPTURES_DIR, newRunId } from '../session.ts';
+import { CAPTURES_DIR, newRunId } from '../session/session.ts';
 import { flagValue, helpText, listFlag, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
 import { filesystemsFlag } from './fs-flag.ts';
 import { progressPrinter } from './progress.ts';

@@ -1,6 +1,6 @@
 // zcprobe run: builds an Experiment from flags, runs it --repeat times, prints one line (or one
 // JSON object) per case.
-import { formatCaseLine } from '../case-report.ts';
+import { formatCaseLine } from '../verdict/case-report.ts';
 import {
   ExperimentError,
   makeExperiment,
@@ -11,13 +11,13 @@ import {
   SAFEGUARDS,
   TRANSPORTS,
   type Experiment,
-} from '../experiment.ts';
+} from '../model/experiment.ts';
 import fc from 'fast-check';
-import { parseReplay, type Claim, type ExperimentPartial } from '../claims.ts';
-import { FS_SPECS_HELP, parseFsSpec } from '../fs/types.ts';
-import { CaseUnsupported } from '../run-case.ts';
-import { Session } from '../session.ts';
-import { familyOf, type RemoteOptions } from '../agent/remote-transport.ts';
+import { parseReplay, type Claim, type ExperimentPartial } from '../model/claims/index.ts';
+import { FS_SPECS_HELP, parseFsSpec } from '../model/fs-spec.ts';
+import { CaseUnsupported } from '../session/run-case.ts';
+import { Session } from '../session/session.ts';
+import { familyOf, type RemoteOptions } from '../roles/agent/remote-transport.ts';
 import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec, type Flags } from './args.ts';
 import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
 import { LINK_FLAGS, linkFromFlags, NIC_FLAG, nicPairFromFlags } from './transport-flags.ts';

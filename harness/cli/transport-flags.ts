@@ -1,9 +1,9 @@
 // Transport flags shared by the subcommands: the --link-* faults the tun link injects and its MTU
 // (parsed into LinkFaults, which the Experiment validates), and --nic-pair with the transports a
 // run covers by default (nic only when a pair is given).
-import { parseDurationMs, LOCAL_TRANSPORTS, type Transport } from '../experiment.ts';
-import type { LinkFaults } from '../transport/link-spec.ts';
-import { parseNicPair } from '../transport/nic.ts';
+import { parseDurationMs, LOCAL_TRANSPORTS, type Transport } from '../model/experiment.ts';
+import type { LinkFaults } from '../model/link-spec.ts';
+import { parseNicPair } from '../world/transport/nic.ts';
 import { flagValue, listFlag, nonNegativeInt, UsageError, type Flags, type FlagSpec } from './args.ts';
 
 export const NIC_FLAG: Record<string, FlagSpec> = {

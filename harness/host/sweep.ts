@@ -9,8 +9,8 @@
 import { execFile } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
-import { settleDeadSysctlUsers } from '../sysctl.ts';
-import { readStateFile, removeStateFile, restoreSteps, stateFiles } from '../transport/nic-state.ts';
+import { settleDeadSysctlUsers } from './sysctl.ts';
+import { readStateFile, removeStateFile, restoreSteps, stateFiles } from './nic-state.ts';
 import { describeResource, readLedgers, type Resource } from './ledger.ts';
 import { withLock } from './lock.ts';
 import { couldOwn, isAlive, startTicksOf } from './owner.ts';

@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registerCleanup } from '../cleanup.ts';
+import { registerCleanup } from './exit-hooks.ts';
 import { claim } from './ledger.ts';
 
 export interface WorkDir {

@@ -19,7 +19,7 @@ export function cellVerdict(counts: Partial<Record<Verdict, number>>, reasons: r
   return reasons.length > 0 ? 'inconclusive' : 'clean';
 }
 
-/** The part of a CaseReport (harness/case-report.ts) the matrix needs. */
+/** The part of a CaseReport (harness/verdict/case-report.ts) the matrix needs. */
 export interface CaseLike {
   id: string;
   method: string;
@@ -31,7 +31,7 @@ export interface CaseLike {
   received: { bytes: number };
 }
 
-/** A cell the host could not run (harness/matrix.ts plannedCells' `skipped`). */
+/** A cell the host could not run (harness/suites/matrix.ts plannedCells' `skipped`). */
 export interface SkippedCell {
   method: string;
   safeguard: string;

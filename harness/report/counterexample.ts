@@ -3,7 +3,7 @@
 import { VERDICT_STYLE } from './legend.ts';
 import { esc, num, timelineSvg } from './svg.ts';
 import { replayCommand, type Counterexample } from './types.ts';
-import { formatSize } from '../experiment.ts';
+import { formatSize } from '../model/experiment.ts';
 
 /** Stable, unique, attribute-safe anchor ids ("cx-<caseId>"), in report order. */
 export function counterexampleAnchors(cxs: readonly Counterexample[]): string[] {

@@ -2,7 +2,7 @@
 // bytes were not old, skipped mutations with their reason), valid against the schema, rendered in
 // Markdown and HTML with the mutation named in every row and one column per filesystem.
 import test from 'ava';
-import { sampleReport } from './fixture.ts';
+import { sampleReport } from '../../test-support/report-fixture.ts';
 import { buildFsSection, fsHtml, fsMarkdown, type FsCaseLike } from './filesystems.ts';
 import { renderHtml } from './html.ts';
 import { mdEscape, renderMarkdown } from './markdown.ts';

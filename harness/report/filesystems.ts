@@ -1,9 +1,9 @@
 // The filesystem section of the report: file methods × mutation × safeguard on each filesystem
-// (harness/fs-matrix.ts). Data model (FsCell, built from the cases like the matrix cells) and a
+// (harness/suites/fs-matrix.ts). Data model (FsCell, built from the cases like the matrix cells) and a
 // minimal rendering: one table per safeguard, rows method · mutation, one column per filesystem,
 // each cell its verdict counts and where the receiver's bytes were not the old ones.
 import type { FilesystemSection, FsCell, FsFactsRow } from './fs-types.ts';
-import { MUTATION_KINDS } from '../mutations/spec.ts';
+import { MUTATION_KINDS } from '../model/mutation-spec.ts';
 import { cellVerdict } from './cells.ts';
 import { byMethod, CORRUPTED, type Verdict } from './types.ts';
 

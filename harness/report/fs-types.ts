@@ -1,6 +1,6 @@
 // Data model of the report's filesystem section (rendered by filesystems.ts). Kept apart so
 // types.ts can name it without importing the renderer.
-import type { Verdict as CaseVerdict } from '../verdict.ts';
+import type { Verdict as CaseVerdict } from '../verdict/verdict.ts';
 
 type Verdict = CaseVerdict | 'skipped';
 

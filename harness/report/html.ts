@@ -4,7 +4,7 @@
 import { counterexampleAnchors, counterexampleHtml } from './counterexample.ts';
 import { fsHtml } from './filesystems.ts';
 import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
-import { formatSize } from '../experiment.ts';
+import { formatSize } from '../model/experiment.ts';
 import { costChart, esc, num } from './svg.ts';
 import { CSS } from './style.ts';
 import { OBSERVATION_STATUS } from './observations.ts';

@@ -3,7 +3,7 @@
 import test from 'ava';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { sampleReport } from './fixture.ts';
+import { sampleReport } from '../../test-support/report-fixture.ts';
 import { mdEscape, renderMarkdown } from './markdown.ts';
 import type { Report } from './types.ts';
 

@@ -1,10 +1,10 @@
-// The report's view of the kernel-dependent observations (harness/baselines.ts) that the last
+// The report's view of the kernel-dependent observations (harness/model/baselines.ts) that the last
 // `npm test` on this kernel recorded (captures/observations/<uname -r>.jsonl), each compared with
 // the committed baseline for this kernel series: a difference is a finding, shown as such.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
-import { compareWithBaseline, readBaseline, type Baseline, type Observation } from '../baselines.ts';
+import { compareWithBaseline, readBaseline, type Baseline, type Observation } from '../model/baselines.ts';
 import type { ReportObservations } from './types.ts';
 
 export function observationsFile(capturesDir: string, rel = release()): string {

@@ -2,7 +2,7 @@
 // dimension such as the filesystem is one more entry in `dimensions`), which safeguards held in
 // every case, which failed (with their counterexample), the cheapest that held, and a one-line
 // rule generated from those facts. Pure: report data in, report data out.
-import { formatSize } from '../experiment.ts';
+import { formatSize } from '../model/experiment.ts';
 import { safeguardWords } from './safeguard-words.ts';
 import {
   byMethod,

@@ -1,10 +1,10 @@
 // The report's data model: what one matrix run found, as plain JSON (report.json, validated by
 // schema/report.schema.json) from which the HTML and Markdown renderings are pure functions.
 // The matrix cells are derived from the cases here, so every renderer shows the same verdicts.
-import { METHODS, SAFEGUARDS, TRANSPORTS } from '../experiment.ts';
+import { METHODS, SAFEGUARDS, TRANSPORTS } from '../model/experiment.ts';
 import type { FilesystemSection } from './fs-types.ts';
 
-/** A case's verdict (harness/verdict.ts) plus 'skipped': the host cannot run that cell. */
+/** A case's verdict (harness/verdict/verdict.ts) plus 'skipped': the host cannot run that cell. */
 export type Verdict = 'clean' | 'corrupted-on-wire' | 'corrupted-on-retransmit' | 'corrupted-after-wire' | 'corrupted' | 'inconclusive' | 'skipped';
 
 /** Every corrupted kind, worst first (the order a cell's colour is chosen in): the receiver read
@@ -42,7 +42,7 @@ export interface Counterexample {
   claim?: string;
   seed?: number;
   path?: string;
-  /** hex of 64 bytes of each stream around the first mismatch (harness/evidence.ts) */
+  /** hex of 64 bytes of each stream around the first mismatch (harness/evidence/bundle.ts) */
   hexDiff: { offset: number; intended: string; wire: string | null; received: string };
   /** ms relative to the start of the send */
   timeline: {
@@ -189,7 +189,7 @@ export interface Report {
   /** the last npm test's kernel-dependent observations on this kernel vs baselines/ (absent when
    * none were recorded) */
   observations?: ReportObservations;
-  /** file methods × mutation × safeguard on each filesystem (harness/fs-matrix.ts); absent when not run */
+  /** file methods × mutation × safeguard on each filesystem (harness/suites/fs-matrix.ts); absent when not run */
   filesystems?: FilesystemSection;
 }
 

@@ -1,6 +1,6 @@
 // LTP-style requirements for tests: a test states what it needs (root, tcpdump, io_uring SEND_ZC,
 // ...) and is skipped, with the reason in its title, on hosts that lack it. The reasons come from
-// the feature probes (harness/probes.ts), which exercise each feature instead of guessing from the
+// the feature probes (harness/world/probes.ts), which exercise each feature instead of guessing from the
 // kernel version.
 //
 // Declaration timing: ava starts running a file's tests on the process.nextTick after the first
@@ -12,7 +12,7 @@
 // test file's body starts. testWithNeeds then declares synchronously from the cached results, and
 // `await testWithNeeds(...)` only waits on microtasks, which settle before ava's nextTick start.
 import test, { type Implementation, type TestFn } from 'ava';
-import { runAllProbes, type Probe, type ProbeName } from '../../harness/probes.ts';
+import { runAllProbes, type Probe, type ProbeName } from '../../harness/world/probes.ts';
 
 export type Need = ProbeName;
 

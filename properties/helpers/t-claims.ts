@@ -1,4 +1,4 @@
-// Runs a Claim (harness/claims.ts) in a test and asserts on its outcome (harness/claim-runner.ts).
+// Runs a Claim (harness/model/claims/index.ts) in a test and asserts on its outcome (harness/suites/claim-runner.ts).
 // - A harness error fails the test with that error; a claim whose every case was inconclusive
 //   fails saying so: neither may pass as "held" or "falsified".
 // - universal claims (true on every Linux by design): 'holds' must hold with every case
@@ -8,10 +8,10 @@
 // A counterexample is printed with seed, path, evidence and the replay command, and replayed
 // once more for how reproducible it is.
 import type { ExecutionContext } from 'ava';
-import { runClaimCases, type ClaimRun } from '../../harness/claim-runner.ts';
-import type { CaseReport } from '../../harness/case-report.ts';
-import type { Claim, ExperimentPartial } from '../../harness/claims.ts';
-import { isCorrupted } from '../../harness/verdict.ts';
+import { runClaimCases, type ClaimRun } from '../../harness/suites/claim-runner.ts';
+import type { CaseReport } from '../../harness/verdict/case-report.ts';
+import type { Claim, ExperimentPartial } from '../../harness/model/claims/index.ts';
+import { isCorrupted } from '../../harness/verdict/verdict.ts';
 import { observe } from './t-observe.ts';
 import { coverage, seedFromEnv, type SessionHandle } from './t-session.ts';
 

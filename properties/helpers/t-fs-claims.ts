@@ -1,4 +1,4 @@
-// Runs the filesystem claims (harness/fs-claims.ts) on one filesystem: one session with its source
+// Runs the filesystem claims (harness/model/claims/fs.ts) on one filesystem: one session with its source
 // files there, one serial test per mutation. Universal checks fail the test; whether what arrives
 // changed is observed: fast-check searches for a case where it did, shrinks it to the minimal one,
 // and the test prints it (with where the receiver saw old, new and zero bytes, relative to the
@@ -7,16 +7,16 @@
 import type { ExecutionContext, Implementation, TestFn } from 'ava';
 import test from 'ava';
 import fc from 'fast-check';
-import { formatClasses, type ByteClasses } from '../../harness/byte-classes.ts';
-import type { CaseReport } from '../../harness/case-report.ts';
-import type { ExperimentPartial } from '../../harness/claims.ts';
-import { FS_CLAIMS, type CaseCheck, type FsClaim } from '../../harness/fs-claims.ts';
-import { openFilesystem } from '../../harness/fs/index.ts';
-import { fsLeftovers } from '../../harness/fs/leftovers.ts';
-import type { FsSpec } from '../../harness/fs/types.ts';
-import { mutationUnsupported } from '../../harness/mutations/index.ts';
-import { resolveMutation } from '../../harness/mutations/spec.ts';
-import { isCorrupted } from '../../harness/verdict.ts';
+import { formatClasses, type ByteClasses } from '../../harness/verdict/byte-classes.ts';
+import type { CaseReport } from '../../harness/verdict/case-report.ts';
+import type { ExperimentPartial } from '../../harness/model/claims/index.ts';
+import { FS_CLAIMS, type CaseCheck, type FsClaim } from '../../harness/model/claims/fs.ts';
+import { openFilesystem } from '../../harness/world/fs/index.ts';
+import { fsLeftovers } from '../../harness/world/fs/leftovers.ts';
+import type { FsSpec } from '../../harness/model/fs-spec.ts';
+import { mutationUnsupported } from '../../harness/case/mutations/index.ts';
+import { resolveMutation } from '../../harness/model/mutation-spec.ts';
+import { isCorrupted } from '../../harness/verdict/verdict.ts';
 import { missingNeeds, type Need } from './requirements.ts';
 import { harnessChildren } from './t-children.ts';
 import { describe } from './t-claims.ts';

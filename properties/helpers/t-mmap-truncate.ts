@@ -7,10 +7,10 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { registerCleanup } from '../../harness/cleanup.ts';
-import { nowMs, patternA } from '../../harness/mutation.ts';
-import type { MutatorProcess } from '../../harness/mutator/client.ts';
-import type { WriterRecord } from '../../harness/mutator/protocol.ts';
+import { registerCleanup } from '../../harness/host/exit-hooks.ts';
+import { nowMs, patternA } from '../../harness/model/patterns.ts';
+import type { MutatorProcess } from '../../harness/roles/mutator/client.ts';
+import type { WriterRecord } from '../../harness/roles/mutator/protocol.ts';
 import type { SenderConfig, SenderEvent } from '../fixtures/mmap-sender.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/mmap-sender.ts', import.meta.url));

@@ -1,9 +1,9 @@
-// Records an observation (harness/baselines.ts) from a test: prints how it compares with this
+// Records an observation (harness/model/baselines.ts) from a test: prints how it compares with this
 // kernel series' baseline as a TAP comment — "FINDING: …" when this host differs — and fails the
 // test for a difference only under ZCPROBE_STRICT=1.
 import type { ExecutionContext } from 'ava';
-import { remoteFromEnv } from '../../harness/agent/remote-transport.ts';
-import { compareWithBaseline, readBaseline, recordObservation, strictObservations, type Observation } from '../../harness/baselines.ts';
+import { remoteFromEnv } from '../../harness/roles/agent/remote-transport.ts';
+import { compareWithBaseline, readBaseline, recordObservation, strictObservations, type Observation } from '../../harness/model/baselines.ts';
 
 export function observe(t: ExecutionContext, given: Observation): void {
   // Under ZCPROBE_REMOTE the cases ran over the agent's path, whatever the suite names.

@@ -1,10 +1,10 @@
 // Shared fixtures for property files: one session (receiver process) per test file, opened
 // before any experiment buffer exists and closed after the last test, also on failure.
 import type { ExecutionContext, TestFn } from 'ava';
-import { familyOf, remoteFromEnv } from '../../harness/agent/remote-transport.ts';
-import type { CaseReport } from '../../harness/case-report.ts';
-import { FILE_METHODS, makeExperiment, type Experiment } from '../../harness/experiment.ts';
-import { Session, type SessionOptions } from '../../harness/session.ts';
+import { familyOf, remoteFromEnv } from '../../harness/roles/agent/remote-transport.ts';
+import type { CaseReport } from '../../harness/verdict/case-report.ts';
+import { FILE_METHODS, makeExperiment, type Experiment } from '../../harness/model/experiment.ts';
+import { Session, type SessionOptions } from '../../harness/session/session.ts';
 
 export interface SessionHandle {
   run(partial: Partial<Experiment> & Pick<Experiment, 'method' | 'size'>): Promise<CaseReport>;

@@ -3,7 +3,7 @@
 // observation, not a pass/fail claim: the test asserts only that each case was conclusive and
 // that the classification adds up, and prints the table.
 import type { ExecutionContext } from 'ava';
-import type { Method } from '../../harness/experiment.ts';
+import type { Method } from '../../harness/model/experiment.ts';
 import { observe } from './t-observe.ts';
 import type { SessionHandle } from './t-session.ts';
 

@@ -7,10 +7,10 @@
 import type { ExecutionContext } from 'ava';
 import { existsSync } from 'node:fs';
 import fc from 'fast-check';
-import type { CaseReport } from '../../harness/case-report.ts';
-import type { ExperimentPartial } from '../../harness/claims.ts';
-import type { TunClaim } from '../../harness/claims-tun.ts';
-import { isCorrupted } from '../../harness/verdict.ts';
+import type { CaseReport } from '../../harness/verdict/case-report.ts';
+import type { ExperimentPartial } from '../../harness/model/claims/index.ts';
+import type { TunClaim } from '../../harness/model/claims/tun.ts';
+import { isCorrupted } from '../../harness/verdict/verdict.ts';
 import { describe } from './t-claims.ts';
 import { observe } from './t-observe.ts';
 import { coverage, seedFromEnv, type SessionHandle } from './t-session.ts';

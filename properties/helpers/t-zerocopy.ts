@@ -1,6 +1,6 @@
 // Completion bookkeeping shared by the MSG_ZEROCOPY and io_uring SEND_ZC property files: how many
 // completions the cases expected, received and saw flagged COPIED.
-import type { CaseReport } from '../../harness/case-report.ts';
+import type { CaseReport } from '../../harness/verdict/case-report.ts';
 
 export function completionTotals(cases: CaseReport[]): { expected: number; received: number; copied: number; line: string } {
   const zc = cases.flatMap((c) => (c.zerocopy ? [c.zerocopy] : []));

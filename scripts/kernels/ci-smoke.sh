@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The cross-kernel smoke for .ci/run: doctor plus the smoke cells (universal claims and a few
-# observations, harness/kernels/smoke.ts) under Debian's 6.1 cloud kernel and on the host, side by
+# observations, harness/tools/kernels/smoke.ts) under Debian's 6.1 cloud kernel and on the host, side by
 # side. Hard-bounded to 10 minutes including installing qemu/debootstrap and building the image.
 # Prints one line "kernels smoke: passed|FAILED|skipped — …" last, and exits
 #   0 passed · 1 failed (a universal claim contradicted under a kernel, a suite crashed or a guest

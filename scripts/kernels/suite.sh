@@ -33,8 +33,8 @@ node bin/zcprobe.js doctor >"$out/doctor.txt" 2>&1
 case "$suite" in
   doctor) ;;
   smoke)
-    # a few universal-claim cells and observations (harness/kernels/smoke.ts)
-    step report node --import=tsx harness/kernels/smoke.ts "$out/report" || status=1
+    # a few universal-claim cells and observations (harness/tools/kernels/smoke.ts)
+    step report node --import=tsx harness/tools/kernels/smoke.ts "$out/report" || status=1
     ;;
   test)
     # shellcheck disable=SC2086 # a list of plain file names

@@ -1,0 +1,231 @@
+// A session owns the long-lived parts of a run: the receiver process and the mutator process
+// (the "other process" that changes files; both spawned first, before any experiment buffer
+// exists), one tcpdump for all cases, a work directory for received bytes, the filesystem the
+// file methods' sources live on (harness/fs: tmpfs by default, or a loop-image ext4/xfs/btrfs that
+// is made and removed with the session), and the run directory where evidence of non-clean cases
+// goes.
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { join, resolve } from 'node:path';
+import { hostFacts } from '../roles/agent/host-facts.ts';
+import { openRemote, remoteFromEnv, type RemoteOptions } from '../roles/agent/remote-transport.ts';
+import { evidencePcap, focusOf } from '../evidence/trimmed-pcap.ts';
+import { WireCapture, type WireObservation } from '../capture/wire.ts';
+import { toCaseReport, type CaseReport } from '../verdict/case-report.ts';
+import { sweepOnce } from '../host/sweep.ts';
+import { makeWorkDir, type WorkDir } from '../host/workdir.ts';
+import { hexDiff, wiresharkEvidence, writeEvidence } from '../evidence/bundle.ts';
+import { FILE_METHODS, type Experiment, type Transport } from '../model/experiment.ts';
+import { openFilesystem } from '../world/fs/index.ts';
+import type { Filesystem, FsSpec } from '../model/fs-spec.ts';
+import { MutatorProcess } from '../roles/mutator/client.ts';
+import { ReceiverProcess } from '../roles/receiver/client.ts';
+import type { ReceiverRole } from '../roles/receiver/role.ts';
+import { openTransport, type TransportEndpoint } from '../world/transport/index.ts';
+import { linkReport, type LinkReport } from '../verdict/link-facts.ts';
+import { runCase } from './run-case.ts';
+
+export interface SessionOptions {
+  transport: Transport;
+  family: 4 | 6;
+  /** capture the wire with tcpdump (three-way verdicts); false: two-stream verdicts only */
+  capture?: boolean;
+  /** where evidence goes (default captures/<run-id>) */
+  runDir?: string;
+  /** keep the whole-session pcap after close (default: only per-case evidence is kept) */
+  keepFullCapture?: boolean;
+  /** veth only: tbf rate limit on the sender's side, e.g. "100mbit", so data waits in the qdisc */
+  rate?: string;
+  /** where the file methods' source files live (default tmpfs) */
+  fs?: FsSpec;
+  /** transport 'remote': the agent (default: ZCPROBE_REMOTE and ZCPROBE_TOKEN_FILE) */
+  remote?: RemoteOptions;
+  /** tun only: the link MTU (default 9000) */
+  mtu?: number;
+  /** nic only: "IF1,IF2", two ports cabled to each other */
+  nicPair?: string;
+}
+
+/** One capture of the session: 'sender' is the wire (W), 'receiver' what reached the receiver. */
+export interface SessionCapture {
+  side: 'sender' | 'receiver';
+  capture: WireCapture;
+}
+
+export function newRunId(): string {
+  return `${new Date().toISOString().replace(/[:.]/g, '-').replace('Z', '')}-${process.pid}`;
+}
+
+export const CAPTURES_DIR = resolve(import.meta.dirname, '..', '..', 'captures');
+
+export class Session {
+  private constructor(
+    readonly options: SessionOptions,
+    readonly receiver: ReceiverRole,
+    readonly mutator: MutatorProcess,
+    private readonly work: WorkDir,
+    readonly runDir: string,
+    readonly captures: SessionCapture[],
+    readonly transport: TransportEndpoint,
+    readonly filesystem: Filesystem,
+    /** both ends of the path, in every case report */
+    readonly hosts: NonNullable<CaseReport['hosts']>,
+  ) {}
+
+  /** the sender-side capture (the wire, W), or null without capture */
+  get capture(): WireCapture | null {
+    return this.captures.find((c) => c.side === 'sender')?.capture ?? null;
+  }
+
+  get workDir(): string {
+    return this.work.path;
+  }
+
+  static async open(options: SessionOptions): Promise<Session> {
+    const runDir = options.runDir ?? join(CAPTURES_DIR, newRunId());
+    // Made when the first evidence is written (or now, for the full capture): a run with only
+    // clean cases leaves no empty directory in captures/.
+    if (options.keepFullCapture) mkdirSync(runDir, { recursive: true });
+    // What crashed runs left behind goes first (only theirs: never a live run's).
+    await sweepOnce();
+    const work = makeWorkDir('session');
+    const workDir = work.path;
+    let receiver: ReceiverRole | null = null;
+    let mutator: MutatorProcess | null = null;
+    let transport: TransportEndpoint | null = null;
+    let filesystem: Filesystem | null = null;
+    const captures: SessionCapture[] = [];
+    try {
+      let hosts: Session['hosts'];
+      if (options.transport === 'remote') {
+        // The receiver is a zcprobe agent; only the mutator runs here.
+        const target = options.remote ?? remoteFromEnv();
+        if (!target) throw new Error('transport remote needs an agent: --remote ADDR:PORT --token-file FILE (or ZCPROBE_REMOTE and ZCPROBE_TOKEN_FILE)');
+        const [r, m] = await Promise.allSettled([openRemote(target, { capture: options.capture !== false, family: options.family }), MutatorProcess.spawn()]);
+        if (r.status === 'fulfilled') ({ receiver, endpoint: transport, hosts } = r.value);
+        if (m.status === 'fulfilled') mutator = m.value;
+        if (r.status === 'rejected') throw r.reason;
+        if (m.status === 'rejected') throw m.reason;
+      } else {
+        transport = await openTransport(options.transport, { family: options.family, rate: options.rate, mtu: options.mtu, nicPair: options.nicPair });
+        const host = transport.receiverHost;
+        // Both at once (each is a node start-up); whichever started is closed if the other failed.
+        const [r, m] = await Promise.allSettled([ReceiverProcess.spawn({ host, netns: transport.receiverNetns }), MutatorProcess.spawn()]);
+        if (r.status === 'fulfilled') receiver = r.value;
+        if (m.status === 'fulfilled') mutator = m.value;
+        if (r.status === 'rejected') throw r.reason;
+        if (m.status === 'rejected') throw m.reason;
+        hosts = { sender: await hostFacts(transport.captureIface), receiver: 'same host' };
+      }
+      // After the children: they never see the loop mount in their mount namespace.
+      filesystem = await openFilesystem(options.fs ?? 'tmpfs');
+      for (const spec of options.capture === false ? [] : transport!.captures) {
+        const capture = await WireCapture.start({
+          iface: spec.iface,
+          netns: spec.netns,
+          snaplen: spec.snaplen,
+          receiverPort: receiver!.port,
+          // tmpfs unless kept: a whole session's capture can be GBs, only evidence slices stay
+          file: join(options.keepFullCapture ? runDir : workDir, spec.side === 'sender' ? 'capture.pcap' : 'capture-receiver.pcap'),
+          sentinelHost: spec.sentinelHost,
+          sendSentinel: spec.sendSentinel,
+          keepFile: options.keepFullCapture,
+        });
+        captures.push({ side: spec.side, capture });
+      }
+      return new Session(options, receiver!, mutator!, work, runDir, captures, transport!, filesystem, hosts!);
+    } catch (e) {
+      for (const c of captures) await c.capture.stop().catch(() => undefined);
+      // The receiver must leave the namespace before the transport removes it.
+      await mutator?.close();
+      await receiver?.close();
+      await transport?.close();
+      await filesystem?.close();
+      work.remove();
+      throw e;
+    }
+  }
+
+  get kernel(): string {
+    return release();
+  }
+
+  /** Runs one case; writes its evidence bundle when it is not clean. */
+  async run(exp: Experiment): Promise<CaseReport> {
+    return (await this.runObserved(exp)).report;
+  }
+
+  /** run(), plus the capture's view of the case (tests cross-check it with tshark). */
+  async runObserved(exp: Experiment): Promise<{ report: CaseReport; wire?: WireObservation }> {
+    if (exp.transport !== this.options.transport || exp.family !== this.options.family)
+      throw new Error(`experiment wants ${exp.transport}/IPv${exp.family}, session is ${this.options.transport}/IPv${this.options.family}`);
+    if (FILE_METHODS.includes(exp.method) && exp.fs !== this.filesystem.spec)
+      throw new Error(`experiment wants its file on ${exp.fs}, session is on ${this.filesystem.spec}`);
+    if (FILE_METHODS.includes(exp.method)) this.checkRoom(exp.size);
+    await this.transport.beforeCase?.(exp);
+    const env = { receiver: this.receiver, mutator: this.mutator, workDir: this.workDir, fs: this.filesystem, senderNetns: this.transport.senderNetnsPath };
+    const run = await runCase(env, exp);
+    const observed = (side: SessionCapture['side']) => this.captures.find((c) => c.side === side)?.capture.collect(run.connection);
+    // Both flushes at once: their sentinels leave the sender within a fraction of a millisecond,
+    // after the case has finished, so the chunks can differ only by packets sent in that window
+    // (a spurious retransmission at worst), which the link check reports, never hides.
+    const [wire, arrived] = await Promise.all([observed('sender'), observed('receiver')]);
+    const facts = await this.transport.afterCase?.(run.connection);
+    const link: LinkReport | undefined = facts && linkReport(run.connection, run.streams.intended, run.streams.mutated, wire, arrived, facts);
+    const report = toCaseReport(run, wire, link);
+    report.hosts = this.hosts;
+    if (report.verdict !== 'clean') {
+      // Remote runs: W is what arrived at the agent; the sender's capture is case.pcap, the
+      // agent's arrival.pcap.
+      const arrival = run.receiver.remote?.observation ?? null;
+      const shown = arrival ?? wire;
+      const w = report.wire.capture === 'captured' ? report.wire : null;
+      // A stream that only ended early has no differing byte: show where it ended.
+      const short = report.received.lengthDelta < 0 ? report.received.bytes : Infinity;
+      const first = Math.min(report.received.firstOffset ?? Infinity, w?.firstOffset ?? Infinity, short);
+      report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, shown ? shown.stream.bytes : null, run.streams.received, run.streams.mutated);
+      const dir = join(this.runDir, report.id);
+      // Very large cases keep whole frames only around what differs (policy recorded in case.json).
+      const pcap = wire && evidencePcap(wire.pcap, run.connection, wire.stream, focusOf(w?.firstOffset ?? null, report.received.firstOffset, wire.stream));
+      const ws = pcap && wire && wiresharkEvidence(report, { pcap: pcap.pcap, iface: wire.iface, connection: run.connection, ...run.streams, receivedFirstOffset: report.received.firstOffset });
+      if (ws?.pointers) report.wireshark = ws.pointers;
+      const arrivalPcap = arrival ? join(dir, 'arrival.pcap') : null;
+      const caseJson = { ...report, evidence: undefined, experiment: exp, arrivalPcap, ...(pcap ? { evidencePcap: pcap.record } : {}) };
+      report.evidence = writeEvidence(dir, caseJson, report.hexDiff, pcap?.pcap ?? null, ws);
+      if (arrival && arrivalPcap) {
+        writeFileSync(arrivalPcap, arrival.pcap);
+        report.evidence.arrivalPcap = arrivalPcap;
+      }
+      // tun: the receiver side's capture joins the bundle: what reached the receiving kernel.
+      if (arrived && report.link?.arrived) {
+        mkdirSync(dir, { recursive: true });
+        report.link.arrived.pcap = join(dir, 'arrived.pcap');
+        writeFileSync(report.link.arrived.pcap, arrived.pcap);
+      }
+    }
+    return { report, wire };
+  }
+
+  /** A source file plus a second copy (rename-replace, reflink) must fit, with slack for metadata. */
+  private checkRoom(size: number): void {
+    const st = statfsSync(this.filesystem.workDir);
+    const free = st.bavail * st.bsize;
+    if (free < 2 * size + (8 << 20))
+      throw new Error(`a ${size}-byte case needs about ${2 * size + (8 << 20)} bytes free on ${this.filesystem.spec}, which has ${free} (a bigger loop image: ZCPROBE_FS_IMAGE_SIZE)`);
+  }
+
+  async close(): Promise<void> {
+    try {
+      for (const { capture } of this.captures) {
+        await capture.stop();
+        if (!this.options.keepFullCapture) rmSync(capture.file, { force: true });
+      }
+      await this.mutator.close();
+      await this.receiver.close();
+      await this.transport.close();
+    } finally {
+      await this.filesystem.close().catch((e: unknown) => process.stderr.write(`session: ${(e as Error).message}\n`));
+      this.work.remove();
+    }
+  }
+}

@@ -1,0 +1,251 @@
+// The evidence suite behind `npm start` / `zcprobe report`: probe the host, run every
+// method × safeguard × transport cell it supports (bounded), measure the cost of the safeguards
+// with a short bench, and assemble the Report (harness/report) with its counterexamples.
+import { execFile } from 'node:child_process';
+import { cpus, release } from 'node:os';
+import { relative } from 'node:path';
+import { promisify } from 'node:util';
+import { runBench, type Progress } from '../tools/bench/runner.ts';
+import { DEFAULT_CONFIG } from '../tools/bench/config.ts';
+import { summarize } from '../tools/bench/report.ts';
+import type { RemoteOptions } from '../roles/agent/remote-transport.ts';
+import type { CaseReport } from '../verdict/case-report.ts';
+import { EVIDENCE_PCAP_POLICY } from '../evidence/trimmed-pcap.ts';
+import { FILE_METHODS, SAFEGUARDS, type Method, type Safeguard, type Transport } from '../model/experiment.ts';
+import { FS_MUTATIONS, runFsMatrix, type FsPlan } from './fs-matrix.ts';
+import type { FsSpec } from '../model/fs-spec.ts';
+import { diskUsage, formatBytes } from '../host/disk.ts';
+import { plannedCells, runMatrix, STRESS_CASES, type MatrixPlan, type MatrixProgress } from './matrix.ts';
+import { runAllProbes, type Probe } from '../world/probes.ts';
+import { buildMatrixCells } from '../report/cells.ts';
+import { loadObservations, observationsFile } from '../report/observations.ts';
+import { buildRecommendations } from '../report/recommend.ts';
+import { CAPTURES_DIR } from '../session/session.ts';
+import type { CostRow, Counterexample, Report } from '../report/types.ts';
+import { buildFsSection } from '../report/filesystems.ts';
+import type { LinkEvent } from '../world/transport/types.ts';
+import { isCorrupted } from '../verdict/verdict.ts';
+
+const run = promisify(execFile);
+
+export interface SuiteOptions {
+  runDir: string;
+  runId: string;
+  repeats: number;
+  transports: Transport[];
+  methods: Method[];
+  /** default: every safeguard (a short suite, e.g. the kernels smoke, picks a few) */
+  safeguards?: Safeguard[];
+  /** bytes per bench run for the cost rows; 0 skips the cost measurement */
+  costTotal: number;
+  /** filesystems for the file methods' section (harness/suites/fs-matrix.ts); empty or absent: not run */
+  filesystems?: FsSpec[];
+  /** nic: "IF1,IF2" (the nic column runs only with it) */
+  nicPair?: string;
+  onProgress?: (p: MatrixProgress) => void;
+  onPhase?: Progress;
+  /** transport 'remote': the agent */
+  remote?: RemoteOptions;
+}
+
+/** What the probes rule out, as plan entries with the probe's reason. */
+export function unavailableFromProbes(probes: Probe[]): MatrixPlan['unavailable'] {
+  const why = (name: Probe['name']) => {
+    const p = probes.find((x) => x.name === name);
+    return p && !p.ok ? `${name}: ${p.detail}${p.fix ? ` (${p.fix})` : ''}` : null;
+  };
+  const out: MatrixPlan['unavailable'] = [];
+  const netns = why('netns');
+  if (netns) out.push({ transport: 'veth', reason: netns });
+  const tun = why('tun');
+  if (tun) out.push({ transport: 'tun', reason: tun });
+  const uring = why('ioUringSendZc');
+  if (uring) out.push({ method: 'io-uring-zc', reason: uring });
+  const zc = why('soZerocopy');
+  if (zc) out.push({ method: 'msg-zerocopy', reason: zc });
+  const leases = why('leases');
+  if (leases) for (const s of SAFEGUARDS) if (s.startsWith('lease')) out.push({ safeguard: s, reason: leases });
+  return out;
+}
+
+/** Loop-image filesystems the probes could not mkfs and mount, with the probe's reason. */
+export function fsUnavailableFromProbes(probes: Probe[]): FsPlan['unavailable'] {
+  const names = { ext4: 'fsExt4', xfs: 'fsXfs', btrfs: 'fsBtrfs' } as const;
+  return (Object.entries(names) as [FsSpec, Probe['name']][]).flatMap(([fs, name]) => {
+    const p = probes.find((x) => x.name === name);
+    return p && !p.ok ? [{ fs, reason: `${name}: ${p.detail}${p.fix ? ` (${p.fix})` : ''}` }] : [];
+  });
+}
+
+async function offloadsOf(iface: string): Promise<Record<string, string>> {
+  try {
+    const { stdout } = await run('ethtool', ['-k', iface], { timeout: 5000 });
+    const features: Record<string, string> = {};
+    for (const line of stdout.split('\n').slice(1)) {
+      const m = /^\s*([a-z0-9-]+): (.+)$/.exec(line);
+      if (m) features[m[1]!] = m[2]!.trim();
+    }
+    return features;
+  } catch {
+    return {}; // ethtool missing: the report says no offloads were read
+  }
+}
+
+/** The last npm test's observations on this kernel, when there are any. */
+function observed(): { observations?: NonNullable<Report['observations']> } {
+  const o = loadObservations(observationsFile(CAPTURES_DIR));
+  return o ? { observations: o } : {};
+}
+
+function counterexampleOf(c: CaseReport, runDir: string): Counterexample | null {
+  if (!c.evidence || !c.hexDiff) return null;
+  const t0 = c.timings.sendStartedAt;
+  const rel = (x: number | null) => (x === null ? null : x - t0);
+  return {
+    caseId: c.id,
+    method: c.method,
+    safeguard: c.safeguard,
+    transport: c.transport,
+    size: c.size,
+    receiverDelayMs: c.receiverDelayMs,
+    rcvbuf: c.rcvbuf,
+    verdict: c.verdict,
+    // I/W/R only: the report schema has no row for M (the source after the mutation; hexdiff.txt has it)
+    hexDiff: { offset: c.hexDiff.offset, intended: c.hexDiff.intended, wire: c.hexDiff.wire, received: c.hexDiff.received },
+    timeline: {
+      sendReturnedMs: c.timings.sendReturnedAt - t0,
+      mutatedMs: c.timings.mutatedAt - t0,
+      firstMutatedPacketMs: rel(c.timings.firstMutatedPacketAt),
+      receiverFirstReadMs: rel(c.timings.receiverFirstReadAt),
+      // what a fault-injecting link (tun) did to the connection, on the same clock
+      ...(c.link?.events.length ? { linkEvents: c.link.events.map((e) => ({ ms: e.at - t0, label: linkEventLabel(e) })) } : {}),
+    },
+    ...(c.timings.receiverClock ? { receiverClockUncertaintyMs: c.timings.receiverClock.uncertaintyMs } : {}),
+    pcap: c.evidence.pcap ? relative(runDir, c.evidence.pcap) : null,
+    caseJson: relative(runDir, c.evidence.caseJson),
+    ...(c.wireshark && c.evidence.pcapng ? { wireshark: { pcapng: relative(runDir, c.evidence.pcapng), filter: c.wireshark.filter, frames: c.wireshark.frames } } : {}),
+    ...(c.wire.capture === 'captured' ? { wire: { mismatchedBytes: c.wire.mismatchedBytes, firstOffset: c.wire.firstOffset } } : {}),
+    received: { mismatchedBytes: c.received.mismatchedBytes, firstOffset: c.received.firstOffset, equalsMutation: c.received.equalsMutation, zero: c.received.zero },
+  };
+}
+
+/** "drop #3 @8948" — short enough for a timeline lane. */
+function linkEventLabel(e: LinkEvent): string {
+  const what = e.segment !== undefined ? `segment #${e.segment}${e.retransmission ? ' (retransmission)' : ''}` : `${e.len} B ${e.dir}`;
+  return `link ${e.kind === 'drop' ? 'dropped' : 'reordered'} ${what}${e.offset !== undefined ? ` @${e.offset}` : ''}`;
+}
+
+const stat3 = (s: { median: number; min: number; max: number }) => ({ median: s.median, min: s.min, max: s.max });
+
+async function measureCost(total: number, onPhase?: Progress): Promise<CostRow[]> {
+  const bench = summarize(
+    await runBench({ ...DEFAULT_CONFIG, sizes: [1 << 20], cSizes: [], total, safeguardTotal: Math.max(1 << 20, total / 4), runs: 3 }, onPhase),
+  );
+  const rows: CostRow[] = [];
+  for (const r of bench.rows) {
+    if (r.impl !== 'harness' || !r.throughputMBps || !r.senderCpuMsPerGB) continue;
+    const copy = r.method === 'write' && r.safeguard === 'none';
+    rows.push({
+      method: r.method,
+      safeguard: copy ? 'copy' : r.safeguard,
+      transport: 'loopback',
+      messageSize: r.size,
+      throughputMBps: stat3(r.throughputMBps),
+      senderCpuMsPerGB: stat3(r.senderCpuMsPerGB),
+      // the bench's paired per-round ratio against write() at the same size (1 for write itself)
+      ratioVsCopy: copy ? 1 : (r.vsWrite?.throughput?.median ?? NaN),
+    });
+  }
+  return rows.filter((r) => Number.isFinite(r.ratioVsCopy));
+}
+
+/** How much disk this run's evidence bundles take (the report files come on top), and the policy. */
+function evidenceDiskNote(runDir: string, cases: CaseReport[]): string {
+  const bundles = cases.filter((c) => c.evidence).length;
+  const mib = (n: number) => `${n / (1 << 20)} MiB`;
+  return `Disk: ${formatBytes(diskUsage(runDir))} of evidence in ${bundles} case bundles; case pcaps over ${mib(EVIDENCE_PCAP_POLICY.wholeUpToBytes)} keep whole frames only within ` +
+    `${EVIDENCE_PCAP_POLICY.contextBytes >> 10} KiB of where W/R first differ and of differing retransmissions (headers of the rest; see evidencePcap in case.json). ` +
+    'Old runs: npx zcprobe prune --keep N | --older-than D.';
+}
+
+export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
+  const started = performance.now();
+  const probes = await runAllProbes();
+  const tcpdump = probes.find((p) => p.name === 'tcpdump');
+  if (!tcpdump?.ok) throw new Error(`the evidence suite needs a working tcpdump: ${tcpdump?.detail} (run zcprobe doctor)`);
+  const plan: MatrixPlan = {
+    methods: opts.methods,
+    safeguards: opts.safeguards ?? [...SAFEGUARDS],
+    transports: opts.transports,
+    repeats: opts.repeats,
+    stress: STRESS_CASES,
+    unavailable: unavailableFromProbes(probes),
+  };
+  const offloads: Report['host']['offloads'] = {};
+  const described: Report['transports'] = [];
+  const receivingHosts: string[] = [];
+  const cases = await runMatrix(plan, {
+    runDir: opts.runDir,
+    nicPair: opts.nicPair,
+    onProgress: opts.onProgress,
+    remote: opts.remote,
+    async onSessionOpen(s) {
+      offloads[s.transport.captureIface] = await offloadsOf(s.transport.captureIface);
+      described.push({ name: s.transport.kind, describe: s.transport.describe, pageOwnership: s.transport.pageOwnership });
+      // A remote receiver is another machine: name it, and key its offloads by its host name.
+      const r = s.hosts.receiver;
+      if (r !== 'same host') {
+        offloads[`${r.hostname}:${r.iface}`] = r.offloads;
+        receivingHosts.push(`receiving host (${s.transport.kind}): ${r.hostname}, kernel ${r.kernel}, ${r.iface} ${r.addresses.join(' ')}, driver ${r.driver?.driver ?? 'unknown'}, mtu ${r.mtu ?? '?'}`);
+      }
+    },
+  });
+  const skipped = plannedCells(plan).flatMap((c) => (c.skipped ? [{ method: c.method, safeguard: c.safeguard, transport: c.transport, reason: c.skipped }] : []));
+  const cells = buildMatrixCells(cases, skipped);
+  const counterexamples: Counterexample[] = [];
+  for (const cell of cells) {
+    // The counterexample shown for a cell is a case with the cell's own verdict (its strongest proof).
+    const mine = cases.filter((c) => cell.counterexampleIds.includes(c.id) && isCorrupted(c.verdict));
+    const first = mine.find((c) => c.verdict === cell.verdict) ?? mine[0];
+    const cx = first && counterexampleOf(first, opts.runDir);
+    if (cx) counterexamples.push(cx);
+  }
+  let filesystems: Report['filesystems'];
+  const fileMethods = opts.methods.filter((m) => FILE_METHODS.includes(m));
+  if (opts.filesystems?.length && fileMethods.length) {
+    opts.onPhase?.(`file methods on each filesystem: ${opts.filesystems.join(', ')}`);
+    const leases = probes.find((p) => p.name === 'leases')?.ok;
+    const fsRun = await runFsMatrix(
+      { filesystems: opts.filesystems, methods: fileMethods, mutations: FS_MUTATIONS, safeguards: leases ? ['none', 'lease'] : ['none'], repeats: opts.repeats, unavailable: fsUnavailableFromProbes(probes) },
+      { runDir: opts.runDir, onProgress: opts.onProgress },
+    );
+    filesystems = buildFsSection(fsRun.cases, fsRun.skipped);
+  }
+  opts.onPhase?.('measuring the cost of the safeguards (loopback, 1 MiB messages)');
+  const cost = opts.costTotal > 0 ? await measureCost(opts.costTotal, opts.onPhase) : [];
+  const { stdout: uname } = await run('uname', ['-a']);
+  return {
+    schemaVersion: 2,
+    runId: opts.runId,
+    tool: { name: 'zcprobe', version: '0.1.0' },
+    host: { kernel: release(), uname: uname.trim(), cpus: cpus().length, node: process.version, offloads, createdAt: new Date().toISOString() },
+    transports: described,
+    plan: { repeats: opts.repeats, casesPerRepeat: STRESS_CASES.length },
+    recommendations: buildRecommendations(cells, cost, counterexamples),
+    ...observed(),
+    cells,
+    counterexamples,
+    cost,
+    notes: [
+      ...receivingHosts,
+      `${cases.length} cases: ${STRESS_CASES.length} stress conditions × ${opts.repeats} repeats per cell (64 KiB and 1 MiB read 50 ms late; 1 MiB read 300 ms late with a 32 MiB receive buffer).`,
+      'Loopback and veth are not a NIC: the receiving socket gets the sender\'s skb, so "ACKed" does not mean the sender\'s pages are free (corrupted-after-wire). tun copies every packet through a relay, so the receiver holds its own copy, as behind a NIC.',
+      ...(cost.length ? ['Cost: zcprobe bench, loopback, 1 MiB messages, median of 3 interleaved runs; ratio = throughput / write() throughput in the same run.'] : ['Cost not measured (--cost-total 0).']),
+      evidenceDiskNote(opts.runDir, cases),
+      ...plan.unavailable.map((u) => `not run: ${[u.method, u.safeguard, u.transport].filter(Boolean).join(' / ')} — ${u.reason}`),
+    ],
+    durationMs: performance.now() - started,
+    ...(filesystems ? { filesystems } : {}),
+  };
+}
+

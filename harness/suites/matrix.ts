@@ -1,0 +1,132 @@
+// The method × safeguard × transport matrix: for every cell the host supports, run a bounded set
+// of stress cases (conditions under which an unsafe reuse shows) and keep every CaseReport.
+// Cells and their verdicts are derived from the cases by the report (harness/report).
+import { familyOf, type RemoteOptions } from '../roles/agent/remote-transport.ts';
+import type { CaseReport } from '../verdict/case-report.ts';
+import { makeExperiment, safeguardApplies, type Experiment, type Method, type Safeguard, type Transport } from '../model/experiment.ts';
+import { failedCaseReport } from '../verdict/failed-case.ts';
+import { Session, type SessionOptions } from '../session/session.ts';
+
+export interface StressCase {
+  size: number;
+  receiverDelayMs: number;
+  rcvbuf?: number;
+}
+
+/**
+ * Conditions that expose unsafe reuse on loopback/veth (see the issues' known facts): a 64 KiB
+ * and a 1 MiB message read 50 ms late with default buffers, and 1 MiB read 300 ms late with a
+ * 32 MiB receive buffer (data fully ACKed and sitting in the receiver's queue: SIOCOUTQ = 0).
+ */
+export const STRESS_CASES: StressCase[] = [
+  { size: 64 * 1024, receiverDelayMs: 50 },
+  { size: 1 << 20, receiverDelayMs: 50 },
+  { size: 1 << 20, receiverDelayMs: 300, rcvbuf: 32 << 20 },
+];
+
+export interface MatrixPlan {
+  methods: Method[];
+  safeguards: Safeguard[];
+  transports: Transport[];
+  /** repetitions of each stress case per cell */
+  repeats: number;
+  stress: StressCase[];
+  /** methods/safeguards/transports this host cannot run, with the reason (from the probes) */
+  unavailable: { method?: Method; safeguard?: Safeguard; transport?: Transport; reason: string }[];
+}
+
+export interface MatrixProgress {
+  done: number;
+  total: number;
+  cell: string;
+  lastVerdict?: string;
+}
+
+export function plannedCells(plan: MatrixPlan): { method: Method; safeguard: Safeguard; transport: Transport; skipped?: string }[] {
+  const cells: { method: Method; safeguard: Safeguard; transport: Transport; skipped?: string }[] = [];
+  for (const transport of plan.transports)
+    for (const method of plan.methods)
+      for (const safeguard of plan.safeguards) {
+        if (!safeguardApplies(method, safeguard)) continue;
+        const u = plan.unavailable.find(
+          (x) => (!x.method || x.method === method) && (!x.safeguard || x.safeguard === safeguard) && (!x.transport || x.transport === transport),
+        );
+        cells.push({ method, safeguard, transport, ...(u ? { skipped: u.reason } : {}) });
+      }
+  return cells;
+}
+
+/** What runMatrix needs of a session (a Session; tests pass a stand-in). */
+export type MatrixSession = Pick<Session, 'run' | 'close' | 'transport' | 'hosts'>;
+
+export interface MatrixOptions {
+  runDir: string;
+  onProgress?: (p: MatrixProgress) => void;
+  onSessionOpen?: (s: MatrixSession) => Promise<void> | void;
+  /** opens a session for a transport (default Session.open) */
+  openSession?: (o: SessionOptions) => Promise<MatrixSession>;
+  /** nic: "IF1,IF2" */
+  nicPair?: string;
+  /** remote transport: the agent to use */
+  remote?: RemoteOptions;
+}
+
+/**
+ * Runs every available cell; one session per transport. Returns all case reports. A case that
+ * throws, or a session that does not open, becomes an inconclusive case carrying the error (see
+ * failed-case.ts) and the run goes on; after a failed case the session is reopened, so one broken
+ * receiver or capture cannot fail every case after it.
+ */
+export async function runMatrix(plan: MatrixPlan, opts: MatrixOptions): Promise<CaseReport[]> {
+  const open = opts.openSession ?? ((o: SessionOptions) => Session.open(o));
+  const cells = plannedCells(plan).filter((c) => !c.skipped);
+  const total = cells.length * plan.stress.length * plan.repeats;
+  const reports: CaseReport[] = [];
+  let done = 0;
+  for (const transport of plan.transports) {
+    const mine = cells.filter((c) => c.transport === transport);
+    if (!mine.length) continue;
+    // The agent's address decides the family of remote cases; local ones run over IPv4.
+    const family = transport === 'remote' && opts.remote ? familyOf(opts.remote) : 4;
+    // The transport's current session, or why it could not be opened.
+    const current: { session: MatrixSession | null; openError: unknown } = { session: null, openError: null };
+    const reopen = async (): Promise<void> => {
+      const old = current.session;
+      current.session = null;
+      await old?.close().catch(() => undefined); // its own failure is not this case's
+      try {
+        current.session = await open({ transport, family, runDir: opts.runDir, remote: opts.remote, nicPair: opts.nicPair });
+        current.openError = null;
+        await opts.onSessionOpen?.(current.session);
+      } catch (e) {
+        current.openError = e;
+      }
+    };
+    await reopen();
+    try {
+      for (const cell of mine) {
+        for (let rep = 0; rep < plan.repeats; rep++) {
+          for (const s of plan.stress) {
+            const exp: Experiment = makeExperiment({ method: cell.method, safeguard: cell.safeguard, transport, family, ...s });
+            let r: CaseReport;
+            if (!current.session) {
+              r = failedCaseReport(exp, current.openError, `opening the ${transport} session`);
+            } else {
+              try {
+                r = await current.session.run(exp);
+              } catch (e) {
+                r = failedCaseReport(exp, e, 'the case');
+                await reopen();
+              }
+            }
+            reports.push(r);
+            opts.onProgress?.({ done: ++done, total, cell: `${cell.method} × ${cell.safeguard} × ${transport}`, lastVerdict: r.verdict });
+          }
+        }
+      }
+    } finally {
+      await current.session?.close();
+    }
+  }
+  return reports;
+}
