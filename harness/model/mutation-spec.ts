@@ -6,13 +6,15 @@
 //   odirect-write | odirect-write:OFFSET:LENGTH   O_DIRECT write (4 KiB aligned)
 //   rename-replace                 new file with the new bytes, fsync, rename() over the old name
 //   reflink-then-write             FICLONE the file into a snapshot, then pwrite the new bytes
+//   copy-over                      open(O_TRUNC) + write the new bytes, as `cp new served` does
+//   copytruncate                   copy the file aside, then truncate it to 0 (logrotate)
 // Numbers take size units (4KiB, 1MiB) and are stored as bytes: "truncate:600000".
 
-export const MUTATION_KINDS = ['overwrite', 'pwrite', 'truncate', 'punch-hole', 'odirect-write', 'rename-replace', 'reflink-then-write'] as const;
+export const MUTATION_KINDS = ['overwrite', 'pwrite', 'truncate', 'punch-hole', 'odirect-write', 'rename-replace', 'reflink-then-write', 'copy-over', 'copytruncate'] as const;
 export type MutationKind = (typeof MUTATION_KINDS)[number];
 
 /** The forms --mutation accepts, for help and error texts. */
-export const MUTATION_FORMS = ['overwrite', 'pwrite', 'pwrite:OFFSET:LENGTH', 'truncate:LENGTH', 'ftruncate', 'punch-hole:OFFSET:LENGTH', 'odirect-write', 'odirect-write:OFFSET:LENGTH', 'rename-replace', 'reflink-then-write'] as const;
+export const MUTATION_FORMS = ['overwrite', 'pwrite', 'pwrite:OFFSET:LENGTH', 'truncate:LENGTH', 'ftruncate', 'punch-hole:OFFSET:LENGTH', 'odirect-write', 'odirect-write:OFFSET:LENGTH', 'rename-replace', 'reflink-then-write', 'copy-over', 'copytruncate'] as const;
 
 /** O_DIRECT offsets and lengths are multiples of this (the largest logical block size in use). */
 export const ODIRECT_ALIGN = 4096;

@@ -1,5 +1,7 @@
 // The mutation registry: kind → module, and whether a filesystem supports it (probed once per
 // kind and directory, by trying it on a scratch file).
+import { copyOver } from './copy-over.ts';
+import { copytruncate } from './copytruncate.ts';
 import { overwrite } from './overwrite.ts';
 import { odirectWrite } from './odirect-write.ts';
 import { punchHole } from './punch-hole.ts';
@@ -18,6 +20,8 @@ const MODULES: Record<MutationKind, MutationModule> = {
   'odirect-write': odirectWrite,
   'rename-replace': renameReplace,
   'reflink-then-write': reflinkThenWrite,
+  'copy-over': copyOver,
+  copytruncate,
 };
 
 export function mutationFor(kind: MutationKind): MutationModule {

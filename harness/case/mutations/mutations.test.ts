@@ -17,6 +17,7 @@ test('specs parse to canonical text; bad ones name the accepted forms', (t) => {
     ['pwrite', 'pwrite'], ['pwrite:4KiB:100', 'pwrite:4096:100'], ['ftruncate', 'truncate:0'], ['truncate:600000', 'truncate:600000'],
     ['punch-hole:0:1MiB', 'punch-hole:0:1048576'], ['odirect-write', 'odirect-write'], ['odirect-write:4096:8192', 'odirect-write:4096:8192'],
     ['rename-replace', 'rename-replace'], ['reflink-then-write', 'reflink-then-write'], ['overwrite', 'overwrite'],
+    ['copy-over', 'copy-over'], ['copytruncate', 'copytruncate'],
   ];
   for (const [text, canonical] of ok) t.is(formatMutation(parseMutation(text)), canonical, text);
   t.throws(() => parseMutation('truncate'), { message: /truncate:LENGTH/ });
@@ -50,6 +51,8 @@ test('expectations: what the name holds afterwards, and the changed ranges', (t)
   t.is(w.after[120], patternB(121)[120]);
   t.is(w.after[150], patternA(151)[150]);
   t.regex(mutationFor('rename-replace').expect(resolveMutation('rename-replace', size), size).note ?? '', /old inode/);
+  t.deepEqual(mutationFor('copy-over').expect(resolveMutation('copy-over', size), size).changes, [{ start: 0, end: size, to: 'new' }]);
+  t.deepEqual(mutationFor('copytruncate').expect(resolveMutation('copytruncate', size), size).changes, [{ start: 0, end: size, to: 'zero' }]);
 });
 
 for (const [where, parent] of [['tmpfs', '/dev/shm'], ['the disk (/var/tmp)', '/var/tmp']] as const) {

@@ -63,7 +63,8 @@ const range = (r: Raw) => {
   return { offset, length: 1 + (r.b % (r.size - offset)) };
 };
 
-const MUTATION_TEXT: Record<Exclude<MutationKind, 'overwrite'>, (r: Raw) => string> = {
+// copy-over and copytruncate (deploy tools) are measured against real servers (zcprobe serve).
+const MUTATION_TEXT: Record<Exclude<MutationKind, 'overwrite' | 'copy-over' | 'copytruncate'>, (r: Raw) => string> = {
   pwrite: (r) => `pwrite:${range(r).offset}:${range(r).length}`,
   truncate: (r) => {
     const max = r.size + 8 * KiB; // past the end too
