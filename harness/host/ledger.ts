@@ -18,8 +18,9 @@ export type Resource =
   | { kind: 'mount'; path: string }
   /** detached only while it is still backed by `backing` (loop numbers are reused) */
   | { kind: 'loop'; device: string; backing: string }
-  /** a helper process (e.g. a VM) that does not die with its parent by itself */
-  | { kind: 'process'; pid: number; startTicks: number };
+  /** a helper process (e.g. a VM) that does not die with its parent by itself; group: it leads a
+   * process group that goes with it (a wrapped program and whatever it forked) */
+  | { kind: 'process'; pid: number; startTicks: number; group?: boolean };
 
 export interface LedgerFile {
   owner: Owner;

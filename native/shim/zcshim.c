@@ -297,8 +297,14 @@ static uintptr_t site(void **frames, int n, uintptr_t exact_ip) {
   struct lb l; begin(&l, "site"); kv_x(&l, "ip", key); put(&l, ",\"exact\":"); put(&l, exact_ip ? "1" : "0");
   put(&l, ",\"bt\":[");
   int first = 1;
-  if (from < 0) { putx(&l, exact_ip); first = 0; from = n; }
-  for (int i = from; i < n; i++) { if (!first) put(&l, ","); putx(&l, (uintptr_t)frames[i]); first = 0; }
+  if (from < 0) { putx(&l, exact_ip); first = 0; from = 0; }
+  /* the shim's own frames (a wrapper the program called, the signal handler) are not the program's */
+  for (int i = from; i < n; i++) {
+    if (in_shim_text((uintptr_t)frames[i]) && !(exact_ip && (uintptr_t)frames[i] == exact_ip)) continue;
+    if (!first) put(&l, ",");
+    putx(&l, (uintptr_t)frames[i]);
+    first = 0;
+  }
   put(&l, "]");
   emit(&l);
   return key;
