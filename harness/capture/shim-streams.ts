@@ -103,13 +103,15 @@ function connectionOf(log: ShimProcessLog, conn: number, local: ShimConnection['
       const res = s.range !== undefined ? results.get(s.range) : undefined;
       const len = res !== undefined ? Math.max(0, Math.min(s.len, res)) : s.len;
       const kind = s.range !== undefined ? ranges.get(s.range)?.kind : undefined;
+      // splice from a pipe (or sendfile from a non-file) the shim did not see filled: unknown bytes
+      const unseen = !kind && s.data < 0 && (s.call === 'splice' || s.call === 'sendfile');
       const bytes = s.data >= 0 ? data.read(s.data, len) : null;
       if (!bytes) {
-        const why = s.data >= 0 ? 'the snapshot file ends early' : kind || s.call === 'send' ? "the shim's snapshot cap was reached" : 'the bytes came from a source the shim did not see';
+        const why = s.data >= 0 ? 'the snapshot file ends early' : unseen ? 'the bytes came from a source the shim did not see' : "the shim's snapshot cap was reached";
         unrecorded.push({ start: off, end: off + len, why });
       }
       parts.push(bytes ?? Buffer.alloc(len));
-      sends.push({ call: s.call, off, len, source: kind ?? (s.data >= 0 || s.call !== 'splice' ? 'copy' : 'unknown'), range: s.range, recorded: !!bytes, t: s.t });
+      sends.push({ call: s.call, off, len, source: kind ?? (unseen ? 'unknown' : 'copy'), range: s.range, recorded: !!bytes, t: s.t });
       off += len;
     }
     // range coordinates → stream offsets (a range can be split over several sends, e.g. vmsplice → splice)

@@ -151,7 +151,7 @@ export async function run(argv: string[]): Promise<number> {
       if (r.verdict !== 'clean' || r.findings.length) {
         const paths = writeWrapEvidence(join(runDir, `conn-${r.connection}`), r, c, shim, f.command);
         evidence = paths.dir;
-        Object.assign(r, { evidence: paths });
+        r.evidence = paths;
       }
       const { streams: _s, ...printed } = r;
       process.stdout.write((f.json ? JSON.stringify(printed) : formatLine(r, evidence)) + '\n');

@@ -55,6 +55,8 @@ export interface WrapConnectionReport {
   timings: { firstFindingAt: number | null; firstMutatedPacketAt: number | null };
   /** what the shim could not see or record for this process */
   shim: { blind: string[]; notes: string[]; capReached: string | null };
+  /** the connection's evidence bundle (written for non-clean connections and for findings) */
+  evidence?: { dir: string; pcap: string | null; pcapng: string | null; caseJson: string; hexDiff: string; shimLog: string | null };
   /** for the evidence bundle (not printed): the streams */
   streams?: { intended: Uint8Array; mutatedWire: Uint8Array; mutatedReceived: Uint8Array; received: Uint8Array };
 }
