@@ -10,7 +10,10 @@ export type RangeKind = 'msg_zerocopy' | 'send_zc' | 'sendmsg_zc' | 'vmsplice' |
 export type ShimEvent =
   | { ev: 'start'; pid: number; ppid: number; exe: string; cap: number; protect: number; pg: number; uring: number; t: number }
   | { ev: 'conn'; conn: number; fd: number; local: string; peer: string; t: number }
-  | { ev: 'range'; range: number; kind: RangeKind; addr?: string; dev?: number; ino?: number; foff?: number; len: number; zc?: number; protected: number; t: number }
+  | {
+    ev: 'range'; range: number; kind: RangeKind; addr?: string; dev?: number; ino?: number; foff?: number; len: number; zc?: number;
+    protected: number; t: number;
+  }
   /** data: offset of the bytes at the call in the .data file, -1 when not recorded */
   | { ev: 'send'; conn: number; fd: number; call: string; off: number; len: number; data: number; range?: number; roff?: number; t: number }
   | { ev: 'result'; range: number; res: number }
@@ -24,7 +27,10 @@ export type ShimEvent =
   | { ev: 'note'; what: string }
   | { ev: 'cap'; cap: number; what: string; t: number }
   | { ev: 'crash'; sig: number; addr: string; ip: string; inShim: number; why: string; bt: string[]; t: number }
-  | { ev: 'exit'; faults: number; sharedPageFaults: number; syncs: number; snapshotBytes: number; droppedBytes: number; inFlight: number; t: number };
+  | {
+    ev: 'exit'; faults: number; sharedPageFaults: number; syncs: number; snapshotBytes: number; droppedBytes: number; inFlight: number;
+    t: number;
+  };
 
 /** One process's log (a wrapped program that forks or execs has several). */
 export interface ShimProcessLog {
@@ -51,7 +57,8 @@ export function parseMaps(text: string): MapEntry[] {
   const out: MapEntry[] = [];
   for (const line of text.split('\n')) {
     const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ ([0-9a-f]+) \S+ \d+\s+(\/.*)$/.exec(line);
-    if (m) out.push({ start: BigInt('0x' + m[1]), end: BigInt('0x' + m[2]), offset: BigInt('0x' + m[3]), path: m[4]!.replace(/ \(deleted\)$/, '') });
+    const hex = (s: string) => BigInt('0x' + s);
+    if (m) out.push({ start: hex(m[1]!), end: hex(m[2]!), offset: hex(m[3]!), path: m[4]!.replace(/ \(deleted\)$/, '') });
   }
   return out;
 }

@@ -69,10 +69,11 @@ export interface ShimConnection {
   log: ShimProcessLog;
 }
 
-const sameEnd = (a: { address: string; port: number }, b: { address: string; port: number }) => a.port === b.port && a.address === b.address;
+type End = { address: string; port: number };
+const sameEnd = (a: End, b: End) => a.port === b.port && a.address === b.address;
 
 /** The connection (local = the program's end, peer = the client's end) in whichever process logged it. */
-export function findConnection(logs: ShimProcessLog[], local: { address: string; port: number }, peer: { address: string; port: number }): ShimConnection | null {
+export function findConnection(logs: ShimProcessLog[], local: End, peer: End): ShimConnection | null {
   for (const log of logs) {
     for (const e of log.events) {
       if (e.ev !== 'conn') continue;
@@ -107,7 +108,8 @@ function connectionOf(log: ShimProcessLog, conn: number, local: ShimConnection['
       const unseen = !kind && s.data < 0 && (s.call === 'splice' || s.call === 'sendfile');
       const bytes = s.data >= 0 ? data.read(s.data, len) : null;
       if (!bytes) {
-        const why = s.data >= 0 ? 'the snapshot file ends early' : unseen ? 'the bytes came from a source the shim did not see' : "the shim's snapshot cap was reached";
+        const why = s.data >= 0 ? 'the snapshot file ends early'
+          : unseen ? 'the bytes came from a source the shim did not see' : "the shim's snapshot cap was reached";
         unrecorded.push({ start: off, end: off + len, why });
       }
       parts.push(bytes ?? Buffer.alloc(len));
@@ -155,16 +157,21 @@ function connectionOf(log: ShimProcessLog, conn: number, local: ShimConnection['
           } else if (e.len > 0) {
             notes.push(`bytes the program wrote at stream offsets ${m.start}–${m.end - 1} were not recorded (snapshot cap)`);
           }
-          if (e.by === 'fault' && e.ip) findings.push({ kind: 'write-in-flight', ip: e.ip, start: m.start, end: e.len > 0 ? m.end : m.start + 1, changed: e.len > 0 ? m.end - m.start : 0, rangeKind, t: e.t });
+          if (e.by !== 'fault' || !e.ip) continue;
+          // a write of equal bytes changes nothing, but it is a write all the same: one byte long
+          const end = e.len > 0 ? m.end : m.start + 1;
+          findings.push({ kind: 'write-in-flight', ip: e.ip, start: m.start, end, changed: e.len > 0 ? m.end - m.start : 0, rangeKind, t: e.t });
         }
       } else if (e.ev === 'finding') {
         const rangeKind = ranges.get(e.range)?.kind ?? 'msg_zerocopy';
-        for (const m of toStream(e.range, e.roff, Math.max(e.len, 1))) findings.push({ kind: e.kind, ip: e.ip, start: m.start, end: m.end, changed: 0, rangeKind, t: e.t });
+        for (const m of toStream(e.range, e.roff, Math.max(e.len, 1)))
+          findings.push({ kind: e.kind, ip: e.ip, start: m.start, end: m.end, changed: 0, rangeKind, t: e.t });
       }
     }
     return {
       pid: log.pid, exe: log.exe, conn, local, peer,
-      intended: Buffer.concat(parts, off), unrecorded, sends, patches, findings, releases, sites, blind, notes, crash, exit, capReached, log,
+      intended: Buffer.concat(parts, off), unrecorded, sends, patches, findings, releases, sites,
+      blind, notes, crash, exit, capReached, log,
     };
   } finally {
     data.close();
@@ -183,7 +190,11 @@ export interface Observed {
  * matches wins: pass the stream first, then retransmitted versions); elsewhere the last value written
  * (or I). A byte matching nothing written stays "foreign" for the verdict.
  */
-export function mutatedView(intended: Uint8Array, patches: readonly WrittenPatch[], observed: Uint8Array | readonly Observed[]): Uint8Array {
+export function mutatedView(
+  intended: Uint8Array,
+  patches: readonly WrittenPatch[],
+  observed: Uint8Array | readonly Observed[],
+): Uint8Array {
   const views: readonly Observed[] = observed instanceof Uint8Array ? [{ start: 0, bytes: observed }] : observed;
   const out = Uint8Array.from(intended);
   for (const p of patches) out.set(p.bytes.subarray(0, Math.max(0, Math.min(p.bytes.length, out.length - p.start))), p.start);

@@ -62,7 +62,8 @@ function objectOf(maps: readonly MapEntry[], a: bigint): { path: string; rel: bi
   if (!m) return null;
   // ET_EXEC: addresses are absolute; ET_DYN: relative to where the file's first byte is mapped
   if (elfType(m.path) === 2) return { path: m.path, rel: a };
-  const base = maps.filter((x) => x.path === m.path).reduce((lo, x) => (x.start - x.offset < lo ? x.start - x.offset : lo), m.start - m.offset);
+  const loads = maps.filter((x) => x.path === m.path).map((x) => x.start - x.offset);
+  const base = loads.reduce((lo, x) => (x < lo ? x : lo), m.start - m.offset);
   return { path: m.path, rel: a - base };
 }
 
@@ -85,7 +86,8 @@ export function symbolize(maps: readonly MapEntry[], traces: { bt: string[]; exa
     const addrs = [...new Set(queries.filter((q) => q.object === object).map((q) => '0x' + q.lookup.toString(16)))];
     let text = '';
     try {
-      text = execFileSync('addr2line', ['-e', object, '-f', '-i', '-C', '-a', ...addrs], { encoding: 'utf8', timeout: 10000, maxBuffer: 16 << 20 });
+      const args = ['-e', object, '-f', '-i', '-C', '-a', ...addrs];
+      text = execFileSync('addr2line', args, { encoding: 'utf8', timeout: 10000, maxBuffer: 16 << 20 });
     } catch {
       continue; // no addr2line, or an object it cannot read: frames keep object+offset
     }

@@ -75,7 +75,8 @@ export async function runWrapped(opts: WrapRunOptions): Promise<WrapRunResult> {
     if (!host) throw new Error(`transport ${opts.transport} has no sender-side address for a program to listen on`);
     client = await ClientProcess.spawn({ netns: transport.receiverNetns });
     const netns = transport.senderNetnsPath ? basename(transport.senderNetnsPath) : undefined;
-    program = WrappedProgram.start({ command: opts.command, netns, shim: opts.shim, logDir, snapshotCap: opts.snapshotCap, protect: opts.protect });
+    const { command, shim, snapshotCap, protect } = opts;
+    program = WrappedProgram.start({ command, netns, shim, logDir, snapshotCap, protect });
     const port = await program.waitListening(opts.port, opts.listenTimeoutMs);
     const listeningAt = Date.now();
     for (const spec of transport.captures) {
@@ -110,7 +111,9 @@ export async function runWrapped(opts: WrapRunOptions): Promise<WrapRunResult> {
     const exit = await program.stop(opts.stopGraceMs);
     const result: WrapRunResult = {
       startedAt, listeningAt, port,
-      transport: { kind: transport.kind, describe: transport.describe, pageOwnership: transport.pageOwnership, captureIface: transport.captureIface },
+      transport: {
+        kind: transport.kind, describe: transport.describe, pageOwnership: transport.pageOwnership, captureIface: transport.captureIface,
+      },
       connections,
       program: { pid: program.pid, exit, stderrTail: program.stderrTail, stdoutTail: program.stdoutTail },
       logs: readShimLogs(logDir),

@@ -406,12 +406,6 @@ static void protect_page(uintptr_t page) {
   if (mprotect((void *)page, PG, PROT_READ) == 0) { s->state = PS_PROT; s->faults = 0; }
   else { s->state = PS_TOMB; }
 }
-static void unprotect_page(uintptr_t page) {
-  struct pageslot *s = slot(page, 0);
-  if (!s) return;
-  if (s->state == PS_PROT) mprotect((void *)page, PG, PROT_READ | PROT_WRITE);
-  s->state = PS_TOMB;
-}
 /* One mprotect per run of pages (page by page would split the mapping into many). */
 static void protect_range(struct range *r) {
   if (!protect_on || r->kind == RK_FILE || !r->len) return;
@@ -495,15 +489,27 @@ static void release_range(struct range *r, const char *how) {
   struct range copy = *r;
   *r = ranges[--nranges];
   if (copy.kind != RK_FILE && !copy.unmapped) {
-    for (uintptr_t p = copy.addr & ~(PG - 1); p < copy.addr + copy.len; p += PG) {
-      if (live_mem_on_page(p)) continue;
-      struct pageslot *s = slot(p, 0);
+    uintptr_t lo = copy.addr & ~(PG - 1), hi = (copy.addr + copy.len + PG - 1) & ~(PG - 1), run = 0, p;
+    /* the other live ranges on these pages (the same buffer sent twice, a neighbour), found once */
+    struct range *near[64];
+    int nnear = 0, many = 0;
+    for (int i = 0; i < nranges; i++)
+      if (overlaps_mem(&ranges[i], lo, hi - lo)) { if (nnear < 64) near[nnear++] = &ranges[i]; else many = 1; }
+    for (p = lo; p < hi; p += PG) {
+      int keep = 0;
+      if (many) keep = live_mem_on_page(p);
+      else for (int i = 0; i < nnear && !keep; i++) keep = overlaps_mem(near[i], p, PG);
+      struct pageslot *s = keep ? NULL : slot(p, 0);
       if (s && s->state == PS_DIRTY) {
         uintptr_t a = p > copy.addr ? p : copy.addr, b = p + PG < copy.addr + copy.len ? p + PG : copy.addr + copy.len;
         write_event(&copy, a - copy.addr, b - a, snap((void *)a, b - a, "bytes written in flight"), 0, "sync", 0);
       }
-      unprotect_page(p);
+      int prot = s && s->state == PS_PROT;
+      if (s) s->state = PS_TOMB;
+      if (prot && !run) run = p;
+      if (!prot && run) { mprotect((void *)run, p - run, PROT_READ | PROT_WRITE); run = 0; }
     }
+    if (run) mprotect((void *)run, p - run, PROT_READ | PROT_WRITE);
   }
 }
 
@@ -607,55 +613,35 @@ static int zc_enabled(int fd, struct fdst *f) {
   return f->zc_on;
 }
 
-/* Before a zero-copy send: snapshot and protect each iovec; after: keep what the kernel took. */
+/* After a zero-copy call took n bytes: one range per iovec piece it took, snapshotted and protected.
+ * Done after the call (the kernel may take far less than asked, e.g. a pipe's worth of a vmsplice);
+ * only another thread could write in between, and that write is not attributed. */
 struct pend { struct range *r[16]; int64_t data[16]; int n; };
-static void zc_before(struct pend *p, const struct iovec *iov, int iovcnt, int kind) {
+static void zc_ranges(struct pend *p, const struct iovec *iov, int iovcnt, size_t n, int kind) {
   p->n = 0;
-  for (int i = 0; i < iovcnt && p->n < 16; i++) {
-    if (!iov[i].iov_len) continue;
+  for (int i = 0; i < iovcnt && n && p->n < 16; i++) {
+    size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
+    if (!k) continue;
     struct range *r = new_range(kind);
     if (!r) break;
-    r->addr = (uintptr_t)iov[i].iov_base; r->len = iov[i].iov_len;
-    p->data[p->n] = snap(iov[i].iov_base, iov[i].iov_len, "zero-copy send");
+    r->addr = (uintptr_t)iov[i].iov_base; r->len = k;
+    p->data[p->n] = snap(iov[i].iov_base, k, "zero-copy send");
     p->r[p->n++] = r;
     protect_range(r);
+    n -= k;
   }
 }
-/* Drops the ranges of a failed or short send (by id: the table moves when ranges are released). */
-static void trim_ranges(uint64_t *ids, size_t *keep, int n) {
-  for (int i = 0; i < n; i++) {
-    struct range *r = range_by_id(ids[i]);
-    if (!r) continue;
-    if (keep[i] == 0) {
-      struct range copy = *r;
-      *r = ranges[--nranges];
-      for (uintptr_t p = copy.addr & ~(PG - 1); p < copy.addr + copy.len; p += PG) if (!live_mem_on_page(p)) unprotect_page(p);
-    } else if (keep[i] < r->len) {
-      uintptr_t end = r->addr + r->len;
-      r->len = keep[i];
-      for (uintptr_t p = (r->addr + r->len + PG - 1) & ~(PG - 1); p < end; p += PG) if (!live_mem_on_page(p)) unprotect_page(p);
-    }
-  }
-}
-static void zc_after(int fd, struct fdst *f, struct pend *p, ssize_t n, const char *call) {
-  uint64_t ids[16]; size_t keep[16];
-  size_t left = n > 0 ? (size_t)n : 0;
-  for (int i = 0; i < p->n; i++) {
-    ids[i] = p->r[i]->id;
-    keep[i] = left < p->r[i]->len ? left : p->r[i]->len;
-    left -= keep[i];
-  }
-  int nn = p->n;
-  uint32_t zc = f->zc_next;
-  if (n > 0) f->zc_next++;
-  trim_ranges(ids, keep, nn);
-  for (int i = 0; i < nn; i++) {
-    struct range *r = range_by_id(ids[i]);
-    if (!r) continue;
+static void zc_after(int fd, struct fdst *f, const struct iovec *iov, int iovcnt, ssize_t n, const char *call) {
+  if (n <= 0) return;
+  struct pend p;
+  zc_ranges(&p, iov, iovcnt, (size_t)n, RK_ZC);
+  uint32_t zc = f->zc_next++;  /* one id per successful call, whatever it sent */
+  for (int i = 0; i < p.n; i++) {
+    struct range *r = p.r[i];
     r->fd = fd; r->zc = zc;
     attach_conn(r, conn_of(fd, f));
     log_range(r);
-    send_event(fd, f, call, r->len, p->data[i], r, 0);
+    send_event(fd, f, call, r->len, p.data[i], r, 0);
   }
 }
 
@@ -668,14 +654,12 @@ ssize_t send(int fd, const void *buf, size_t len, int flags) {
   sync_point();
   struct fdst *f = tcp(fd);
   int zc = f && (flags & MSG_ZEROCOPY) && zc_enabled(fd, f);
-  struct pend p; p.n = 0;
-  struct iovec iov = {(void *)buf, len};
-  if (zc) zc_before(&p, &iov, 1, RK_ZC);
   unlock();
   ssize_t n = real_send(fd, buf, len, flags);
   int e = errno;
   if (lock()) {
-    if (zc) zc_after(fd, f, &p, n, "send");
+    struct iovec iov = {(void *)buf, len};
+    if (zc) zc_after(fd, f, &iov, 1, n, "send");
     else if (n > 0) log_copy(fd, "send", buf, (size_t)n);
     unlock();
   }
@@ -688,14 +672,12 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sock
   sync_point();
   struct fdst *f = tcp(fd);
   int zc = f && (flags & MSG_ZEROCOPY) && zc_enabled(fd, f);
-  struct pend p; p.n = 0;
-  struct iovec iov = {(void *)buf, len};
-  if (zc) zc_before(&p, &iov, 1, RK_ZC);
   unlock();
   ssize_t n = real_sendto(fd, buf, len, flags, to, tl);
   int e = errno;
   if (lock()) {
-    if (zc) zc_after(fd, f, &p, n, "sendto");
+    struct iovec iov = {(void *)buf, len};
+    if (zc) zc_after(fd, f, &iov, 1, n, "sendto");
     else if (n > 0) log_copy(fd, "sendto", buf, (size_t)n);
     unlock();
   }
@@ -715,13 +697,11 @@ ssize_t sendmsg(int fd, const struct msghdr *m, int flags) {
   sync_point();
   struct fdst *f = tcp(fd);
   int zc = f && (flags & MSG_ZEROCOPY) && zc_enabled(fd, f);
-  struct pend p; p.n = 0;
-  if (zc) zc_before(&p, m->msg_iov, (int)m->msg_iovlen, RK_ZC);
   unlock();
   ssize_t n = real_sendmsg(fd, m, flags);
   int e = errno;
   if (lock()) {
-    if (zc) zc_after(fd, f, &p, n, "sendmsg");
+    if (zc) zc_after(fd, f, m->msg_iov, (int)m->msg_iovlen, n, "sendmsg");
     else if (n > 0) log_iov(fd, "sendmsg", m->msg_iov, (int)m->msg_iovlen, (size_t)n);
     unlock();
   }
@@ -783,22 +763,16 @@ ssize_t vmsplice(int fd, const struct iovec *iov, size_t cnt, unsigned int flags
   INIT();
   if (!want() || !lock()) return real_vmsplice(fd, iov, cnt, flags);
   sync_point();
-  struct pend p; p.n = 0;
-  zc_before(&p, iov, (int)cnt, RK_VMSPLICE);
   unlock();
   ssize_t n = real_vmsplice(fd, iov, cnt, flags);
   int e = errno;
-  if (lock()) {
-    uint64_t ids[16]; size_t keep[16];
-    size_t left = n > 0 ? (size_t)n : 0;
-    for (int i = 0; i < p.n; i++) { ids[i] = p.r[i]->id; keep[i] = left < p.r[i]->len ? left : p.r[i]->len; left -= keep[i]; }
-    trim_ranges(ids, keep, p.n);
+  if (n > 0 && lock()) {
+    struct pend p;
+    zc_ranges(&p, iov, (int)cnt, (size_t)n, RK_VMSPLICE);
     struct pipest *pp = pipe_of(fd, 1);
     for (int i = 0; i < p.n; i++) {
-      struct range *r = range_by_id(ids[i]);
-      if (!r) continue;
-      log_range(r);
-      if (pp) push_seg(pp, (struct seg){SEG_RANGE, p.data[i], r->id, 0, r->len});
+      log_range(p.r[i]);
+      if (pp) push_seg(pp, (struct seg){SEG_RANGE, p.data[i], p.r[i]->id, 0, p.r[i]->len});
     }
     unlock();
   }
@@ -1369,8 +1343,11 @@ static void before_submit(struct io_uring *ring) {
       const struct msghdr *m = (const struct msghdr *)(uintptr_t)q->addr;
       iov = m->msg_iov; cnt = (int)m->msg_iovlen;
     }
+    size_t total = 0;
+    for (int k = 0; k < cnt; k++) total += iov[k].iov_len;
     struct pend p;
-    zc_before(&p, iov, cnt, q->opcode == IORING_OP_SEND_ZC ? RK_SEND_ZC : RK_SENDMSG_ZC);
+    /* before the submit: the kernel may send at once or later; a short result CQE trims it (zcprobe side) */
+    zc_ranges(&p, iov, cnt, total, q->opcode == IORING_OP_SEND_ZC ? RK_SEND_ZC : RK_SENDMSG_ZC);
     for (int k = 0; k < p.n; k++) {
       p.r[k]->ring = ring; p.r[k]->user_data = q->user_data; p.r[k]->fd = q->fd;
       attach_conn(p.r[k], conn_of(q->fd, f));

@@ -44,7 +44,8 @@ const TAIL = 4000;
 
 /** The file `cmd` runs (PATH lookup as execvp does), or null. */
 export function resolveCommand(cmd: string): string | null {
-  const candidates = cmd.includes('/') ? [resolve(cmd)] : (process.env.PATH ?? '').split(delimiter).filter(isAbsolute).map((d) => join(d, cmd));
+  const path = (process.env.PATH ?? '').split(delimiter).filter(isAbsolute);
+  const candidates = cmd.includes('/') ? [resolve(cmd)] : path.map((d) => join(d, cmd));
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
@@ -83,7 +84,8 @@ export class WrappedProgram {
 
   static start(opts: WrappedOptions): WrappedProgram {
     // setpriv: the program dies with us; env: only the program (not setpriv, not ip) loads the shim.
-    const env = [`LD_PRELOAD=${[opts.shim, process.env.LD_PRELOAD].filter(Boolean).join(':')}`, `ZCSHIM_LOG=${opts.logDir}`, `ZCSHIM_CAP=${opts.snapshotCap}`, `ZCSHIM_PROTECT=${opts.protect ? 1 : 0}`];
+    const preload = [opts.shim, process.env.LD_PRELOAD].filter(Boolean).join(':');
+    const env = [`LD_PRELOAD=${preload}`, `ZCSHIM_LOG=${opts.logDir}`, `ZCSHIM_CAP=${opts.snapshotCap}`, `ZCSHIM_PROTECT=${opts.protect ? 1 : 0}`];
     const inner = [...(opts.netns ? ['ip', 'netns', 'exec', opts.netns] : []), 'env', ...env, ...opts.command];
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...inner], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid === undefined) throw new ProgramError(`could not start ${opts.command[0]}: setpriv did not run`);
@@ -163,7 +165,8 @@ export class WrappedProgram {
       const hit = port === undefined ? ports.sort((a, b) => a - b)[0] : ports.includes(port) ? port : undefined;
       if (hit !== undefined) return hit;
       if (Date.now() >= deadline) {
-        const what = port === undefined ? 'on any TCP port' : `on port ${port}${ports.length ? ` (it listens on ${ports.join(', ')})` : ''}`;
+        const others = ports.length ? ` (it listens on ${ports.join(', ')})` : '';
+        const what = port === undefined ? 'on any TCP port' : `on port ${port}${others}`;
         throw new ProgramError(`the program did not listen ${what} within ${timeoutMs} ms${this.tails()}`);
       }
       await sleep(20);
@@ -171,7 +174,8 @@ export class WrappedProgram {
   }
 
   tails(): string {
-    const t = (label: string, s: string) => (s.trim() ? `\n--- ${label} (last lines) ---\n${s.trim().split('\n').slice(-15).join('\n')}` : '');
+    const last = (s: string) => s.trim().split('\n').slice(-15).join('\n');
+    const t = (label: string, s: string) => (s.trim() ? `\n--- ${label} (last lines) ---\n${last(s)}` : '');
     return t('stderr', this.err) + t('stdout', this.out);
   }
 
