@@ -6,16 +6,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pcapToPcapng } from './pcapng.ts';
-import { markFrames, type MarkInput, type WiresharkPointers } from './wireshark.ts';
+import type { EvidencePaths, HexDiff, WiresharkPointers } from '../verdict/evidence-refs.ts';
+import { markFrames, type MarkInput } from './wireshark.ts';
 
-export interface HexDiff {
-  offset: number;
-  intended: string;
-  wire: string | null;
-  received: string;
-  /** what the source holds there after the mutation (M): new bytes, zeros, or the old ones */
-  mutated?: string;
-}
+export type { EvidencePaths, HexDiff };
+
 
 const WINDOW = 64;
 
@@ -92,16 +87,6 @@ export function wiresharkEvidence(c: CaseSummary, mark: MarkInput & { iface?: st
   return { pointers, pcapng };
 }
 
-export interface EvidencePaths {
-  dir: string;
-  pcap: string | null;
-  /** the same packets as pcap, with comments for Wireshark */
-  pcapng: string | null;
-  /** remote runs: the agent's capture of what arrived (pcap is the sender's, what left) */
-  arrivalPcap?: string;
-  caseJson: string;
-  hexDiff: string;
-}
 
 /** hexdiff.txt's trailer: the filter and what each selected frame is. */
 export function formatWiresharkHint(p: WiresharkPointers): string {

@@ -8,6 +8,7 @@ import { makeExperiment, type Method, type Safeguard } from '../model/experiment
 import type { FsSpec } from '../model/fs-spec.ts';
 import { CaseUnsupported } from '../session/run-case.ts';
 import { Session } from '../session/session.ts';
+import { judgeCase } from '../evidence/judge.ts';
 
 export interface FsPlan {
   filesystems: FsSpec[];
@@ -59,7 +60,7 @@ export async function runFsMatrix(
             for (let rep = 0; rep < plan.repeats; rep++) {
               const exp = makeExperiment({ method, fs, safeguard, mutation: mutation as never, transport: 'loopback', ...FS_STRESS });
               try {
-                const r = await session.run(exp);
+                const r = await judgeCase(session, exp);
                 cases.push(r);
                 opts.onProgress?.({ done: ++done, total, cell, lastVerdict: r.verdict });
               } catch (e) {

@@ -11,7 +11,6 @@ import { toCaseReport } from './case-report.ts';
 import { makeExperiment } from '../model/experiment.ts';
 import { patternA, patternB } from '../model/patterns.ts';
 import type { CaseRun } from '../session/run-case.ts';
-import { compareStreams } from './verdict.ts';
 
 const SENDER = { src: '127.0.0.1', srcPort: 41000 };
 const RECEIVER = { dst: '127.0.0.1', dstPort: 5000 };
@@ -71,7 +70,6 @@ function caseRun(size: number, received: Uint8Array, more: Partial<CaseRun> = {}
     expectation: { changes: [{ start: 0, end: size, to: 'new' }] },
     filesystem: null,
     receiver: { id: 'case-test', bytes: received.length, acceptedAt: 1000, firstReadAt: 1050, doneAt: 1100, rcvbufEffective: 0, peer: { address: SENDER.src, port: SENDER.srcPort }, ackSentAt: null },
-    received: compareStreams(intended, received, mutated),
     streams: { intended, mutated, received: Buffer.from(received) },
     ...more,
   };

@@ -55,3 +55,20 @@ export interface MutationModule {
    * null when it can, else the one-line reason */
   unsupportedIn?: (dir: string) => string | null;
 }
+
+/** What the other process saw, epoch ms (performance.timeOrigin + now, comparable across processes). */
+export interface WriterRecord {
+  pid: number;
+  /** the canonical mutation text it applied */
+  mutation: string;
+  /** when it called open() on the served file (rename-replace opens only its new file: then
+   * equal to when it began) */
+  openStartedAt: number;
+  /** when open returned: a lease break in progress keeps it blocked in the kernel until then */
+  openedAt: number;
+  blockedMs: number;
+  /** when the last step returned: the mutation is in the page cache (or the name) from here on */
+  mutatedAt: number;
+  steps?: { what: string; at: number }[];
+  error?: string;
+}

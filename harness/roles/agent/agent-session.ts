@@ -9,7 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import { WireCapture } from '../../capture/wire.ts';
 import { ReceiverProcess } from '../receiver/client.ts';
 import { Channel, nowMs } from './channel.ts';
-import { hostFacts, ifaceToward } from './host-facts.ts';
+import { hostFacts, ifaceToward } from '../../host/host-facts.ts';
 import {
   CLIENT_FRAME_LIMITS,
   FrameError,

@@ -5,8 +5,8 @@
 // the agent only ever runs the receiver role).
 //
 //   frame := u32 jsonLength | u32 binaryLength | JSON (UTF-8) | binary      (big-endian)
-import type { ClockSample } from './clock.ts';
-import type { HostFacts } from './host-facts.ts';
+import type { ClockSample } from '../../model/clock.ts';
+import type { HostFacts } from '../../host/host-facts.ts';
 import type { ReceiverResult } from '../receiver/protocol.ts';
 import type { ReceivedSummary } from './received-summary.ts';
 

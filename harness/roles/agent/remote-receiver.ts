@@ -13,7 +13,7 @@ import type { ReceiverCase } from '../receiver/protocol.ts';
 import type { ReceiverRole } from '../receiver/role.ts';
 import type { RemoteArrival } from './arrival.ts';
 import { AgentConnection, AgentRefusedError, type AgentTarget } from './client.ts';
-import { toLocalMs, type ClockEstimate } from './clock.ts';
+import { toLocalMs, type ClockEstimate } from '../../model/clock.ts';
 import type { CaseResult, Welcome } from './protocol.ts';
 import { rebuildReceived } from './received-summary.ts';
 

@@ -12,7 +12,6 @@ import { toCaseReport } from '../../verdict/case-report.ts';
 import { makeExperiment } from '../../model/experiment.ts';
 import { patternA, patternB } from '../../model/patterns.ts';
 import type { CaseRun } from '../../session/run-case.ts';
-import { compareStreams } from '../../verdict/verdict.ts';
 import type { RemoteArrival } from './arrival.ts';
 
 const CONN = { src: '10.255.0.1', srcPort: 41000, dst: '10.255.0.2', dstPort: 5000 };
@@ -53,7 +52,6 @@ function remoteRun(received: Uint8Array, arrival: WireObservation | null, more: 
     safeguard: { waitedMs: 0, signal: 'returned at once', reached: true },
     mutation: { mutation: 'overwrite', startedAt: 1002, mutatedAt: 1002 },
     receiver: { id: 'case-remote', bytes: received.length, acceptedAt: 1000, firstReadAt: 1050, doneAt: 1100, rcvbufEffective: 0, peer: { address: CONN.src, port: CONN.srcPort }, ackSentAt: null, remote },
-    received: compareStreams(I, received, B),
     streams: { intended: I, mutated: B, received: Buffer.from(received) },
     expectation: { changes: [{ start: 0, end: SIZE, to: 'new' }] },
     filesystem: null,

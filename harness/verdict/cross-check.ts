@@ -5,7 +5,7 @@
 // what "corrupted on the wire" means; the arrival capture is therefore what crossed (W). Any
 // other difference (bytes neither the sender's tap nor a late read can produce) means the path
 // changed them, and then neither capture shows what the kernel sent: an integrity problem.
-import type { ReassembledStream } from '../../capture/reassembly.ts';
+import type { ReassembledStream } from '../capture/reassembly.ts';
 
 export interface CaptureComparison {
   /** offsets [0, compared) were present in both captures */
