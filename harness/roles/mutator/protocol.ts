@@ -1,6 +1,6 @@
 // The line protocol between the harness and its mutator process (JSON, one object per line).
 // The mutator is "another process" changing the sender's file: it opens the file itself (which a
-// read lease makes the kernel hold back) and applies any file mutation (harness/mutations).
+// read lease makes the kernel hold back) and applies any file mutation (case/mutations).
 
 export interface MutateRequest {
   id: string;
