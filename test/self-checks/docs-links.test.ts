@@ -36,7 +36,9 @@ function brokenLinks(root: string, files: string[]): string[] {
       const dest = path ? resolve(dirname(file), decodeURIComponent(path)) : file;
       const where = `${relative(root, file)}: ${target}`;
       if (!existsSync(dest)) broken.push(`${where} (no such file)`);
-      else if (anchor && dest.endsWith('.md') && !anchors(readFileSync(dest, 'utf8')).has(anchor)) broken.push(`${where} (no such heading)`);
+      else if (anchor && dest.endsWith('.md') && !anchors(readFileSync(dest, 'utf8')).has(anchor)) {
+        broken.push(`${where} (no such heading)`);
+      }
     }
   }
   return broken;
@@ -84,7 +86,10 @@ test('the checks find a broken file link, a broken heading and an unlinked page'
       '# Top', '```', '[in a code block](docs/nowhere.md)', '```',
       '[gone](docs/c.md) [bad heading](docs/a.md#page-b)', '',
     ].join('\n'));
-    t.deepEqual(brokenLinks(root, [join(root, 'README.md')]), ['README.md: docs/c.md (no such file)', 'README.md: docs/a.md#page-b (no such heading)']);
+    t.deepEqual(brokenLinks(root, [join(root, 'README.md')]), [
+      'README.md: docs/c.md (no such file)',
+      'README.md: docs/a.md#page-b (no such heading)',
+    ]);
     t.deepEqual(unlinkedPages(root, join(root, 'README.md')), ['b.md']);
   } finally {
     rmSync(root, { recursive: true, force: true });
