@@ -1,8 +1,5 @@
-// The evidence bundle of a non-clean case: captures/<run-id>/<case-id>/ with the connection's
-// packets as tcpdump wrote them (case.pcap) and the same packets annotated for Wireshark
-// (case.pcapng: the case and verdict in the file's comment, a comment on each frame that proves
-// the verdict), the case as JSON (case.json) and a hex diff I/W/R around the first mismatch plus
-// the display filter that shows the proving frames (hexdiff.txt).
+// The evidence bundle of a non-clean case, captures/<run-id>/<case-id>/: case.pcap, case.pcapng (comments on the frames that
+// prove the verdict), case.json, and hexdiff.txt (I/W/R around the first mismatch, with the display filter). docs/wireshark.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pcapToPcapng } from './pcapng.ts';

@@ -1,7 +1,5 @@
-// Which frames of a case's capture prove its verdict, a comment for each, and the Wireshark
-// display filter that shows exactly those frames. Frame numbers are the case capture's own
-// (1-based, as Wireshark shows them; case.pcap and case.pcapng hold the same records in the same
-// order), computed from that file, so they hold whatever else the session captured.
+// Which frames of a case's capture prove its verdict, a comment for each, and the display filter that shows exactly those.
+// Frame numbers are the case capture's own (1-based, as Wireshark shows them; case.pcap and case.pcapng hold the same records).
 import { decodePcap, type TcpSegment } from '../capture/pcap.ts';
 import { reassemble } from '../capture/reassembly.ts';
 import type { WiresharkPointers } from '../verdict/evidence-refs.ts';

@@ -1,8 +1,5 @@
-// The filesystem dimension of the evidence suite: the file methods × mutations × safeguards on
-// each filesystem, one session per filesystem (its source files there), loopback only, one
-// stress condition (1 MiB read 50 ms late: the send returns long before the receiver reads).
-// Mutations a filesystem cannot do are skipped with the probed reason; leases run as the
-// safeguard would (another process makes the change).
+// The evidence suite's filesystem part: file methods × mutations × safeguards, one session per filesystem, loopback, 1 MiB read
+// 50 ms late. Mutations a filesystem cannot do are skipped with the probed reason; leases use another process (docs/filesystems.md).
 import type { CaseReport } from '../verdict/case-report.ts';
 import { makeExperiment, type Method, type Safeguard } from '../model/experiment.ts';
 import type { FsSpec } from '../model/fs-spec.ts';

@@ -1,7 +1,5 @@
-// Hypothesis: no combination of incomplete or foreign evidence yields a "corrupted" (or "clean")
-// verdict. Each test builds a capture frame by frame (packet-builder → pcap → decoder →
-// reassembler), pairs it with a case run, and asks toCaseReport for the verdict — the same path a
-// live case takes. Each path below was reachable before (issue 10) and gave a false verdict.
+// No combination of incomplete or foreign evidence yields a "corrupted" (or "clean") verdict: each capture is built frame by frame
+// (packet builder → pcap → decoder → reassembler), judged by toCaseReport as a live case is; each once gave a false verdict (issue 10).
 import test from 'ava';
 import type { WireObservation } from '../capture/wire.ts';
 import { buildTcpPacket, writePcap } from '../../test-support/packet-builder.ts';

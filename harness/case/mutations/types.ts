@@ -1,7 +1,5 @@
-// A mutation module: one per kind (spec.ts). It says what the served name holds afterwards (the
-// expectation the verdict classifies bytes against), prepares what does not touch the served file
-// before the send, and applies the change after it — in the sender, or in another process that
-// has only the file's path (the mutator, for lease cases).
+// A mutation module, one per kind (model/mutation-spec.ts): what the served name holds afterwards (the verdict's expectation),
+// prepare before the send, apply after it, in the sender or in the mutator process that has only the path (lease cases).
 import type { Source } from '../../model/patterns.ts';
 import type { ResolvedMutation } from '../../model/mutation-spec.ts';
 

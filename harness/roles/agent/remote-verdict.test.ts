@@ -1,8 +1,6 @@
-// Hypothesis: with a remote receiver the verdict stands on what arrived (the agent's capture),
-// checked against what left (the sender's): a late read by the device is proof of corruption on
-// the wire; a change no late read explains, or a problem of either capture, is inconclusive; a
-// differing retransmission only the sender saw still counts. Captures are built frame by frame
-// and go through the same decoder, reassembler and toCaseReport as a live case.
+// With a remote receiver the verdict stands on the agent's capture checked against the sender's: a late device read is
+// corruption on the wire; an unexplained change or a bad capture is inconclusive; a differing retransmission only the sender saw
+// still counts. Captures built frame by frame go through the decoder, reassembler and toCaseReport as a live case does.
 import test from 'ava';
 import { buildTcpPacket, writePcap } from '../../../test-support/packet-builder.ts';
 import { decodePcap, LINKTYPE_ETHERNET } from '../../capture/pcap.ts';

@@ -1,7 +1,5 @@
-// The nic transport with a veth pair created here, outside zcprobe, standing in for two cabled
-// ports: bytes cross it into the receiver namespace, a port the host uses is refused, and both
-// ports come back exactly as they were (namespace, MTU, up/down, addresses) on close, after
-// SIGINT, and after SIGKILL via scripts/cleanup-netns.sh or removeStaleTopologies.
+// The nic transport with a veth pair made here standing in for two cabled ports: bytes cross, a port the host uses is refused,
+// and both ports come back as they were on close, after SIGINT, and after SIGKILL via scripts/cleanup.sh or removeStaleTopologies.
 import test from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
