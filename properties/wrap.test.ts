@@ -15,7 +15,7 @@ import { stateDir } from '../harness/host/state-dir.ts';
 import { workDirBase } from '../harness/host/workdir.ts';
 import type { WrapConnectionReport } from '../harness/verdict/wrap-verdict.ts';
 import { appsUnavailableReason, buildApp, expectedSite } from '../test-support/apps.ts';
-import { testWithNeeds, type Need } from './helpers/requirements.ts';
+import { missingNeeds, type Need } from './helpers/requirements.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const buildWhy = appsUnavailableReason() ?? (existsSync(SHIM) ? null : `the shim is not built (${SHIM}): npm run build:native`);
@@ -95,10 +95,10 @@ const FIXTURES: Fixture[] = [
   { app: 'uring-early-release', args: () => ['1048576', '--fixed'], needs: ['root', 'tcpdump', 'ioUringSendZc'], why: buildWhy ?? uringWhy },
 ];
 
-/** One wrap run at a time: the client's delay and the captures must not compete with another run. */
-function declare(title: string, needs: Need[], why: string | null, impl: (t: ExecutionContext) => Promise<void>): void {
-  if (why) test.skip(`${title} [skipped: ${why}]`, () => undefined);
-  else void testWithNeeds(test.serial, title, needs, impl);
+type Impl = (t: ExecutionContext) => Promise<void>;
+const declared: { title: string; needs: Need[]; why: string | null; impl: Impl }[] = [];
+function declare(title: string, needs: Need[], why: string | null, impl: Impl): void {
+  declared.push({ title, needs, why, impl });
 }
 
 for (const transport of ['loopback', 'tun'] as const) {
@@ -183,3 +183,11 @@ declare('wrap: SIGKILL of zcprobe mid-run leaves the program in the ledger; scri
   t.is(clean.status, 0, clean.stderr);
   t.deepEqual(leftovers(child.pid!), []);
 });
+
+// Reasons first (the probes' results are cached: no real wait), then every test in one synchronous go.
+for (const d of declared) d.why ??= await missingNeeds(d.needs);
+for (const d of declared) {
+  // one wrap run at a time: the client's delay and the captures must not compete with another run
+  if (d.why) test.skip(`${d.title} [skipped: ${d.why}]`, () => undefined);
+  else test.serial(d.title, d.impl);
+}

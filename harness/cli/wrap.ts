@@ -14,25 +14,28 @@ import { CAPTURES_DIR, newRunId } from '../session/session.ts';
 import { decideWrapConnection, type WrapConnectionReport } from '../verdict/wrap-verdict.ts';
 import { writeWrapEvidence } from '../evidence/wrap-bundle.ts';
 import { wrapHtml, type WrapRunSummary } from '../report/wrap-html.ts';
-import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { flagValue, nonNegativeInt, oneOf, UsageError, type FlagSpecs, type FlagValues } from './args.ts';
+import { defineCommand } from './command.ts';
 
 export const SHIM = fileURLToPath(new URL('../../build/Release/zcshim.so', import.meta.url));
 const DEFAULT_CAP = 256 << 20;
 
-const SPEC: Record<string, FlagSpec> = {
-  port: { value: '<port>', help: 'the port the program listens on (default: the first port it listens on)' },
-  request: { value: '<text>', help: 'bytes the client writes after connecting (\\r \\n \\t \\xHH escapes), e.g. "GET / HTTP/1.0\\r\\n\\r\\n"' },
-  connections: { value: '<n>', help: 'connections, one after another (default 1)' },
-  'client-delay-ms': { value: '<ms>', help: 'the client waits this long before its first read (default 300)' },
-  rcvbuf: { value: '<size>', help: "the client's SO_RCVBUF (default: kernel autotuning)" },
-  transport: { value: 'loopback|veth|tun', help: 'the program runs on the sender side of this link (default loopback)' },
-  family: { value: '4|6', help: 'IP version the client connects with (default 4)' },
-  'listen-timeout-ms': { value: '<ms>', help: 'bound on the wait until the program listens (default 10000)' },
-  'snapshot-cap': { value: '<size>', help: `bytes of send snapshots the shim keeps per process (default ${DEFAULT_CAP >> 20}MiB; past it: I unknown, inconclusive)` },
-  'no-protect': { boolean: true, help: 'no write protection: findings from calls only (free, close, file writes), no write attribution' },
-  json: { boolean: true, help: 'one JSON object per connection' },
-  help: { boolean: true, help: 'this help' },
-};
+const OPTIONS = {
+  port: { type: 'string', value: '<port>', help: 'the port the program listens on (default: the first port it listens on)' },
+  request: { type: 'string', value: '<text>', help: 'bytes the client writes after connecting (\\r \\n \\t \\xHH escapes)' },
+  connections: { type: 'string', value: '<n>', help: 'connections, one after another (default 1)' },
+  'client-delay-ms': { type: 'string', value: '<ms>', help: 'the client waits this long before its first read (default 300)' },
+  rcvbuf: { type: 'string', value: '<size>', help: "the client's SO_RCVBUF (default: kernel autotuning)" },
+  transport: { type: 'string', value: 'loopback|veth|tun', help: 'the program runs on the sender side of this link (default loopback)' },
+  family: { type: 'string', value: '4|6', help: 'IP version the client connects with (default 4)' },
+  'listen-timeout-ms': { type: 'string', value: '<ms>', help: 'bound on the wait until the program listens (default 10000)' },
+  'snapshot-cap': {
+    type: 'string', value: '<size>',
+    help: `send snapshots the shim keeps per process (default ${DEFAULT_CAP >> 20}MiB; past it: I unknown, inconclusive)`,
+  },
+  'no-protect': { type: 'boolean', help: 'no write protection: findings from calls only (free, close, file writes), no write attribution' },
+  json: { type: 'boolean', help: 'one JSON object per connection' },
+} satisfies FlagSpecs;
 
 /** "GET / HTTP/1.0\r\n\r\n" as typed on a command line → bytes. */
 export function unescapeRequest(s: string): Buffer {
@@ -66,16 +69,14 @@ export interface WrapFlags {
   json: boolean;
 }
 
-export function wrapFlags(argv: string[]): WrapFlags | null {
-  const { flags, positional } = parseFlags(argv, SPEC);
-  if (flags.help) return null;
-  if (!positional.length) throw new UsageError('no command: zcprobe wrap [flags] -- CMD [ARGS...]');
+export function wrapFlags(flags: FlagValues<typeof OPTIONS>, command: string[]): WrapFlags {
+  if (!command.length) throw new UsageError('no command: zcprobe wrap [flags] -- CMD [ARGS...]');
   const port = flagValue(flags, 'port', nonNegativeInt);
   if (port !== undefined && (port < 1 || port > 65535)) throw new UsageError(`--port: ${port} is not a TCP port`);
   const connections = flagValue(flags, 'connections', nonNegativeInt) ?? 1;
   if (connections < 1) throw new UsageError('--connections must be at least 1');
   return {
-    command: positional,
+    command,
     port,
     request: flags.request === undefined ? undefined : unescapeRequest(String(flags.request)),
     connections,
@@ -107,12 +108,17 @@ function crashOf(result: WrapRunResult): WrapRunSummary['crash'] {
   return undefined;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const f = wrapFlags(argv);
-  if (!f) {
-    process.stdout.write(helpText('usage: zcprobe wrap [flags] -- CMD [ARGS...]', SPEC));
-    return 0;
-  }
+export const command = defineCommand({
+  name: 'wrap',
+  usage: '[flags] -- CMD [ARGS...]',
+  about: 'Runs CMD under the preload shim on the sender side, connects to it as a slow client and proves premature reuse on the wire.',
+  options: OPTIONS,
+  positionals: true,
+  rest: true,
+  run: (flags, positional, rest) => run(wrapFlags(flags, [...positional, ...(rest ?? [])])),
+});
+
+async function run(f: WrapFlags): Promise<number> {
   const exe = resolveCommand(f.command[0]!);
   if (!exe) {
     process.stderr.write(`zcprobe wrap: command not found: ${f.command[0]}\n`);
