@@ -13,7 +13,7 @@ import { settleDeadSysctlUsers } from './sysctl.ts';
 import { readStateFile, removeStateFile, restoreSteps, stateFiles } from './nic-state.ts';
 import { describeResource, readLedgers, type Resource } from './ledger.ts';
 import { withLock } from './lock.ts';
-import { couldOwn, isAlive, startTicksOf } from './owner.ts';
+import { couldOwn, groupOf, isAlive, startTicksOf } from './owner.ts';
 import { stateDir } from './state-dir.ts';
 import { workDirBase } from './workdir.ts';
 
@@ -70,6 +70,16 @@ export async function removeResource(r: Resource): Promise<void> {
     case 'process':
       // Only the very process recorded: a recycled pid has another start time.
       if (startTicksOf(r.pid) === r.startTicks) process.kill(r.pid, 'SIGKILL');
+      return;
+    case 'process-group':
+      // A server's master and the workers it forked (they outlive a killed master).
+      for (const m of groupOf(r.pgid, r.startTicks)) {
+        try {
+          process.kill(m.pid, 'SIGKILL');
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+        }
+      }
       return;
     case 'mount':
       if (!mountPoints().has(r.path)) return;

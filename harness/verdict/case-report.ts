@@ -108,8 +108,16 @@ function plainAddress(a: string): string {
   return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }
 
+/** What a wire report needs of a case: its streams and connection, and the receiving side's view
+ * of its peer when it has one (a zcprobe serve client connects, so it has none to check). */
+export interface WireRunView {
+  streams: Pick<CaseRun['streams'], 'intended' | 'mutated'>;
+  connection: CaseRun['connection'];
+  receiver: { peer?: { address: string; port: number } };
+}
+
 /** Facts that make the capture unusable as evidence, each a sentence (see WireFacts.integrity). */
-function integrityProblems(run: CaseRun, obs: WireObservation): string[] {
+function integrityProblems(run: WireRunView, obs: WireObservation): string[] {
   const s = obs.stream;
   const out: string[] = [];
   if (!s.sawSyn) out.push('the stream start is not anchored: no SYN of this connection was captured, so offsets are guesses');
@@ -128,7 +136,7 @@ function integrityProblems(run: CaseRun, obs: WireObservation): string[] {
 }
 
 /** `clockOffsetMs`: the capturing host's clock minus ours (0 for our own capture). */
-function wireReport(run: CaseRun, obs: WireObservation, clockOffsetMs = 0): WireReport {
+export function wireReport(run: WireRunView, obs: WireObservation, clockOffsetMs = 0): WireReport {
   const { intended, mutated } = run.streams;
   const s = obs.stream;
   const size = intended.length;

@@ -6,7 +6,7 @@ export async function openLoopback(opts: TransportOptions): Promise<TransportEnd
   if (opts.rate !== undefined) throw new Error('rate needs the veth transport');
   const host = opts.family === 6 ? '::1' : '127.0.0.1';
   return {
-    kind: 'loopback', receiverHost: host,
+    kind: 'loopback', receiverHost: host, senderHost: host,
     captures: [{ side: 'sender', iface: 'lo', sentinelHost: host }],
     captureIface: 'lo',
     close: async () => {},

@@ -163,6 +163,7 @@ export async function openTun(opts: TransportOptions): Promise<TransportEndpoint
     kind: 'tun',
     receiverHost: t.receiverAddr,
     receiverNetns: t.receiverNetns,
+    senderHost: t.senderAddr,
     senderNetnsPath: senderNs,
     captures: [
       // snaplen = MTU + room for a link-layer header (libpcap may capture a TUN device "cooked",
@@ -174,7 +175,7 @@ export async function openTun(opts: TransportOptions): Promise<TransportEndpoint
     captureIface: t.senderIf,
     describe: `tun ${t.senderNetns}/${t.senderIf} ${t.senderAddr} -> zcrelay (pid ${t.relay.pid}) -> ${t.receiverNetns}/${t.receiverIf} ${t.receiverAddr}, mtu ${t.mtu}`,
     pageOwnership: 'tun: the relay copies every packet, so the receiving kernel reads its own copy, as behind a NIC; the sender\'s pages stay referenced only until TCP has them ACKed (and for retransmission)',
-    async beforeCase(exp: Experiment) {
+    async beforeCase(exp: Pick<Experiment, 'link'>) {
       await t.relay.configure(relayConfigLine(exp.link));
       config = { mtu: t.mtu, ...describeFaults(exp.link) };
       await t.relay.takeEvents(); // events of earlier connections are not this case's

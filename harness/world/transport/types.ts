@@ -59,6 +59,9 @@ export interface TransportOptions {
 export interface TransportEndpoint {
   kind: Transport;
   receiverHost: string;
+  /** the sender side's address: where a listening sender (a real server, zcprobe serve) binds;
+   * unset where the sender side is not on this host (remote) */
+  senderHost?: string;
   /** the receiver process runs in this namespace (by name) */
   receiverNetns?: string;
   /** the sender's sockets are created in this namespace (path, e.g. /run/netns/NAME); unset: ours */
@@ -71,7 +74,7 @@ export interface TransportEndpoint {
   /** one line for the report: whose pages the receiving application reads on this transport */
   pageOwnership: string;
   /** before a case: configure the link for it (tun: the experiment's faults) */
-  beforeCase?(exp: Experiment): Promise<void>;
+  beforeCase?(exp: Pick<Experiment, 'link'>): Promise<void>;
   /** after a case (the receiver has its bytes): what the link did to the connection */
   afterCase?(conn: ConnectionTuple): Promise<LinkCaseFacts>;
   /** links with a relay: its cumulative counters (the bench turns deltas into packets/s, CPU/GB) */
