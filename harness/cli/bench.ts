@@ -1,11 +1,11 @@
 // zcprobe bench: throughput and CPU cost of each send method (and of each safeguard) over
 // loopback, harness and C reference side by side. A script that prints figures, not a test.
 import { formatSize, parseSize } from '../model/experiment.ts';
-import { BENCH_METHODS, BENCH_TRANSPORTS, DEFAULT_CONFIG, loopbackTarget, type BenchConfig, type BenchMethod, type BenchTransport } from '../tools/bench/config.ts';
-import { openBenchTarget } from '../tools/bench/target.ts';
-import { summarize } from '../tools/bench/report.ts';
-import { runBench } from '../tools/bench/runner.ts';
-import { formatSideBySide, formatTable } from '../tools/bench/table.ts';
+import { BENCH_METHODS, BENCH_TRANSPORTS, DEFAULT_CONFIG, loopbackTarget, type BenchConfig, type BenchMethod, type BenchTransport } from '../suites/bench/config.ts';
+import { openBenchTarget } from '../suites/bench/target.ts';
+import { summarize } from '../suites/bench/report.ts';
+import { runBench } from '../suites/bench/runner.ts';
+import { formatSideBySide, formatTable } from '../suites/bench/table.ts';
 import { flagValue, helpText, listFlag, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
 
 const D = DEFAULT_CONFIG;

@@ -10,6 +10,7 @@ import { flagValue, helpText, nonNegativeInt, parseFlags, UsageError, type FlagS
 import { familyOf } from '../roles/agent/remote-transport.ts';
 import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
 import { replayedExperiment } from './run.ts';
+import { judgeCase } from '../evidence/judge.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   repeat: { value: '<n>', help: 'run it n times (default 3)' },
@@ -54,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   const verdicts: string[] = [];
   try {
     for (let i = 0; i < repeat; i++) {
-      const r = await session.run(exp);
+      const r = await judgeCase(session, exp);
       verdicts.push(r.verdict);
       process.stdout.write((flags.json ? JSON.stringify(r) : formatCaseLine(r)) + '\n');
     }

@@ -21,6 +21,7 @@ import { familyOf, type RemoteOptions } from '../roles/agent/remote-transport.ts
 import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec, type Flags } from './args.ts';
 import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
 import { LINK_FLAGS, linkFromFlags, NIC_FLAG, nicPairFromFlags } from './transport-flags.ts';
+import { judgeCase } from '../evidence/judge.ts';
 
 const SPEC: Record<string, FlagSpec> = {
   method: { value: '<method>', help: `send method: ${METHODS.join(', ')} (required)` },
@@ -163,7 +164,7 @@ export async function run(argv: string[]): Promise<number> {
     for (let i = 0; i < repeat; i++) {
       let report;
       try {
-        report = await session.run(exp);
+        report = await judgeCase(session, exp);
       } catch (e) {
         // Not possible here (FICLONE on ext4, O_DIRECT on tmpfs): one line with the probed reason.
         if (!(e instanceof CaseUnsupported)) throw e;

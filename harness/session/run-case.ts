@@ -26,7 +26,6 @@ import type { ReceivedCase } from '../roles/receiver/client.ts';
 import type { ReceiverRole } from '../roles/receiver/role.ts';
 import { safeguardFor } from '../case/safeguards/index.ts';
 import type { SafeguardResult } from '../case/safeguards/types.ts';
-import { compareStreams, type Mismatch } from '../verdict/verdict.ts';
 
 export interface Connection {
   src: string;
@@ -49,13 +48,10 @@ export interface CaseRun {
   filesystem: FsFacts | null;
   receiver: Omit<ReceivedCase, 'data'>;
   zerocopy?: ZerocopyCompletionSummary;
-  /** intended vs received */
-  received: Mismatch;
-  /** tee only: intended vs the second pipe's bytes, read after the mutation */
-  secondOutput?: Mismatch;
-  /** the bytes, for the wire comparison and the evidence bundle; fileAfter: what the file holds
-   * through its name once the receiver is done (null: the name is gone; absent: memory source) */
-  streams: { intended: Uint8Array; mutated: Uint8Array; received: Buffer; fileAfter?: Uint8Array | null };
+  /** the bytes the verdict compares; secondOutput (tee only): the second pipe's bytes, read after
+   * the mutation; fileAfter: what the file holds through its name once the receiver is done (null:
+   * the name is gone; absent: memory source) */
+  streams: { intended: Uint8Array; mutated: Uint8Array; received: Buffer; secondOutput?: Uint8Array; fileAfter?: Uint8Array | null };
 }
 
 export interface CaseEnv {
@@ -179,9 +175,11 @@ export async function runCase(env: CaseEnv, exp: Experiment): Promise<CaseRun> {
       filesystem: source.kind === 'file' ? env.fs.facts() : null,
       receiver,
       zerocopy,
-      received: compareStreams(intended, data, mutated),
-      secondOutput: secondOutputBytes ? compareStreams(intended, secondOutputBytes, mutated) : undefined,
-      streams: { intended, mutated, received: data, ...(fileAfter !== undefined ? { fileAfter } : {}) },
+      streams: {
+        intended, mutated, received: data,
+        ...(secondOutputBytes ? { secondOutput: secondOutputBytes } : {}),
+        ...(fileAfter !== undefined ? { fileAfter } : {}),
+      },
     };
   } finally {
     if (result) {
