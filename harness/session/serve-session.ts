@@ -13,6 +13,7 @@ import type { Filesystem } from '../model/fs-spec.ts';
 import { settingsKey, type ServeExperiment, type ServeTransport } from '../model/serve-spec.ts';
 import type { FsSpec } from '../model/fs-spec.ts';
 import { native } from '../native.ts';
+import { nowMs, patternA, patternB } from '../model/patterns.ts';
 import { ClientProcess } from '../roles/client/client.ts';
 import { RunningServer } from '../roles/server/instance.ts';
 import { openFilesystem } from '../world/fs/index.ts';
@@ -31,6 +32,10 @@ export interface ServeSessionOptions {
 /** A case's run plus what the captures and the link saw of its connection. */
 export interface ServeObserved {
   run: ServeCaseRun;
+  /** ms spent starting the server for this case (a new setting), else 0 */
+  serverStartMs: number;
+  /** epoch ms when the captures had been collected */
+  collectedAt: number;
   wire?: WireObservation;
   arrived?: WireObservation;
   link?: LinkCaseFacts;
@@ -140,13 +145,18 @@ export class ServeSession {
     const o = this.options;
     if (exp.transport !== o.transport || exp.family !== o.family || exp.fs !== o.fs)
       throw new Error(`case wants ${exp.transport}/IPv${exp.family}/${exp.fs}, session is ${o.transport}/IPv${o.family}/${o.fs}`);
+    const t0 = nowMs();
     const server = await this.serverFor(exp);
+    const serverStartMs = Math.round(nowMs() - t0);
+    // The patterns are built once per session and size (one-off, like the server start).
+    patternA(exp.size);
+    patternB(exp.size);
     await this.transport.beforeCase?.({ link: undefined });
     const run = await runServeCase({ client: this.client, server, docroot: this.docroot, fs: this.filesystem, workDir: this.work.path }, exp);
     const observed = (side: SessionCapture['side']) => this.captures.find((c) => c.side === side)?.capture.collect(run.connection);
     const [wire, arrived] = await Promise.all([observed('sender'), observed('receiver')]);
     const link = await this.transport.afterCase?.(run.connection);
-    return { run, wire, arrived, link };
+    return { run, serverStartMs, collectedAt: nowMs(), wire, arrived, link };
   }
 
   async close(): Promise<void> {

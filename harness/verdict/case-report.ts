@@ -135,11 +135,12 @@ function integrityProblems(run: WireRunView, obs: WireObservation): string[] {
 }
 
 /** `clockOffsetMs`: the capturing host's clock minus ours (0 for our own capture). */
-export function wireReport(run: WireRunView, obs: WireObservation, clockOffsetMs = 0): WireReport {
+export function wireReport(run: WireRunView, obs: WireObservation, clockOffsetMs = 0, given?: { mismatch: Mismatch; classes: ByteClasses }): WireReport {
   const { intended, mutated } = run.streams;
   const s = obs.stream;
   const size = intended.length;
-  const mismatch = compareStreams(intended, s.bytes.subarray(0, Math.min(s.bytes.length, size)), mutated);
+  // `given`: the caller compared (part of) the stream itself (serve: the body, the header apart)
+  const mismatch = given?.mismatch ?? compareStreams(intended, s.bytes.subarray(0, Math.min(s.bytes.length, size)), mutated);
   const complete = s.length >= size && !s.gaps.some((g) => g.start < size);
   const firstTs = mismatch.firstOffset !== null ? s.firstTsUsAt(mismatch.firstOffset) : undefined;
   return {
@@ -165,7 +166,7 @@ export function wireReport(run: WireRunView, obs: WireObservation, clockOffsetMs
     droppedByKernel: obs.droppedByKernel,
     integrity: integrityProblems(run, obs),
     firstMutatedPacketAt: firstTs === undefined ? null : firstTs / 1000 - clockOffsetMs,
-    classes: classifyBytes(intended, s.bytes.subarray(0, Math.min(s.length, size)), mutated),
+    classes: given?.classes ?? classifyBytes(intended, s.bytes.subarray(0, Math.min(s.length, size)), mutated),
   };
 }
 

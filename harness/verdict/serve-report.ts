@@ -68,14 +68,16 @@ export interface ServeCaseReport {
   fileAfter: ByteClasses | null;
   mutationChanges: ServeCaseRun['expectation'];
   mutationSteps: { what: string; at: number }[];
-  /** the server's access-log line for the request: when it says it ended, when zcprobe saw it,
-   * and how much of the body had left the server by then (from the capture) */
+  /** the server's access-log line for the request: its own timestamp (nginx: ms, from a clock it
+   * caches per event-loop turn, so it may be early), when zcprobe saw the line, and how much of the
+   * body had left the server (first transmissions in the capture) by then and by the mutation */
   doneSignal: {
     line: string;
     loggedAt: number | null;
     seenAt: number;
-    bodyBytesSentByLog: number | null;
+    bodyBytesSentBySeen: number | null;
     bodyBytesSentByMutation: number | null;
+    /** the line was in the log before the last body byte left: the server logs before it finishes */
     loggedBeforeLastByte: boolean | null;
   } | null;
   connection: ServeCaseRun['connection'];
@@ -91,8 +93,11 @@ export interface ServeCaseReport {
     clientDoneAt: number;
     caseEndedAt: number;
   };
-  /** wall time of the case beyond the client's delay, ms (what the harness costs) */
+  /** wall time of the case beyond the client's delay, ms: request to judged (and evidence written
+   * when the case is not clean); a server start for the case is counted apart */
   harnessMs: number;
+  /** ms the server took to start for this case (only the first case of a setting), else 0 */
+  serverStartMs: number;
   /** the generated config the server ran with */
   config: string;
   link?: LinkReport;
@@ -125,10 +130,14 @@ function bodySentBy(obs: WireObservation, header: number, size: number, at: numb
   return lo;
 }
 
-function bodyWire(w: WireReport, header: number, body: Uint8Array, mutatedBody: Uint8Array, obs: WireObservation): BodyWireReport {
-  const size = body.length;
-  const bytes = obs.stream.bytes.subarray(Math.min(header, obs.stream.length), Math.min(obs.stream.length, header + size));
-  const m = compareStreams(body, bytes, mutatedBody);
+/** A body comparison as one of the whole response (the header bytes are equal by construction). */
+function shifted(m: Mismatch, header: number): Mismatch {
+  const at = (o: number | null) => (o === null ? null : o + header);
+  return { ...m, firstOffset: at(m.firstOffset), lastOffset: at(m.lastOffset) };
+}
+
+/** The whole-response wire report `w`, told in body offsets; `m` is the body's comparison. */
+function bodyWire(w: WireReport, header: number, size: number, m: Mismatch): BodyWireReport {
   const shift = (o: number) => o - header;
   return {
     ...w,
@@ -136,19 +145,30 @@ function bodyWire(w: WireReport, header: number, body: Uint8Array, mutatedBody: 
     bytes: Math.max(0, w.bytes - header),
     lengthDelta: Math.max(0, w.bytes - header) - size,
     gaps: w.gaps.map((g) => ({ ...g, start: shift(g.start), end: shift(g.end) })),
-    conflicts: w.conflicts.map((c) => ({ ...c, seqStart: shift(c.seqStart), seqEnd: shift(c.seqEnd), ...(c.firstDifferenceAt !== undefined ? { firstDifferenceAt: shift(c.firstDifferenceAt) } : {}) })),
-    classes: classifyBytes(body, bytes, mutatedBody),
+    conflicts: w.conflicts.map((c) => ({
+      ...c, seqStart: shift(c.seqStart), seqEnd: shift(c.seqEnd),
+      ...(c.firstDifferenceAt !== undefined ? { firstDifferenceAt: shift(c.firstDifferenceAt) } : {}),
+      changed: { ...c.changed, firstOffset: c.changed.firstOffset === null ? null : shift(c.changed.firstOffset), lastOffset: c.changed.lastOffset === null ? null : shift(c.changed.lastOffset) },
+    })),
     headerBytes: header,
   };
 }
 
-/** The whole-response streams the verdict compares: I and M share the header the client read. */
-export function responseStreams(run: ServeCaseRun): { head: HttpHead; header: number; intended: Uint8Array; mutated: Uint8Array } {
+type ResponseStreams = { head: HttpHead; header: number; intended: Uint8Array; mutated: Uint8Array };
+const built = new WeakMap<ServeCaseRun, ResponseStreams>();
+
+/** The whole-response streams the verdict compares: I and M share the header the client read.
+ * Built once per case (the report and the evidence both need them; 4 MiB copies are not free). */
+export function responseStreams(run: ServeCaseRun): ResponseStreams {
+  const known = built.get(run);
+  if (known) return known;
   const { body, mutatedBody, received } = run.streams;
   const head = parseHead(received);
   const header = head.headerBytes ?? 0;
   const h = received.subarray(0, header);
-  return { head, header, intended: concat(h, body), mutated: concat(h, mutatedBody) };
+  const s = { head, header, intended: concat(h, body), mutated: concat(h, mutatedBody) };
+  built.set(run, s);
+  return s;
 }
 
 export function toServeCaseReport(o: ServeObserved): ServeCaseReport {
@@ -165,26 +185,33 @@ export function toServeCaseReport(o: ServeObserved): ServeCaseReport {
   }
   const headerBytes = received.subarray(0, H);
   const view = { streams: { intended, mutated }, connection: run.connection, receiver: {} };
-  const full = obs ? wireReport(view, obs) : undefined;
+  // Each body is compared and classified once (4 MiB cases): the whole-response figures are the
+  // body's shifted by the header.
+  const bodyReceived = received.subarray(H);
+  const receivedBody = compareStreams(body, bodyReceived, mutatedBody);
+  const wireBytes = obs?.stream.bytes.subarray(Math.min(H, obs.stream.length), Math.min(obs.stream.length, H + e.size));
+  const wireBody = wireBytes && { mismatch: compareStreams(body, wireBytes, mutatedBody), classes: classifyBytes(body, wireBytes, mutatedBody) };
+  const full = obs && wireBody ? wireReport(view, obs, 0, { mismatch: shifted(wireBody.mismatch, H), classes: wireBody.classes }) : undefined;
   if (full && obs && obs.stream.length >= H && Buffer.compare(obs.stream.bytes.subarray(0, H), Buffer.from(headerBytes)) !== 0)
     full.integrity.push('the response header on the wire differs from the one the client read');
   const link = linkFacts && linkReport(run.connection, intended, mutated, obs, arrived, linkFacts);
   if (full && link) full.integrity.push(...link.integrity);
   else if (link) pre.push(...link.integrity);
-  const decided = decideVerdict(compareStreams(intended, received, mutated), full && { ...wireFacts(full), injected: link?.notes }, pre);
-  const bodyReceived = received.subarray(H);
-  const wire = full && obs ? bodyWire(full, H, body, mutatedBody, obs) : undefined;
+  const decided = decideVerdict(shifted(receivedBody, H), full && { ...wireFacts(full), injected: link?.notes }, pre);
+  const wire = full && wireBody ? bodyWire(full, H, e.size, wireBody.mismatch) : undefined;
 
   const lastBodyPacketAt = obs ? firstAt(obs, H + e.size - 1) : null;
   const loggedAt = run.logged?.entry?.loggedAt ?? null;
   let doneSignal: ServeCaseReport['doneSignal'] = null;
   if (run.logged) {
     const sentBy = (t: number | null) => (obs && t !== null && head.headerBytes !== null ? bodySentBy(obs, H, e.size, t) : null);
-    const byLog = sentBy(loggedAt);
-    // nginx's $msec has ms resolution (and a cached clock): allow 1 ms before calling it early.
-    const early = loggedAt !== null && lastBodyPacketAt !== null ? lastBodyPacketAt > loggedAt + 1 : null;
-    doneSignal = { line: run.logged.line, loggedAt, seenAt: run.logged.seenAt, bodyBytesSentByLog: byLog, bodyBytesSentByMutation: sentBy(run.mutation?.mutatedAt ?? null), loggedBeforeLastByte: early };
-    if (early) notes.push(`${e.server} logged the response ${(lastBodyPacketAt! - loggedAt!).toFixed(1)} ms before its last body byte left${byLog !== null ? ` (${e.size - byLog} of ${e.size} body bytes not yet sent)` : ''}`);
+    // Judged by when zcprobe saw the line (the server's own stamp may be coarse or cached): if the
+    // last body byte left after that, the server certainly logged before it finished sending.
+    const seenAt = run.logged.seenAt;
+    const bySeen = sentBy(seenAt);
+    const early = lastBodyPacketAt !== null ? lastBodyPacketAt > seenAt : null;
+    doneSignal = { line: run.logged.line, loggedAt, seenAt, bodyBytesSentBySeen: bySeen, bodyBytesSentByMutation: sentBy(run.mutation?.mutatedAt ?? null), loggedBeforeLastByte: early };
+    if (early) notes.push(`${e.server}'s log line was there ${(lastBodyPacketAt! - seenAt).toFixed(1)} ms before its last body byte left${bySeen !== null ? ` (${e.size - bySeen} of ${e.size} body bytes not yet sent)` : ''}: it logs before it finishes`);
   }
   const c = run.client;
   return {
@@ -208,8 +235,11 @@ export function toServeCaseReport(o: ServeObserved): ServeCaseReport {
     reasons: decided.reasons,
     notes,
     request: run.request,
-    http: { statusLine: head.statusLine, status: head.status, headerBytes: head.headerBytes, contentLength: head.contentLength, bodyBytes: bodyReceived.length, contentLengthMatches: head.contentLength === bodyReceived.length },
-    received: { bytes: bodyReceived.length, ...compareStreams(body, bodyReceived, mutatedBody), classes: classifyBytes(body, bodyReceived, mutatedBody) },
+    http: {
+      statusLine: head.statusLine, status: head.status, headerBytes: head.headerBytes, contentLength: head.contentLength,
+      bodyBytes: bodyReceived.length, contentLengthMatches: head.contentLength === bodyReceived.length,
+    },
+    received: { bytes: bodyReceived.length, ...receivedBody, classes: classifyBytes(body, bodyReceived, mutatedBody) },
     wire: wire ?? { capture: 'off' },
     fileAfter: run.streams.fileAfter && classifyBytes(body, run.streams.fileAfter, mutatedBody),
     mutationChanges: run.expectation,
@@ -228,7 +258,9 @@ export function toServeCaseReport(o: ServeObserved): ServeCaseReport {
       clientDoneAt: c.doneAt,
       caseEndedAt: run.timings.caseEndedAt,
     },
+    // the case proper; the suite adds judging and evidence (it finishes timing there)
     harnessMs: Math.round(run.timings.caseEndedAt - run.timings.caseStartedAt - e.clientDelayMs),
+    serverStartMs: o.serverStartMs ?? 0,
     config: run.server.config,
     ...(link ? { link } : {}),
   };
@@ -240,7 +272,8 @@ export function formatServeLine(r: ServeCaseReport & { evidence?: { dir: string 
   const describe = (name: string, m: Mismatch & { classes: ByteClasses }) =>
     !m.mismatchedBytes && !m.lengthDelta ? `${name}: identical` : `${name}: ${formatClasses(m.classes)}`;
   const parts = [describe('received', r.received), r.wire.capture === 'captured' ? describe('wire', r.wire) : 'wire: not captured'];
-  const tail = [...r.reasons, ...r.notes.filter((n) => n.includes('before its last'))];
+  const tail = [...r.reasons, ...r.notes.filter((n) => n.includes('logs before it finishes'))];
   const ev = r.evidence ? ` [evidence ${r.evidence.dir}]` : '';
-  return `${what} → ${r.verdict} (${parts.join(', ')}; case ${r.harnessMs} ms beyond the delay)${tail.length ? ` — ${tail.join('; ')}` : ''}${ev}`;
+  const start = r.serverStartMs ? `, server start ${r.serverStartMs} ms` : '';
+  return `${what} → ${r.verdict} (${parts.join(', ')}; case ${r.harnessMs} ms beyond the delay${start})${tail.length ? ` — ${tail.join('; ')}` : ''}${ev}`;
 }
