@@ -174,7 +174,7 @@ declare('wrap: SIGKILL of zcprobe mid-run leaves the program in the ledger; scri
   for (let i = 0; i < 300 && !recorded; i++) {
     await new Promise((r) => setTimeout(r, 100));
     const mine = existsSync(ledger) ? readdirSync(ledger).filter((f) => f.startsWith(`${child.pid}-`)) : [];
-    recorded = mine.some((f) => readFileSync(join(ledger, f), 'utf8').includes('"group": true'));
+    recorded = mine.some((f) => readFileSync(join(ledger, f), 'utf8').includes('"kind": "process-group"'));
   }
   t.true(recorded, 'the wrapped program is in the run ledger');
   child.kill('SIGKILL');

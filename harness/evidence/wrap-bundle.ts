@@ -33,7 +33,7 @@ export function writeWrapEvidence(dir: string, r: WrapConnectionReport, run: Wra
   const ws = pcap && obs ? wiresharkEvidence(summary, {
     pcap: pcap.pcap, iface: obs.iface, connection: run.connection, intended: s.intended, mutated: s.mutatedWire,
     receivedFirstOffset: r.received.firstOffset, application: 'zcprobe wrap',
-    legend: 'stream offset = relative tcp.seq - 1; I = the bytes at each send call as the shim saw them (case.json findings: who changed them, with file:line)',
+    patternNote: 'stream offset = relative tcp.seq - 1; I = the bytes at each send call as the shim saw them (case.json findings: who changed them, with file:line)',
   }) : undefined;
   const { streams: _s, ...json } = r;
   const paths = writeEvidence(dir, { ...json, command, ...(pcap ? { evidencePcap: pcap.record } : {}) }, diff, pcap?.pcap ?? null, ws);

@@ -15,9 +15,11 @@ export type Resource =
   | { kind: 'mount'; path: string }
   /** detached only while it is still backed by `backing` (loop numbers are reused) */
   | { kind: 'loop'; device: string; backing: string }
-  /** a helper process (e.g. a VM) that does not die with its parent by itself; group: it leads a
-   * process group that goes with it (a wrapped program and whatever it forked) */
-  | { kind: 'process'; pid: number; startTicks: number; group?: boolean };
+  /** a helper process (e.g. a VM) that does not die with its parent by itself */
+  | { kind: 'process'; pid: number; startTicks: number }
+  /** a process group (a server and the workers it forks): the leader, with its start time, and
+   * every member still in the group */
+  | { kind: 'process-group'; pgid: number; startTicks: number; what: string };
 
 export interface LedgerFile {
   owner: Owner;
@@ -37,6 +39,7 @@ export function describeResource(r: Resource): string {
     case 'mount': return `mount ${r.path}`;
     case 'loop': return `loop ${r.device} (${r.backing})`;
     case 'process': return `process ${r.pid}`;
+    case 'process-group': return `process group ${r.pgid} (${r.what})`;
   }
 }
 

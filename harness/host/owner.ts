@@ -1,6 +1,6 @@
 // Who owns a host resource, and is it still running? Pids are recycled, so an owner is (pid, start ticks) from /proc/<pid>/stat;
 // resources named only by pid are judged by comparing the process's start time with the resource's creation time.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
 export interface Owner {
@@ -33,6 +33,34 @@ export function selfOwner(): Owner {
 
 export function isAlive(o: Owner): boolean {
   return startTicksOf(o.pid) === o.startTicks;
+}
+
+/** Processes in process group `pgid` (field 5 of /proc/<pid>/stat), with their start ticks. */
+export function processGroupMembers(pgid: number): Owner[] {
+  const out: Owner[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (rest[0] === 'Z' || rest[0] === 'X' || Number(rest[2]) !== pgid) continue;
+    out.push({ pid: Number(name), startTicks: Number(rest[19]) });
+  }
+  return out;
+}
+
+/** The members of group `pgid` that belong to the group whose leader started at `leaderTicks`:
+ * all of them while that leader runs; once it is gone, those started after it (a group's id is
+ * not handed out again while any member is left, so they are the leader's). None when the pid now
+ * leads another group. */
+export function groupOf(pgid: number, leaderTicks: number): Owner[] {
+  const leader = startTicksOf(pgid);
+  if (leader !== null && leader !== leaderTicks) return [];
+  return processGroupMembers(pgid).filter((m) => m.startTicks >= leaderTicks);
 }
 
 let clock: { bootMs: number; tickMs: number } | undefined;

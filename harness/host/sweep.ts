@@ -7,7 +7,7 @@ import { settleDeadSysctlUsers } from './sysctl.ts';
 import { readStateFile, removeStateFile, restoreSteps, stateFiles } from './nic-state.ts';
 import { describeResource, readLedgers, type Resource } from './ledger.ts';
 import { withLock } from './lock.ts';
-import { couldOwn, isAlive, startTicksOf } from './owner.ts';
+import { couldOwn, groupOf, isAlive, startTicksOf } from './owner.ts';
 import { stateDir } from './state-dir.ts';
 import { workDirBase } from './workdir.ts';
 
@@ -58,30 +58,22 @@ function safeWorkDir(path: string): boolean {
   return isAbsolute(path) && basename(path).startsWith('zcprobe-') && path.split('/').filter(Boolean).length >= 2;
 }
 
-/** Processes in process group `pgid` that started at or after `sinceTicks` (a recycled group id does not count). */
-function groupMembers(pgid: number, sinceTicks: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(rest[2]) === pgid && Number(rest[19]) >= sinceTicks) out.push(Number(name));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return out;
-}
-
 /** Removes one resource of a dead owner; idempotent. */
 export async function removeResource(r: Resource): Promise<void> {
   switch (r.kind) {
     case 'process':
       // Only the very process recorded: a recycled pid has another start time.
-      if (startTicksOf(r.pid) === r.startTicks) process.kill(r.group ? -r.pid : r.pid, 'SIGKILL');
-      // the leader is gone but what it forked may not be: its group, started no earlier than it
-      else if (r.group) for (const pid of groupMembers(r.pid, r.startTicks)) process.kill(pid, 'SIGKILL');
+      if (startTicksOf(r.pid) === r.startTicks) process.kill(r.pid, 'SIGKILL');
+      return;
+    case 'process-group':
+      // A server's master and the workers it forked (they outlive a killed master).
+      for (const m of groupOf(r.pgid, r.startTicks)) {
+        try {
+          process.kill(m.pid, 'SIGKILL');
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+        }
+      }
       return;
     case 'mount':
       if (!mountPoints().has(r.path)) return;

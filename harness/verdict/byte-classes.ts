@@ -20,6 +20,7 @@ export interface ByteClasses {
 }
 
 const MAX_RANGES = 32;
+const CODE_CLASS: readonly ByteClass[] = ['old', 'zero', 'new', 'other'];
 const BLOCK = 4096;
 
 /** Classes of `observed` against `intended` and `after` (the source after the mutation, from the
@@ -55,9 +56,19 @@ export function classifyBytes(intended: Uint8Array, observed: Uint8Array, after:
       add('old', base, end);
       continue;
     }
-    for (let i = base; i < end; i++) {
-      const o = observed[i]!;
-      add(o === intended[i] ? 'old' : o === 0 ? 'zero' : i < after.length && o === after[i] ? 'new' : 'other', i, i + 1);
+    // Runs of one class at a time, numeric codes, inline: a call per byte cost ~50-100 ns a byte
+    // (0.2-0.4 s for a 4 MiB case that changed throughout).
+    const al = after.length;
+    for (let i = base; i < end; ) {
+      let o = observed[i]!;
+      const c = o === intended[i] ? 0 : o === 0 ? 1 : i < al && o === after[i] ? 2 : 3;
+      let j = i + 1;
+      for (; j < end; j++) {
+        o = observed[j]!;
+        if ((o === intended[j] ? 0 : o === 0 ? 1 : j < al && o === after[j] ? 2 : 3) !== c) break;
+      }
+      add(CODE_CLASS[c]!, i, j);
+      i = j;
     }
   }
   if (observed.length < intended.length) add('missing', observed.length, intended.length);

@@ -107,15 +107,16 @@ function plainAddress(a: string): string {
   return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }
 
-/** Whose connection a capture is judged for: the sender's 4-tuple and the peer the receiving
- * application saw (absent: not known). */
-export interface WireContext {
+/** What a wire report needs of a case: its streams and connection, and the receiving side's view
+ * of its peer when it has one (a zcprobe serve client connects, so it has none to check). */
+export interface WireRunView {
+  streams: Pick<CaseRun['streams'], 'intended' | 'mutated'>;
   connection: CaseRun['connection'];
-  peer?: { address: string; port: number } | null;
+  receiver: { peer?: { address: string; port: number } };
 }
 
 /** Facts that make the capture unusable as evidence, each a sentence (see WireFacts.integrity). */
-function integrityProblems(run: WireContext, obs: WireObservation): string[] {
+function integrityProblems(run: WireRunView, obs: WireObservation): string[] {
   const s = obs.stream;
   const out: string[] = [];
   if (!s.sawSyn) out.push('the stream start is not anchored: no SYN of this connection was captured, so offsets are guesses');
@@ -125,7 +126,7 @@ function integrityProblems(run: WireContext, obs: WireObservation): string[] {
   if (s.truncatedPayloads) out.push(`${s.truncatedPayloads} segment payload(s) were cut short by snaplen`);
   const u = obs.undecoded;
   if (u.headerTruncated || u.fragments) out.push(`${u.headerTruncated} frame(s) with truncated headers and ${u.fragments} IP fragment(s) could not be decoded and may belong to this connection`);
-  const peer = run.peer;
+  const peer = run.receiver.peer;
   const c = run.connection;
   if (peer && (plainAddress(peer.address) !== plainAddress(c.src) || peer.port !== c.srcPort))
     out.push(`the receiver's peer ${peer.address}:${peer.port} is not the captured connection's sender ${c.src}:${c.srcPort}`);
@@ -134,22 +135,12 @@ function integrityProblems(run: WireContext, obs: WireObservation): string[] {
 }
 
 /** `clockOffsetMs`: the capturing host's clock minus ours (0 for our own capture). */
-function wireReport(run: CaseRun, obs: WireObservation, clockOffsetMs = 0): WireReport {
-  return wireReportFor(run.streams, obs, { connection: run.connection, peer: run.receiver.peer }, clockOffsetMs);
-}
-
-/** W of one connection against I, its bytes classed against `mutated` (what the source held after
- * the change); also used where the sender is someone else's program (zcprobe wrap). */
-export function wireReportFor(
-  streams: { intended: Uint8Array; mutated: Uint8Array },
-  obs: WireObservation,
-  ctx: WireContext,
-  clockOffsetMs = 0,
-): WireReport {
-  const { intended, mutated } = streams;
+export function wireReport(run: WireRunView, obs: WireObservation, clockOffsetMs = 0, given?: { mismatch: Mismatch; classes: ByteClasses }): WireReport {
+  const { intended, mutated } = run.streams;
   const s = obs.stream;
   const size = intended.length;
-  const mismatch = compareStreams(intended, s.bytes.subarray(0, Math.min(s.bytes.length, size)), mutated);
+  // `given`: the caller compared (part of) the stream itself (serve: the body, the header apart)
+  const mismatch = given?.mismatch ?? compareStreams(intended, s.bytes.subarray(0, Math.min(s.bytes.length, size)), mutated);
   const complete = s.length >= size && !s.gaps.some((g) => g.start < size);
   const firstTs = mismatch.firstOffset !== null ? s.firstTsUsAt(mismatch.firstOffset) : undefined;
   return {
@@ -173,9 +164,9 @@ export function wireReportFor(
       changed: changedVersion(c.seqStart, c.seqEnd, c.firstBytes!, c.againBytes!, intended, mutated),
     })),
     droppedByKernel: obs.droppedByKernel,
-    integrity: integrityProblems(ctx, obs),
+    integrity: integrityProblems(run, obs),
     firstMutatedPacketAt: firstTs === undefined ? null : firstTs / 1000 - clockOffsetMs,
-    classes: classifyBytes(intended, s.bytes.subarray(0, Math.min(s.length, size)), mutated),
+    classes: given?.classes ?? classifyBytes(intended, s.bytes.subarray(0, Math.min(s.length, size)), mutated),
   };
 }
 

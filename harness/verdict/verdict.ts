@@ -32,16 +32,24 @@ export function compareStreams(intended: Uint8Array, observed: Uint8Array, mutat
   for (let base = 0; base < n; base += BLOCK) {
     const end = Math.min(n, base + BLOCK);
     if (Buffer.compare(view(intended, end, base), view(observed, end, base)) === 0) continue;
+    // Local counters: property increments per byte cost several times more (4 MiB cases).
+    let mismatched = 0, equalsMutation = 0, zero = 0, first = -1, last = -1;
     for (let i = base; i < end; i++) {
       const o = observed[i]!;
       if (o === intended[i]) continue;
-      m.mismatchedBytes++;
-      if (m.firstOffset === null) m.firstOffset = i;
-      m.lastOffset = i;
-      if (i < mutated.length && o === mutated[i]) m.equalsMutation++;
-      else if (o === 0) m.zero++;
-      else m.other++;
+      mismatched++;
+      if (first < 0) first = i;
+      last = i;
+      if (i < mutated.length && o === mutated[i]) equalsMutation++;
+      else if (o === 0) zero++;
     }
+    if (!mismatched) continue;
+    m.mismatchedBytes += mismatched;
+    m.equalsMutation += equalsMutation;
+    m.zero += zero;
+    m.other += mismatched - equalsMutation - zero;
+    if (m.firstOffset === null) m.firstOffset = first;
+    m.lastOffset = last;
   }
   return m;
 }

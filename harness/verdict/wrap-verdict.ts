@@ -8,7 +8,7 @@ import { mutatedView, type ShimConnection } from '../capture/shim-streams.ts';
 import { formatFrame, siteOf, symbolize, type Frame } from '../capture/symbols.ts';
 import type { WrapConnectionRun } from '../session/wrap-run.ts';
 import { classifyBytes, type ByteClasses } from './byte-classes.ts';
-import { wireFacts, wireReportFor, type WireReport } from './case-report.ts';
+import { wireFacts, wireReport, type WireReport } from './case-report.ts';
 import { linkReport, type LinkReport } from './link-facts.ts';
 import { compareStreams, decideVerdict, isCorrupted, type Mismatch, type Verdict } from './verdict.ts';
 
@@ -150,7 +150,8 @@ export function decideWrapConnection(run: WrapConnectionRun, shim: ShimConnectio
   const seen = w ? [{ start: 0, bytes: w.stream.bytes }, ...w.stream.conflicts.flatMap((c) => [c.firstBytes, c.againBytes].filter((b): b is Buffer => !!b).map((bytes) => ({ start: c.seqStart, bytes })))] : [];
   const mutatedWire = mutatedView(intended, patches, seen);
   const mutatedReceived = mutatedView(intended, patches, received);
-  const wire = w ? wireReportFor({ intended, mutated: mutatedWire }, w, { connection: run.connection, peer: null }) : undefined;
+  // the client connected to the program: no peer of its own to check
+  const wire = w ? wireReport({ streams: { intended, mutated: mutatedWire }, connection: run.connection, receiver: {} }, w) : undefined;
   const link = run.link ? linkReport(run.connection, intended, mutatedWire, w, run.arrived, run.link) : undefined;
   if (wire && link) wire.integrity.push(...link.integrity);
   const mismatch = compareStreams(intended, received, mutatedReceived);

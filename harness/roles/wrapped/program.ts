@@ -8,7 +8,7 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { registerCleanup } from '../../host/exit-hooks.ts';
 import { claim } from '../../host/ledger.ts';
-import { startTicksOf } from '../../host/owner.ts';
+import { processGroupMembers, startTicksOf } from '../../host/owner.ts';
 
 export interface WrappedOptions {
   /** the command and its arguments */
@@ -78,7 +78,7 @@ export class WrappedProgram {
     child.stdout!.setEncoding('utf8').on('data', (d: string) => void (this.out = (this.out + d).slice(-TAIL)));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => void (this.err = (this.err + d).slice(-TAIL)));
     const pid = child.pid!;
-    this.release = claim({ kind: 'process', pid, startTicks: startTicksOf(pid) ?? 0, group: true });
+    this.release = claim({ kind: 'process-group', pgid: pid, startTicks: startTicksOf(pid) ?? 0, what: 'wrapped program' });
     this.unregister = registerCleanup(`wrapped program ${pid}`, () => this.killGroup('SIGKILL'));
   }
 
@@ -110,17 +110,7 @@ export class WrappedProgram {
 
   /** The program's process and every process it started (its group), for /proc lookups. */
   private members(): number[] {
-    const out: number[] = [];
-    for (const name of readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      try {
-        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === this.pid) out.push(Number(name));
-      } catch {
-        /* gone */
-      }
-    }
-    return out;
+    return processGroupMembers(this.pid).map((m) => m.pid);
   }
 
   /** TCP ports the program's processes listen on (from their namespace's /proc/PID/net/tcp*). */

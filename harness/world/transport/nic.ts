@@ -127,7 +127,7 @@ export async function openNic(opts: TransportOptions): Promise<TransportEndpoint
   if (opts.rate !== undefined) throw new Error('rate is a veth option');
   const t = await createNicTopology({ family: opts.family, pair: parseNicPair(opts.nicPair) });
   return {
-    kind: 'nic', receiverHost: t.nsAddr, receiverNetns: t.netns,
+    kind: 'nic', receiverHost: t.nsAddr, receiverNetns: t.netns, senderHost: t.hostAddr,
     captures: [{ side: 'sender', iface: t.if1, sentinelHost: t.nsAddr }],
     captureIface: t.if1,
     close: () => t.destroy(),

@@ -155,8 +155,8 @@ export async function openTun(opts: TransportOptions): Promise<TransportEndpoint
   return {
     kind: 'tun',
     receiverHost: t.receiverAddr,
-    senderHost: t.senderAddr,
     receiverNetns: t.receiverNetns,
+    senderHost: t.senderAddr,
     senderNetnsPath: senderNs,
     captures: [
       // snaplen = MTU + room for a link-layer header (libpcap may capture a TUN device "cooked",

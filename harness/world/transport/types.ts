@@ -57,8 +57,8 @@ export interface TransportOptions {
 export interface TransportEndpoint {
   kind: Transport;
   receiverHost: string;
-  /** the sender's own address on the link: where a program on the sender side listens (zcprobe wrap);
-   * unset where the sender is not on this host (remote) */
+  /** the sender side's address: where a listening sender (a real server, zcprobe serve) binds;
+   * unset where the sender side is not on this host (remote) */
   senderHost?: string;
   /** the receiver process runs in this namespace (by name) */
   receiverNetns?: string;

@@ -126,7 +126,7 @@ export async function createVethTopology(opts: VethOptions): Promise<VethTopolog
 export async function openVeth(opts: TransportOptions): Promise<TransportEndpoint> {
   const t = await createVethTopology({ family: opts.family, rate: opts.rate });
   return {
-    kind: 'veth', receiverHost: t.nsAddr, senderHost: t.hostAddr, receiverNetns: t.netns,
+    kind: 'veth', receiverHost: t.nsAddr, receiverNetns: t.netns, senderHost: t.hostAddr,
     captures: [{ side: 'sender', iface: t.hostIf, sentinelHost: t.nsAddr }],
     captureIface: t.hostIf,
     close: () => t.destroy(),
