@@ -118,6 +118,9 @@ struct range {
   void *ring; uint64_t user_data;      /* io_uring */
   uint32_t conns[4]; uint8_t nconns;   /* sockets its bytes went to (vmsplice, file) */
   uint32_t pipe_refs;                  /* pipe segments still holding it */
+  /* io_uring: the snapshot waits for the result CQE (how much was sent); the range is protected since
+   * the submit, so its bytes cannot change unseen, and a fault before the result takes it first */
+  uint8_t snap_pending; int64_t data; uint32_t sconn;
 };
 
 enum { SEG_COPY = 1, SEG_RANGE, SEG_UNKNOWN };
@@ -446,6 +449,15 @@ static void log_range(struct range *r) {
 static int overlaps_mem(struct range *r, uintptr_t a, size_t n) {
   return r->kind != RK_FILE && !r->unmapped && r->addr < a + n && a < r->addr + r->len;
 }
+/* io_uring ranges whose snapshot waits for the result: taken now, before anything changes [a, a+n). */
+static void take_pending(uintptr_t a, size_t n) {
+  for (int i = 0; i < nranges; i++) {
+    struct range *r = &ranges[i];
+    if (!r->snap_pending || !overlaps_mem(r, a, n)) continue;
+    r->data = snap((void *)r->addr, r->len, "zero-copy send");
+    r->snap_pending = 0;
+  }
+}
 static void write_event(struct range *r, size_t roff, size_t len, int64_t data, uintptr_t ip, const char *by, int zero) {
   struct lb l; begin(&l, "write"); kv_u(&l, "range", r->id); kv_u(&l, "roff", roff); kv_u(&l, "len", len);
   if (zero) kv_u(&l, "zero", 1); else kv_i(&l, "data", data);
@@ -484,33 +496,44 @@ static void sync_dirty(void) {
   }
   ndirty = 0;
 }
-static void release_range(struct range *r, const char *how) {
-  struct lb l; begin(&l, "release"); kv_u(&l, "range", r->id); kv_s(&l, "how", how); kv_t(&l); emit(&l);
-  struct range copy = *r;
-  *r = ranges[--nranges];
-  if (copy.kind != RK_FILE && !copy.unmapped) {
-    uintptr_t lo = copy.addr & ~(PG - 1), hi = (copy.addr + copy.len + PG - 1) & ~(PG - 1), run = 0, p;
-    /* the other live ranges on these pages (the same buffer sent twice, a neighbour), found once */
-    struct range *near[64];
-    int nnear = 0, many = 0;
-    for (int i = 0; i < nranges; i++)
-      if (overlaps_mem(&ranges[i], lo, hi - lo)) { if (nnear < 64) near[nnear++] = &ranges[i]; else many = 1; }
-    for (p = lo; p < hi; p += PG) {
-      int keep = 0;
-      if (many) keep = live_mem_on_page(p);
-      else for (int i = 0; i < nnear && !keep; i++) keep = overlaps_mem(near[i], p, PG);
-      struct pageslot *s = keep ? NULL : slot(p, 0);
-      if (s && s->state == PS_DIRTY) {
-        uintptr_t a = p > copy.addr ? p : copy.addr, b = p + PG < copy.addr + copy.len ? p + PG : copy.addr + copy.len;
-        write_event(&copy, a - copy.addr, b - a, snap((void *)a, b - a, "bytes written in flight"), 0, "sync", 0);
+/* Pages of [lo, hi) that no live range needs any more become writable (one mprotect per run); the bytes of
+ * dirty ones are recorded first for the ranges in `gone` that covered them. */
+static void open_span(uintptr_t lo, uintptr_t hi, const struct range *gone, int ngone) {
+  struct range *near[64];
+  int nnear = 0, many = 0;
+  for (int i = 0; i < nranges; i++)
+    if (overlaps_mem(&ranges[i], lo, hi - lo)) { if (nnear < 64) near[nnear++] = &ranges[i]; else many = 1; }
+  uintptr_t run = 0, p;
+  for (p = lo; p < hi; p += PG) {
+    int keep = 0;
+    if (many) keep = live_mem_on_page(p);
+    else for (int i = 0; i < nnear && !keep; i++) keep = overlaps_mem(near[i], p, PG);
+    struct pageslot *s = keep ? NULL : slot(p, 0);
+    if (s && s->state == PS_DIRTY)
+      for (int k = 0; k < ngone; k++) {
+        const struct range *g = &gone[k];
+        if (g->kind == RK_FILE || g->unmapped || g->addr >= p + PG || g->addr + g->len <= p) continue;
+        uintptr_t a = p > g->addr ? p : g->addr, b = p + PG < g->addr + g->len ? p + PG : g->addr + g->len;
+        write_event((struct range *)g, a - g->addr, b - a, snap((void *)a, b - a, "bytes written in flight"), 0, "sync", 0);
       }
-      int prot = s && s->state == PS_PROT;
-      if (s) s->state = PS_TOMB;
-      if (prot && !run) run = p;
-      if (!prot && run) { mprotect((void *)run, p - run, PROT_READ | PROT_WRITE); run = 0; }
-    }
-    if (run) mprotect((void *)run, p - run, PROT_READ | PROT_WRITE);
+    int prot = s && s->state == PS_PROT;
+    if (s) s->state = PS_TOMB;
+    if (prot && !run) run = p;
+    if (!prot && run) { mprotect((void *)run, p - run, PROT_READ | PROT_WRITE); run = 0; }
   }
+  if (run) mprotect((void *)run, p - run, PROT_READ | PROT_WRITE);
+}
+/* Takes a range out of the table (logging why); `out` keeps a copy. */
+static void drop_range(struct range *r, const char *how, struct range *out) {
+  struct lb l; begin(&l, "release"); kv_u(&l, "range", r->id); kv_s(&l, "how", how); kv_t(&l); emit(&l);
+  *out = *r;
+  *r = ranges[--nranges];
+}
+static void release_range(struct range *r, const char *how) {
+  struct range copy;
+  drop_range(r, how, &copy);
+  if (copy.kind != RK_FILE && !copy.unmapped)
+    open_span(copy.addr & ~(PG - 1), (copy.addr + copy.len + PG - 1) & ~(PG - 1), &copy, 1);
 }
 
 /* ---------- io_uring rings (liburing linked dynamically) ---------- */
@@ -535,6 +558,22 @@ static struct ringst *ring_of(struct io_uring *ring) {
   }
   return s;
 }
+static void send_event(int fd, struct fdst *f, const char *call, size_t len, int64_t data, struct range *r, size_t roff);
+/* The result CQE of a SEND_ZC: the bytes it sent join the stream (snapshotted now unless a write took it
+ * earlier); the rest of the range was never in flight. */
+static void sent_zc(struct range *r, int res) {
+  size_t n = res > 0 ? ((size_t)res < r->len ? (size_t)res : r->len) : 0;
+  if (r->snap_pending) { r->data = n ? snap((void *)r->addr, n, "zero-copy send") : -1; r->snap_pending = 0; }
+  struct fdst *f = r->fd >= 0 && r->fd < MAX_FDS && fds && fds[r->fd].conn == r->sconn ? &fds[r->fd] : NULL;
+  if (f && n) send_event(r->fd, f, r->kind == RK_SEND_ZC ? "send_zc" : "sendmsg_zc", n, r->data, r, 0);
+  if (n < r->len) {
+    uintptr_t end = r->addr + r->len;
+    r->len = n;
+    struct range tail = *r;
+    tail.addr = r->addr + n; tail.len = end - tail.addr;
+    open_span((r->addr + n + PG - 1) & ~(PG - 1), (end + PG - 1) & ~(PG - 1), &tail, 0);
+  }
+}
 static struct range *zc_range_of(void *ring, uint64_t ud) {
   for (int i = 0; i < nranges; i++)
     if (ranges[i].ring == ring && ranges[i].user_data == ud && (ranges[i].kind == RK_SEND_ZC || ranges[i].kind == RK_SENDMSG_ZC)) return &ranges[i];
@@ -558,11 +597,10 @@ static void scan_ring(struct ringst *s) {
     if (c->flags & IORING_CQE_F_NOTIF) {
       if (nnotifs < MAX_NOTIFS) notifs[nnotifs++] = (struct notif){ring, c->user_data, s->seen_tail, 0};
     } else {
-      if (c->res >= 0 && (size_t)c->res != r->len) {
-        struct lb l; begin(&l, "result"); kv_u(&l, "range", r->id); kv_i(&l, "res", c->res); emit(&l);
-      } else if (c->res < 0) {
+      if (c->res < 0 || (size_t)c->res != r->len) {
         struct lb l; begin(&l, "result"); kv_u(&l, "range", r->id); kv_i(&l, "res", c->res); emit(&l);
       }
+      sent_zc(r, c->res);
       /* without F_MORE no notification follows: the result is the release */
       if (!(c->flags & IORING_CQE_F_MORE) && nnotifs < MAX_NOTIFS) notifs[nnotifs++] = (struct notif){ring, c->user_data, s->seen_tail, 1};
     }
@@ -617,7 +655,7 @@ static int zc_enabled(int fd, struct fdst *f) {
  * Done after the call (the kernel may take far less than asked, e.g. a pipe's worth of a vmsplice);
  * only another thread could write in between, and that write is not attributed. */
 struct pend { struct range *r[16]; int64_t data[16]; int n; };
-static void zc_ranges(struct pend *p, const struct iovec *iov, int iovcnt, size_t n, int kind) {
+static void zc_ranges(struct pend *p, const struct iovec *iov, int iovcnt, size_t n, int kind, int defer) {
   p->n = 0;
   for (int i = 0; i < iovcnt && n && p->n < 16; i++) {
     size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
@@ -625,7 +663,8 @@ static void zc_ranges(struct pend *p, const struct iovec *iov, int iovcnt, size_
     struct range *r = new_range(kind);
     if (!r) break;
     r->addr = (uintptr_t)iov[i].iov_base; r->len = k;
-    p->data[p->n] = snap(iov[i].iov_base, k, "zero-copy send");
+    p->data[p->n] = defer ? -1 : snap(iov[i].iov_base, k, "zero-copy send");
+    r->snap_pending = (uint8_t)defer;
     p->r[p->n++] = r;
     protect_range(r);
     n -= k;
@@ -634,7 +673,7 @@ static void zc_ranges(struct pend *p, const struct iovec *iov, int iovcnt, size_
 static void zc_after(int fd, struct fdst *f, const struct iovec *iov, int iovcnt, ssize_t n, const char *call) {
   if (n <= 0) return;
   struct pend p;
-  zc_ranges(&p, iov, iovcnt, (size_t)n, RK_ZC);
+  zc_ranges(&p, iov, iovcnt, (size_t)n, RK_ZC, 0);
   uint32_t zc = f->zc_next++;  /* one id per successful call, whatever it sent */
   for (int i = 0; i < p.n; i++) {
     struct range *r = p.r[i];
@@ -768,7 +807,7 @@ ssize_t vmsplice(int fd, const struct iovec *iov, size_t cnt, unsigned int flags
   int e = errno;
   if (n > 0 && lock()) {
     struct pend p;
-    zc_ranges(&p, iov, (int)cnt, (size_t)n, RK_VMSPLICE);
+    zc_ranges(&p, iov, (int)cnt, (size_t)n, RK_VMSPLICE, 0);
     struct pipest *pp = pipe_of(fd, 1);
     for (int i = 0; i < p.n; i++) {
       log_range(p.r[i]);
@@ -1025,6 +1064,7 @@ int truncate(const char *path, off_t len) {
 static int open_for_kernel(const void *buf, size_t len, const char *why) {
   if (!protect_on || !buf || !len || !pages) return 0;
   uintptr_t a = (uintptr_t)buf, b = a + len;
+  take_pending(a, len);
   int opened = 0;
   uintptr_t ip = 0;
   for (int i = 0; i < nranges; i++) {
@@ -1045,16 +1085,38 @@ static int open_for_kernel(const void *buf, size_t len, const char *why) {
 #define CLOSE_OUT() do { if (opened && lock()) { sync_dirty(); unlock(); } } while (0)
 
 /* The peer's EOF on a socket: its vmsplice/file bytes have been read to the end (the release point they have). */
+static struct range *gone;  /* ranges released together, to open their pages in few mprotect calls */
+static int by_addr(const void *a, const void *b) {
+  uintptr_t x = ((const struct range *)a)->addr, y = ((const struct range *)b)->addr;
+  return x < y ? -1 : x > y;
+}
 static void peer_eof(int fd) {
   struct fdst *f = tcp(fd);
   if (!f || !f->conn || f->eof) return;
   f->eof = 1;
+  int n = 0;
   for (int i = 0; i < nranges;) {
     struct range *r = &ranges[i];
     int mine = 0;
     for (int k = 0; k < r->nconns; k++) if (r->conns[k] == f->conn) mine = 1;
-    if (mine && (r->kind == RK_VMSPLICE || r->kind == RK_FILE) && !r->pipe_refs) { release_range(r, "peer-eof"); continue; }
+    if (mine && (r->kind == RK_VMSPLICE || r->kind == RK_FILE) && !r->pipe_refs && gone) {
+      struct range c;
+      drop_range(r, "peer-eof", &c);
+      if (c.kind != RK_FILE && !c.unmapped) gone[n++] = c;
+      continue;
+    }
     i++;
+  }
+  qsort(gone, (size_t)n, sizeof *gone, by_addr);
+  for (int i = 0; i < n;) {
+    uintptr_t lo = gone[i].addr & ~(PG - 1), hi = (gone[i].addr + gone[i].len + PG - 1) & ~(PG - 1);
+    int j = i + 1;
+    for (; j < n && (gone[j].addr & ~(PG - 1)) <= hi; j++) {
+      uintptr_t e = (gone[j].addr + gone[j].len + PG - 1) & ~(PG - 1);
+      if (e > hi) hi = e;
+    }
+    open_span(lo, hi, gone + i, j - i);
+    i = j;
   }
 }
 static void after_read(int fd, ssize_t n, size_t len) { if (n == 0 && len > 0 && lock()) { peer_eof(fd); unlock(); } }
@@ -1212,6 +1274,7 @@ int getsockopt(int fd, int level, int name, void *v, socklen_t *l) {
 
 /* ---------- close, free, munmap, madvise, realloc of in-flight memory ---------- */
 static void finding_mem(const char *kind, uintptr_t a, size_t n, uintptr_t ip) {
+  take_pending(a, n);
   for (int i = 0; i < nranges; i++) {
     struct range *r = &ranges[i];
     if (!overlaps_mem(r, a, n)) continue;
@@ -1346,13 +1409,13 @@ static void before_submit(struct io_uring *ring) {
     size_t total = 0;
     for (int k = 0; k < cnt; k++) total += iov[k].iov_len;
     struct pend p;
-    /* before the submit: the kernel may send at once or later; a short result CQE trims it (zcprobe side) */
-    zc_ranges(&p, iov, cnt, total, q->opcode == IORING_OP_SEND_ZC ? RK_SEND_ZC : RK_SENDMSG_ZC);
+    /* protected from the submit on; its snapshot and its send event wait for the result CQE */
+    zc_ranges(&p, iov, cnt, total, q->opcode == IORING_OP_SEND_ZC ? RK_SEND_ZC : RK_SENDMSG_ZC, 1);
     for (int k = 0; k < p.n; k++) {
       p.r[k]->ring = ring; p.r[k]->user_data = q->user_data; p.r[k]->fd = q->fd;
-      attach_conn(p.r[k], conn_of(q->fd, f));
+      p.r[k]->sconn = conn_of(q->fd, f);
+      attach_conn(p.r[k], p.r[k]->sconn);
       log_range(p.r[k]);
-      send_event(q->fd, f, q->opcode == IORING_OP_SEND_ZC ? "send_zc" : "sendmsg_zc", p.r[k]->len, p.data[k], p.r[k], 0);
     }
   }
   unlock();
@@ -1481,6 +1544,7 @@ static void on_segv(int sig, siginfo_t *si, void *ucv) {
   s = slot(page, 0);
   if (!s || s->state != PS_PROT) { unlock(); errno = saved; return; }
   stat_faults++;
+  take_pending(page, PG);  /* an io_uring send's bytes as they were, before this write */
   if (st.n == 0) {
     st.ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP]; st.addr = a; st.key = 0;
     int in = 0;
@@ -1729,6 +1793,7 @@ __attribute__((constructor)) static void zcshim_init(void) {
   ranges = map_zero(sizeof(struct range) * MAX_RANGES);
   pipes = map_zero(sizeof(struct pipest) * MAX_PIPES);
   pages = map_zero(sizeof(struct pageslot) * PAGE_SLOTS);
+  gone = map_zero(sizeof(struct range) * MAX_RANGES);
   Dl_info info;
   if (dladdr((void *)zcshim_init, &info)) shim_text(info.dli_fname);
   void *warm[2];
