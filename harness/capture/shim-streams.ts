@@ -60,6 +60,8 @@ export interface ShimConnection {
   releases: Map<number, string>;
   /** backtraces by site address, from the same process */
   sites: Map<string, { exact: boolean; bt: string[] }>;
+  /** writes into this connection's bytes in flight whose new bytes the shim could not record (cap) */
+  unrecordedWrites: number;
   /** the process's facts: unseen paths, notes, a crash, its exit counters */
   blind: string[];
   notes: string[];
@@ -138,6 +140,7 @@ function connectionOf(log: ShimProcessLog, conn: number, local: ShimConnection['
     const sites = new Map<string, { exact: boolean; bt: string[] }>();
     const blind: string[] = [];
     const notes: string[] = [];
+    let unrecordedWrites = 0;
     let crash: Ev<'crash'> | undefined, exit: Ev<'exit'> | undefined, capReached: Ev<'cap'> | undefined;
     for (const e of log.events) {
       if (e.ev === 'site') sites.set(e.ip, { exact: e.exact === 1, bt: e.bt });
@@ -155,7 +158,7 @@ function connectionOf(log: ShimProcessLog, conn: number, local: ShimConnection['
             const bytes = e.zero ? new Uint8Array(m.end - m.start) : written!.subarray(m.skip, m.skip + (m.end - m.start));
             patches.push({ start: m.start, bytes, by: e.by, ip: e.ip, t: e.t });
           } else if (e.len > 0) {
-            notes.push(`bytes the program wrote at stream offsets ${m.start}–${m.end - 1} were not recorded (snapshot cap)`);
+            unrecordedWrites++;
           }
           if (e.by !== 'fault' || !e.ip) continue;
           // a write of equal bytes changes nothing, but it is a write all the same: one byte long
@@ -171,7 +174,7 @@ function connectionOf(log: ShimProcessLog, conn: number, local: ShimConnection['
     return {
       pid: log.pid, exe: log.exe, conn, local, peer,
       intended: Buffer.concat(parts, off), unrecorded, sends, patches, findings, releases, sites,
-      blind, notes, crash, exit, capReached, log,
+      unrecordedWrites, blind, notes, crash, exit, capReached, log,
     };
   } finally {
     data.close();

@@ -13,7 +13,7 @@ function shimWith(patch: number[] | null): ShimConnection {
     intended: I, unrecorded: [], sends: [{ call: 'send', off: 0, len: 8, source: 'msg_zerocopy', range: 1, recorded: true, t: 1 }],
     patches: patch ? [{ start: 4, bytes: new Uint8Array(patch), by: 'fault', ip: '0x1', t: 2 }] : [],
     findings: patch ? [{ kind: 'write-in-flight', ip: '0x1', start: 4, end: 4 + patch.length, changed: patch.length, rangeKind: 'msg_zerocopy', t: 2 }] : [],
-    releases: new Map(), sites: new Map(), blind: [], notes: [],
+    releases: new Map(), sites: new Map(), blind: [], notes: [], unrecordedWrites: 0,
     log: { prefix: '/nonexistent', pid: 1, exe: '/x', startedAt: 0, events: [], unreadable: 0, maps: [] },
   };
 }
@@ -51,7 +51,10 @@ test('zeros the program never wrote: corrupted without a finding, reported as un
 });
 
 test('a value the program never wrote there, a client error, more bytes than the shim saw, no shim record: inconclusive', (t) => {
-  t.is(decideWrapConnection(runWith(Buffer.from([1, 2, 3, 4, 9, 77, 7, 8])), shimWith([9, 9]), opts).verdict, 'inconclusive');
+  const foreign = decideWrapConnection(runWith(Buffer.from([1, 2, 3, 4, 9, 77, 7, 8])), shimWith([9, 9]), opts);
+  t.deepEqual([foreign.verdict, foreign.findings[0]!.status], ['inconclusive', 'undecided']);
+  const capped = decideWrapConnection(runWith(Buffer.from([1, 2, 3, 4, 9, 9, 7, 8])), { ...shimWith([9, 9]), unrecordedWrites: 3 }, opts);
+  t.regex(capped.reasons.join(), /3 write\(s\) into bytes in flight were not recorded \(the shim's snapshot cap was reached\)/);
   const failed = decideWrapConnection(runWith(I, 'timed out waiting for data or EOF'), shimWith(null), opts);
   t.deepEqual([failed.verdict, failed.reasons], ['inconclusive', ['client: timed out waiting for data or EOF']]);
   const longer = decideWrapConnection(runWith(Buffer.concat([I, Buffer.from([1])])), shimWith(null), opts);

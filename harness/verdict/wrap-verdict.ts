@@ -27,8 +27,9 @@ export interface WrapFinding {
   events: number;
   changedBytes: number;
   firstAt: number;
-  /** proven: bytes in its range changed on the wire or at the client; latent: they did not */
-  status: 'proven' | 'latent';
+  /** proven: bytes in its range changed on the wire or at the client; latent: they did not;
+   * undecided: the connection's verdict is inconclusive */
+  status: 'proven' | 'latent' | 'undecided';
   proof?: { wireBytes: number; receivedBytes: number; frames: number[] };
   /** how the program released the range, or why it never did while it ran */
   release: string;
@@ -140,6 +141,8 @@ export function decideWrapConnection(run: WrapConnectionRun, shim: ShimConnectio
   const intended: Uint8Array = shim?.intended ?? new Uint8Array(0);
   const received = run.client.data;
   for (const u of shim?.unrecorded ?? []) pre.push(`I is unknown at stream offsets ${range(u.start, u.end)}: ${u.why}`);
+  if (shim?.unrecordedWrites)
+    pre.push(`${shim.unrecordedWrites} write(s) into bytes in flight were not recorded (the shim's snapshot cap was reached): changed bytes cannot be matched`);
   if (shim && !run.client.error && received.length !== intended.length)
     pre.push(`the client read ${received.length} bytes, the shim saw ${intended.length} sent: a send path the shim does not see`);
   const w = run.wire;
@@ -161,7 +164,8 @@ export function decideWrapConnection(run: WrapConnectionRun, shim: ShimConnectio
     const wireBytes = w ? changedIn(w.stream.bytes, intended, g.range.start, g.range.end) : 0;
     const receivedBytes = changedIn(received, intended, g.range.start, g.range.end);
     const proven = isCorrupted(decided.verdict) && wireBytes + receivedBytes > 0;
-    return { ...g, status: proven ? 'proven' : 'latent', ...(proven ? { proof: { wireBytes, receivedBytes, frames: provingFrames(w, run.connection, intended, g.range.start, g.range.end) } } : {}) };
+    const status = proven ? 'proven' : decided.verdict === 'inconclusive' ? 'undecided' : 'latent';
+    return { ...g, status, ...(proven ? { proof: { wireBytes, receivedBytes, frames: provingFrames(w, run.connection, intended, g.range.start, g.range.end) } } : {}) };
   });
   findings.sort((a, b) => a.firstAt - b.firstAt);
   // changed bytes that neither a finding's range nor anything the program wrote covers
