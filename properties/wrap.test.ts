@@ -84,6 +84,7 @@ interface Fixture {
 }
 
 const ZC: Need[] = ['root', 'tcpdump', 'soZerocopy'];
+const URING: Need[] = ['root', 'tcpdump', 'ioUringSendZc'];
 const FIXTURES: Fixture[] = [
   { app: 'zc-refill', expect: { kind: 'write-in-flight' }, needs: ZC, why: buildWhy },
   { app: 'zc-refill-fixed', needs: ZC, why: buildWhy },
@@ -91,8 +92,8 @@ const FIXTURES: Fixture[] = [
   { app: 'vmsplice-reuse', expect: { kind: 'write-in-flight' }, needs: ['root', 'tcpdump'], why: buildWhy },
   { app: 'vmsplice-ack', needs: ['root', 'tcpdump'], why: buildWhy },
   { app: 'sendfile-rewrite', args: (d) => [join(d, 'served')], expect: { kind: 'file-write' }, needs: ['root', 'tcpdump'], why: buildWhy },
-  { app: 'uring-early-release', expect: { kind: 'write-in-flight' }, needs: ['root', 'tcpdump', 'ioUringSendZc'], why: buildWhy ?? uringWhy },
-  { app: 'uring-early-release', args: () => ['1048576', '--fixed'], needs: ['root', 'tcpdump', 'ioUringSendZc'], why: buildWhy ?? uringWhy },
+  { app: 'uring-early-release', expect: { kind: 'write-in-flight' }, needs: URING, why: buildWhy ?? uringWhy },
+  { app: 'uring-early-release', args: () => ['1048576', '--fixed'], needs: URING, why: buildWhy ?? uringWhy },
 ];
 
 type Impl = (t: ExecutionContext) => Promise<void>;
@@ -111,11 +112,14 @@ for (const transport of ['loopback', 'tun'] as const) {
       const bin = buildApp(f.app);
       const port = await freePort();
       const connections = f.app === 'zc-refill' && transport === 'loopback' ? 3 : 2;
-      const r = await wrap(['--port', String(port), '--client-delay-ms', '300', '--connections', String(connections), '--transport', transport, '--json', '--', bin, String(port), ...(f.args?.(dir) ?? [])]);
+      const flags = ['--port', String(port), '--client-delay-ms', '300', '--connections', String(connections)];
+      flags.push('--transport', transport, '--json');
+      const r = await wrap([...flags, '--', bin, String(port), ...(f.args?.(dir) ?? [])]);
       t.is(r.code, 0, r.stderr);
       t.is(r.lines.length, connections, r.stdout + r.stderr);
       for (const c of r.lines) {
-        const say = `connection ${c.connection}: ${c.verdict}/${c.outcome} ${JSON.stringify(c.findings.map((x) => [x.kind, x.site, x.status]))} ${c.reasons.join('; ')}`;
+        const found = JSON.stringify(c.findings.map((x) => [x.kind, x.site, x.status]));
+        const say = `connection ${c.connection}: ${c.verdict}/${c.outcome} ${found} ${c.reasons.join('; ')}`;
         if (!f.expect) {
           t.is(c.verdict, 'clean', say);
           t.deepEqual(c.findings, [], say);
@@ -125,7 +129,8 @@ for (const transport of ['loopback', 'tun'] as const) {
         t.is(c.outcome, 'proven', say);
         const hit = c.findings.find((x) => x.kind === f.expect!.kind);
         t.truthy(hit, say);
-        t.true(hit!.site?.endsWith(expectedSite(f.app, f.expect.kind)), `${say}: site ${hit!.site}, expected ${expectedSite(f.app, f.expect.kind)}`);
+        const site = expectedSite(f.app, f.expect.kind);
+        t.true(hit!.site?.endsWith(site), `${say}: site ${hit!.site}, expected ${site}`);
         t.is(hit!.status, 'proven', say);
         t.truthy(c.evidence, 'a non-clean connection has its evidence bundle');
       }
@@ -134,7 +139,8 @@ for (const transport of ['loopback', 'tun'] as const) {
   }
 }
 
-declare('wrap: a missing command, one that exits before listening, one that never listens: exit 1, bounded, with the reason', ['root', 'tcpdump'], buildWhy, async (t) => {
+const FAULTS = 'wrap: a missing command, one that exits before listening, one that never listens: exit 1, bounded, with the reason';
+declare(FAULTS, ['root', 'tcpdump'], buildWhy, async (t) => {
   const missing = await wrap(['--', '/nonexistent/zcprobe-nothing']);
   t.is(missing.code, 1);
   t.regex(missing.stderr, /command not found: \/nonexistent\/zcprobe-nothing/);
@@ -154,7 +160,8 @@ declare('wrap: a statically linked program is refused with a clear message', ['r
   t.regex(r.stderr, /is statically linked: the shim cannot attach/);
 });
 
-declare('wrap: a program that crashes under the shim is reported with its signal and line, blamed on the program', ['root', 'tcpdump'], buildWhy, async (t) => {
+const CRASH = 'wrap: a program that crashes under the shim is reported with its signal and line, blamed on the program';
+declare(CRASH, ['root', 'tcpdump'], buildWhy, async (t) => {
   const bin = buildApp('crash');
   const port = await freePort();
   const r = await wrap(['--port', String(port), '--json', '--', bin, String(port)]);
@@ -165,10 +172,13 @@ declare('wrap: a program that crashes under the shim is reported with its signal
   t.deepEqual(leftovers(r.pid), []);
 });
 
-declare('wrap: SIGKILL of zcprobe mid-run leaves the program in the ledger; scripts/cleanup.sh leaves nothing', ['root', 'tcpdump', 'tun'], buildWhy, async (t) => {
+const KILLED = 'wrap: SIGKILL of zcprobe mid-run leaves the program in the ledger; scripts/cleanup.sh leaves nothing';
+declare(KILLED, ['root', 'tcpdump', 'tun'], buildWhy, async (t) => {
   const bin = buildApp('zc-refill-fixed');
   const port = await freePort();
-  const child = spawn(process.execPath, ['bin/zcprobe.js', 'wrap', '--port', String(port), '--transport', 'tun', '--client-delay-ms', '20000', '--', bin, String(port)], { cwd: ROOT, stdio: 'ignore' });
+  const args = ['bin/zcprobe.js', 'wrap', '--port', String(port), '--transport', 'tun', '--client-delay-ms', '20000'];
+  args.push('--', bin, String(port));
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'ignore' });
   const ledger = join(stateDir(), 'runs');
   let recorded = false;
   for (let i = 0; i < 300 && !recorded; i++) {

@@ -33,7 +33,8 @@ export function buildApp(name: string, opts: { static?: boolean } = {}): string 
   }
   const out = join(dir, key);
   const libs = name.startsWith('uring') ? ['-luring'] : [];
-  execFileSync('cc', ['-g', '-O1', '-Wall', ...(opts.static ? ['-static'] : []), '-o', out, join(APPS, `${name}.c`), ...libs], { timeout: 60000 });
+  const args = ['-g', '-O1', '-Wall', ...(opts.static ? ['-static'] : []), '-o', out, join(APPS, `${name}.c`), ...libs];
+  execFileSync('cc', args, { timeout: 60000 });
   built.set(key, out);
   return out;
 }

@@ -163,7 +163,8 @@ function connectionOf(log: ShimProcessLog, conn: number, local: ShimConnection['
           if (e.by !== 'fault' || !e.ip) continue;
           // a write of equal bytes changes nothing, but it is a write all the same: one byte long
           const end = e.len > 0 ? m.end : m.start + 1;
-          findings.push({ kind: 'write-in-flight', ip: e.ip, start: m.start, end, changed: e.len > 0 ? m.end - m.start : 0, rangeKind, t: e.t });
+          const changed = e.len > 0 ? m.end - m.start : 0;
+          findings.push({ kind: 'write-in-flight', ip: e.ip, start: m.start, end, changed, rangeKind, t: e.t });
         }
       } else if (e.ev === 'finding') {
         const rangeKind = ranges.get(e.range)?.kind ?? 'msg_zerocopy';

@@ -92,9 +92,12 @@ export function wrapFlags(flags: FlagValues<typeof OPTIONS>, command: string[]):
 }
 
 function formatLine(r: WrapConnectionReport, ev: string | undefined): string {
-  const f = r.findings.map((x) => `${x.kind} at ${x.site ?? '?'} (${x.inFlight}, stream ${x.range.start}–${x.range.end - 1}, ${x.status}${x.proof?.frames.length ? `, frames ${x.proof.frames.join(',')}` : ''})`);
+  const frames = (x: WrapConnectionReport['findings'][number]) => (x.proof?.frames.length ? `, frames ${x.proof.frames.join(',')}` : '');
+  const where = (x: WrapConnectionReport['findings'][number]) => `stream ${x.range.start}–${x.range.end - 1}`;
+  const f = r.findings.map((x) => `${x.kind} at ${x.site ?? '?'} (${x.inFlight}, ${where(x)}, ${x.status}${frames(x)})`);
   const tail = [...f, ...(r.unexplained ? [r.unexplained] : []), ...r.reasons].join('; ');
-  return `connection ${r.connection}: ${r.verdict} (${r.outcome}), ${r.sends.bytes} bytes in ${r.sends.calls} send(s)${tail ? ' — ' + tail : ''}${ev ? ` [evidence ${ev}]` : ''}`;
+  const head = `connection ${r.connection}: ${r.verdict} (${r.outcome}), ${r.sends.bytes} bytes in ${r.sends.calls} send(s)`;
+  return `${head}${tail ? ' — ' + tail : ''}${ev ? ` [evidence ${ev}]` : ''}`;
 }
 
 /** The program's crash, if the shim logged one: signal, resolved backtrace, and whose fault it was. */
@@ -103,7 +106,8 @@ function crashOf(result: WrapRunResult): WrapRunSummary['crash'] {
     const c = log.events.find((e) => e.ev === 'crash');
     if (!c || c.ev !== 'crash') continue;
     const frames = symbolize(log.maps, [{ bt: c.bt, exact: true }])[0]!;
-    return { pid: log.pid, signal: c.sig, inShim: c.inShim === 1, backtrace: frames.map(formatFrame), blame: c.inShim ? 'the shim (a zcprobe bug), not the program' : 'the program' };
+    const blame = c.inShim ? 'the shim (a zcprobe bug), not the program' : 'the program';
+    return { pid: log.pid, signal: c.sig, inShim: c.inShim === 1, backtrace: frames.map(formatFrame), blame };
   }
   return undefined;
 }
@@ -125,7 +129,8 @@ async function run(f: WrapFlags): Promise<number> {
     return 1;
   }
   if (isDynamicElf(exe) === false) {
-    process.stderr.write(`zcprobe wrap: ${exe} is statically linked: the shim cannot attach (LD_PRELOAD needs the dynamic loader); build it without -static\n`);
+    process.stderr.write(`zcprobe wrap: ${exe} is statically linked: the shim cannot attach (LD_PRELOAD needs the dynamic loader); ` +
+      'build it without -static\n');
     return 1;
   }
   if (!existsSync(SHIM)) {
@@ -150,7 +155,8 @@ async function run(f: WrapFlags): Promise<number> {
     const shims: (ShimConnection | null)[] = [];
     let firstProvenAt: number | null = null;
     for (const c of result.connections) {
-      const shim = c.connectError ? null : findConnection(result.logs, { address: c.connection.src, port: c.connection.srcPort }, { address: c.connection.dst, port: c.connection.dstPort });
+      const { src, srcPort, dst, dstPort } = c.connection;
+      const shim = c.connectError ? null : findConnection(result.logs, { address: src, port: srcPort }, { address: dst, port: dstPort });
       const r = decideWrapConnection(c, shim, { delayMs: f.clientDelayMs, rcvbuf: f.rcvbuf });
       if (firstProvenAt === null && r.outcome === 'proven') firstProvenAt = Date.now();
       let evidence: string | undefined;
@@ -170,12 +176,17 @@ async function run(f: WrapFlags): Promise<number> {
     const summary: WrapRunSummary = {
       command: f.command, exe, runDir, transport: result.transport, port: result.port,
       startedAt: result.startedAt, listeningAt: result.listeningAt,
-      program: { pid: result.program.pid, exit: describeExit(exit), stoppedByUs: exit.stoppedByUs, killedAfterGrace: exit.killed, stderrTail: result.program.stderrTail },
+      program: {
+        pid: result.program.pid, exit: describeExit(exit), stoppedByUs: exit.stoppedByUs, killedAfterGrace: exit.killed,
+        stderrTail: result.program.stderrTail,
+      },
       attached,
       firstProvenFindingMs: firstProven(reports, result.startedAt),
       firstProvenVerdictMs: firstProvenAt === null ? null : firstProvenAt - result.startedAt,
       connections: reports.map(({ streams: _s, ...r }) => r),
-      shimStats: result.logs.map((l) => ({ pid: l.pid, exe: l.exe, exit: l.events.find((e) => e.ev === 'exit') ?? null, unreadableLines: l.unreadable })),
+      shimStats: result.logs.map((l) => ({
+        pid: l.pid, exe: l.exe, exit: l.events.find((e) => e.ev === 'exit') ?? null, unreadableLines: l.unreadable,
+      })),
       ...(crash ? { crash } : {}),
     };
     mkdirSync(runDir, { recursive: true });
@@ -183,7 +194,9 @@ async function run(f: WrapFlags): Promise<number> {
     writeFileSync(join(runDir, 'wrap.html'), wrapHtml(summary));
     const note = (s: string) => process.stderr.write(`zcprobe wrap: ${s}\n`);
     if (!attached) note(`the shim did not attach to ${exe} (no log from it): a setuid program, or one that clears LD_PRELOAD`);
-    if (!exit.stoppedByUs) note(`the program ended during the run (${describeExit(exit)})${result.program.stderrTail.trim() ? `; stderr: ${result.program.stderrTail.trim().split('\n').slice(-5).join(' | ')}` : ''}`);
+    const stderr = result.program.stderrTail.trim();
+    const tail = stderr ? `; stderr: ${stderr.split('\n').slice(-5).join(' | ')}` : '';
+    if (!exit.stoppedByUs) note(`the program ended during the run (${describeExit(exit)})${tail}`);
     if (crash) note(`crash: signal ${crash.signal} in pid ${crash.pid}, blamed on ${crash.blame}\n  ${crash.backtrace.join('\n  ')}`);
     note(`report: ${join(runDir, 'wrap.html')}`);
     return crash || !exit.stoppedByUs ? 1 : 0;

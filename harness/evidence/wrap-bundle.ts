@@ -15,7 +15,13 @@ export interface WrapEvidence extends EvidencePaths {
   shimLog: string | null;
 }
 
-export function writeWrapEvidence(dir: string, r: WrapConnectionReport, run: WrapConnectionRun, shim: ShimConnection | null, command: string[]): WrapEvidence {
+export function writeWrapEvidence(
+  dir: string,
+  r: WrapConnectionReport,
+  run: WrapConnectionRun,
+  shim: ShimConnection | null,
+  command: string[],
+): WrapEvidence {
   const s = r.streams!;
   const w = r.wire.capture === 'captured' ? r.wire : null;
   const short = r.received.lengthDelta < 0 ? r.received.bytes : Infinity;
@@ -24,16 +30,19 @@ export function writeWrapEvidence(dir: string, r: WrapConnectionReport, run: Wra
   const first = Number.isFinite(differs) ? differs : (r.findings[0]?.range.start ?? 0);
   const diff = hexDiff(first, s.intended, run.wire ? run.wire.stream.bytes : null, s.received, s.mutatedWire);
   const obs = run.wire;
-  const pcap = obs && evidencePcap(obs.pcap, run.connection, obs.stream, focusOf(w?.firstOffset ?? null, r.received.firstOffset, obs.stream));
+  const focus = obs && focusOf(w?.firstOffset ?? null, r.received.firstOffset, obs.stream);
+  const pcap = obs && evidencePcap(obs.pcap, run.connection, obs.stream, focus!);
   const summary = {
-    id: `conn-${r.connection}`, kernel: release(), method: `wrap: ${command.join(' ')}`, size: s.intended.length, mutation: 'whatever the program wrote',
-    mutationRange: 'in flight', safeguard: 'the program\'s own', receiverDelayMs: r.client.delayMs, transport: r.tuple.src.includes(':') ? 'IPv6' : 'IPv4',
+    id: `conn-${r.connection}`, kernel: release(), method: `wrap: ${command.join(' ')}`, size: s.intended.length,
+    mutation: 'whatever the program wrote', mutationRange: 'in flight', safeguard: 'the program\'s own', receiverDelayMs: r.client.delayMs,
+    transport: r.tuple.src.includes(':') ? 'IPv6' : 'IPv4',
     family: r.tuple.src.includes(':') ? 6 : 4, verdict: `${r.verdict} (${r.outcome})`, reasons: r.reasons,
   };
   const ws = pcap && obs ? wiresharkEvidence(summary, {
     pcap: pcap.pcap, iface: obs.iface, connection: run.connection, intended: s.intended, mutated: s.mutatedWire,
     receivedFirstOffset: r.received.firstOffset, application: 'zcprobe wrap',
-    patternNote: 'stream offset = relative tcp.seq - 1; I = the bytes at each send call as the shim saw them (case.json findings: who changed them, with file:line)',
+    patternNote: 'stream offset = relative tcp.seq - 1; I = the bytes at each send call as the shim saw them ' +
+      '(case.json findings: who changed them, with file:line)',
   }) : undefined;
   const { streams: _s, ...json } = r;
   const paths = writeEvidence(dir, { ...json, command, ...(pcap ? { evidencePcap: pcap.record } : {}) }, diff, pcap?.pcap ?? null, ws);

@@ -12,7 +12,9 @@ function shimWith(patch: number[] | null): ShimConnection {
     pid: 1, exe: '/x', conn: 1, local: { address: '127.0.0.1', port: 80 }, peer: { address: '127.0.0.1', port: 4000 },
     intended: I, unrecorded: [], sends: [{ call: 'send', off: 0, len: 8, source: 'msg_zerocopy', range: 1, recorded: true, t: 1 }],
     patches: patch ? [{ start: 4, bytes: new Uint8Array(patch), by: 'fault', ip: '0x1', t: 2 }] : [],
-    findings: patch ? [{ kind: 'write-in-flight', ip: '0x1', start: 4, end: 4 + patch.length, changed: patch.length, rangeKind: 'msg_zerocopy', t: 2 }] : [],
+    findings: patch
+      ? [{ kind: 'write-in-flight', ip: '0x1', start: 4, end: 4 + patch.length, changed: patch.length, rangeKind: 'msg_zerocopy', t: 2 }]
+      : [],
     releases: new Map(), sites: new Map(), blind: [], notes: [], unrecordedWrites: 0,
     log: { prefix: '/nonexistent', pid: 1, exe: '/x', startedAt: 0, events: [], unreadable: 0, maps: [] },
   };
@@ -21,7 +23,11 @@ function shimWith(patch: number[] | null): ShimConnection {
 function runWith(received: Buffer, error?: string): WrapConnectionRun {
   return {
     index: 1, connection: { src: '127.0.0.1', srcPort: 80, dst: '127.0.0.1', dstPort: 4000 },
-    client: { id: 'c', bytes: received.length, connectedAt: 1, firstReadAt: 2, doneAt: 3, rcvbufEffective: 0, local: { address: '127.0.0.1', port: 4000 }, data: received, ...(error ? { error } : {}) },
+    client: {
+      id: 'c', bytes: received.length, connectedAt: 1, firstReadAt: 2, doneAt: 3, rcvbufEffective: 0,
+      local: { address: '127.0.0.1', port: 4000 },
+      data: received, ...(error ? { error } : {}),
+    },
   };
 }
 

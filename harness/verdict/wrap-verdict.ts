@@ -52,7 +52,10 @@ export interface WrapConnectionReport {
   received: Mismatch & { bytes: number; classes: ByteClasses };
   wire: WireReport | { capture: 'off' };
   link?: LinkReport;
-  client: { delayMs: number; rcvbuf: number | null; rcvbufEffective: number; connectedAt: number; firstReadAt: number | null; doneAt: number; error?: string };
+  client: {
+    delayMs: number; rcvbuf: number | null; rcvbufEffective: number; connectedAt: number; firstReadAt: number | null; doneAt: number;
+    error?: string;
+  };
   timings: { firstFindingAt: number | null; firstMutatedPacketAt: number | null };
   /** what the shim could not see or record for this process */
   shim: { blind: string[]; notes: string[]; capReached: string | null };
@@ -71,7 +74,13 @@ function changedIn(observed: Uint8Array, intended: Uint8Array, start: number, en
 }
 
 /** Frames (1-based, in the connection's pcap) whose payload carries changed bytes in [start, end). */
-function provingFrames(obs: WireObservation | undefined, conn: WrapConnectionRun['connection'], intended: Uint8Array, start: number, end: number): number[] {
+function provingFrames(
+  obs: WireObservation | undefined,
+  conn: WrapConnectionRun['connection'],
+  intended: Uint8Array,
+  start: number,
+  end: number,
+): number[] {
   if (!obs?.segments || obs.stream.isn === null) return [];
   const base = (obs.stream.isn + 1) >>> 0;
   const out: number[] = [];
@@ -93,7 +102,8 @@ function provingFrames(obs: WireObservation | undefined, conn: WrapConnectionRun
 function releaseOf(shim: ShimConnection, kind: string): string {
   const hows = [...new Set(shim.releases.values())];
   if (hows.length) return `released by ${hows.join(', ')}`;
-  if (kind === 'vmsplice' || kind === 'file') return 'never released while the program ran (the release point the shim knows for these is the client\'s EOF, read by the program)';
+  // the only release point the shim knows for these: the client's EOF, read by the program
+  if (kind === 'vmsplice' || kind === 'file') return 'never released while the program ran (no EOF from the client read by the program)';
   return 'never released while the program ran';
 }
 
@@ -108,7 +118,12 @@ function groupFindings(shim: ShimConnection): Omit<WrapFinding, 'status' | 'proo
     const w = where.get(f.ip)!;
     const key = `${f.kind}@${w.site ?? f.ip}`;
     const g = groups.get(key);
-    if (!g) groups.set(key, { kind: f.kind, site: w.site, backtrace: w.backtrace, range: { start: f.start, end: f.end }, inFlight: f.rangeKind, events: 1, changedBytes: f.changed, firstAt: f.t, release: releaseOf(shim, f.rangeKind) });
+    if (!g) {
+      groups.set(key, {
+        kind: f.kind, site: w.site, backtrace: w.backtrace, range: { start: f.start, end: f.end }, inFlight: f.rangeKind,
+        events: 1, changedBytes: f.changed, firstAt: f.t, release: releaseOf(shim, f.rangeKind),
+      });
+    }
     else {
       g.range = { start: Math.min(g.range.start, f.start), end: Math.max(g.range.end, f.end) };
       g.events++;
@@ -132,17 +147,23 @@ function sendSummary(shim: ShimConnection | null): WrapConnectionReport['sends']
   return { calls: shim.sends.length, bytes: shim.intended.length, byCall: [...by.values()] };
 }
 
-export function decideWrapConnection(run: WrapConnectionRun, shim: ShimConnection | null, opts: { delayMs: number; rcvbuf?: number }): WrapConnectionReport {
+export function decideWrapConnection(
+  run: WrapConnectionRun,
+  shim: ShimConnection | null,
+  opts: { delayMs: number; rcvbuf?: number },
+): WrapConnectionReport {
   const pre: string[] = [];
   if (run.connectError) pre.push(`the client could not connect: ${run.connectError}`);
   else if (run.client.error) pre.push(`client: ${run.client.error}`);
   if (!shim && !run.connectError)
-    pre.push("the shim logged no connection with this 4-tuple: the program's sends were not seen (a send path the shim does not wrap, or a process it did not attach to)");
+    pre.push("the shim logged no connection with this 4-tuple: the program's sends were not seen " +
+      '(a send path the shim does not wrap, or a process it did not attach to)');
   const intended: Uint8Array = shim?.intended ?? new Uint8Array(0);
   const received = run.client.data;
   for (const u of shim?.unrecorded ?? []) pre.push(`I is unknown at stream offsets ${range(u.start, u.end)}: ${u.why}`);
   if (shim?.unrecordedWrites)
-    pre.push(`${shim.unrecordedWrites} write(s) into bytes in flight were not recorded (the shim's snapshot cap was reached): changed bytes cannot be matched`);
+    pre.push(`${shim.unrecordedWrites} write(s) into bytes in flight were not recorded (the shim's snapshot cap was reached): ` +
+      'changed bytes cannot be matched');
   if (shim && !run.client.error && received.length !== intended.length)
     pre.push(`the client read ${received.length} bytes, the shim saw ${intended.length} sent: a send path the shim does not see`);
   const w = run.wire;
@@ -150,7 +171,9 @@ export function decideWrapConnection(run: WrapConnectionRun, shim: ShimConnectio
     pre.push(`the wire carried ${w.stream.length} bytes, the shim saw ${intended.length} sent: a send path the shim does not see`);
   const patches = shim?.patches ?? [];
   // W's own bytes first, then both versions of each retransmission that changed them
-  const seen = w ? [{ start: 0, bytes: w.stream.bytes }, ...w.stream.conflicts.flatMap((c) => [c.firstBytes, c.againBytes].filter((b): b is Buffer => !!b).map((bytes) => ({ start: c.seqStart, bytes })))] : [];
+  const versions = (c: NonNullable<typeof w>['stream']['conflicts'][number]) =>
+    [c.firstBytes, c.againBytes].filter((b): b is Buffer => !!b).map((bytes) => ({ start: c.seqStart, bytes }));
+  const seen = w ? [{ start: 0, bytes: w.stream.bytes }, ...w.stream.conflicts.flatMap(versions)] : [];
   const mutatedWire = mutatedView(intended, patches, seen);
   const mutatedReceived = mutatedView(intended, patches, received);
   // the client connected to the program: no peer of its own to check
@@ -165,7 +188,9 @@ export function decideWrapConnection(run: WrapConnectionRun, shim: ShimConnectio
     const receivedBytes = changedIn(received, intended, g.range.start, g.range.end);
     const proven = isCorrupted(decided.verdict) && wireBytes + receivedBytes > 0;
     const status = proven ? 'proven' : decided.verdict === 'inconclusive' ? 'undecided' : 'latent';
-    return { ...g, status, ...(proven ? { proof: { wireBytes, receivedBytes, frames: provingFrames(w, run.connection, intended, g.range.start, g.range.end) } } : {}) };
+    if (!proven) return { ...g, status };
+    const frames = provingFrames(w, run.connection, intended, g.range.start, g.range.end);
+    return { ...g, status, proof: { wireBytes, receivedBytes, frames } };
   });
   findings.sort((a, b) => a.firstAt - b.firstAt);
   // changed bytes that neither a finding's range nor anything the program wrote covers
@@ -173,7 +198,8 @@ export function decideWrapConnection(run: WrapConnectionRun, shim: ShimConnectio
   let firstUnexplained = -1;
   if (decided.verdict !== 'clean') {
     const covered = new Uint8Array(intended.length);
-    for (const r of [...findings.map((f) => f.range), ...patches.map((p) => ({ start: p.start, end: p.start + p.bytes.length }))]) covered.fill(1, r.start, Math.min(r.end, covered.length));
+    const written = patches.map((p) => ({ start: p.start, end: p.start + p.bytes.length }));
+    for (const r of [...findings.map((f) => f.range), ...written]) covered.fill(1, r.start, Math.min(r.end, covered.length));
     for (const obs of [w?.stream.bytes, received]) {
       if (!obs) continue;
       for (let i = 0; i < Math.min(obs.length, intended.length); i++) {
@@ -196,7 +222,10 @@ export function decideWrapConnection(run: WrapConnectionRun, shim: ShimConnectio
     program: shim ? { pid: shim.pid, exe: shim.exe } : null,
     sends: sendSummary(shim),
     findings,
-    ...(unexplainedBytes ? { unexplained: `${unexplainedBytes} changed byte(s) lie outside every finding's range (first at stream offset ${firstUnexplained}): another process, or a path the shim does not see` } : {}),
+    ...(unexplainedBytes ? {
+      unexplained: `${unexplainedBytes} changed byte(s) lie outside every finding's range (first at stream offset ${firstUnexplained}): ` +
+        'another process, or a path the shim does not see',
+    } : {}),
     received: { bytes: received.length, ...mismatch, classes: classifyBytes(intended, received, mutatedReceived) },
     wire: wire ?? { capture: 'off' },
     ...(link ? { link } : {}),
@@ -205,7 +234,10 @@ export function decideWrapConnection(run: WrapConnectionRun, shim: ShimConnectio
       firstReadAt: run.client.firstReadAt, doneAt: run.client.doneAt, ...(run.client.error ? { error: run.client.error } : {}),
     },
     timings: { firstFindingAt: findings[0]?.firstAt ?? null, firstMutatedPacketAt: wire?.firstMutatedPacketAt ?? null },
-    shim: { blind: shim?.blind ?? [], notes: shim?.notes ?? [], capReached: shim?.capReached ? `snapshot cap of ${shim.capReached.cap} bytes reached (${shim.capReached.what})` : null },
+    shim: {
+      blind: shim?.blind ?? [], notes: shim?.notes ?? [],
+      capReached: shim?.capReached ? `snapshot cap of ${shim.capReached.cap} bytes reached (${shim.capReached.what})` : null,
+    },
     streams: { intended, mutatedWire, mutatedReceived, received },
   };
 }

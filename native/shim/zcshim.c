@@ -409,6 +409,14 @@ static void protect_page(uintptr_t page) {
   if (mprotect((void *)page, PG, PROT_READ) == 0) { s->state = PS_PROT; s->faults = 0; }
   else { s->state = PS_TOMB; }
 }
+static void mark_protected(uintptr_t lo, uintptr_t hi) {
+  if (mprotect((void *)lo, hi - lo, PROT_READ) != 0) return;
+  for (uintptr_t q = lo; q < hi; q += PG) {
+    struct pageslot *t = slot(q, 1);
+    t->state = PS_PROT;
+    t->faults = 0;
+  }
+}
 /* One mprotect per run of pages (page by page would split the mapping into many). */
 static void protect_range(struct range *r) {
   if (!protect_on || r->kind == RK_FILE || !r->len) return;
@@ -417,10 +425,10 @@ static void protect_range(struct range *r) {
     struct pageslot *s = slot(p, 1);
     int need = s && s->state != PS_PROT && s->state != PS_STEP && s->state != PS_DIRTY;
     if (need && !run) run = p;
-    if (!need && run) { if (mprotect((void *)run, p - run, PROT_READ) == 0) for (uintptr_t q = run; q < p; q += PG) { struct pageslot *t = slot(q, 1); t->state = PS_PROT; t->faults = 0; } run = 0; }
+    if (!need && run) { mark_protected(run, p); run = 0; }
     if (need && s->state != PS_NONE) s->state = PS_NONE;
   }
-  if (run && mprotect((void *)run, p - run, PROT_READ) == 0) for (uintptr_t q = run; q < p; q += PG) { struct pageslot *t = slot(q, 1); t->state = PS_PROT; t->faults = 0; }
+  if (run) mark_protected(run, p);
 }
 
 /* ---------- ranges ---------- */
@@ -553,7 +561,8 @@ static struct ringst *ring_of(struct io_uring *ring) {
   s->ring = ring;
   s->seen_tail = s->seen_head = *ring->cq.khead;
   if (ring->flags & IORING_SETUP_SQPOLL) {
-    struct lb l; begin(&l, "note"); kv_s(&l, "what", "io_uring ring with SQPOLL: its SQEs are seen when liburing flushes them in io_uring_submit*");
+    struct lb l; begin(&l, "note");
+    kv_s(&l, "what", "io_uring ring with SQPOLL: its SQEs are seen when liburing flushes them in io_uring_submit*");
     emit(&l);
   }
   return s;
@@ -576,7 +585,8 @@ static void sent_zc(struct range *r, int res) {
 }
 static struct range *zc_range_of(void *ring, uint64_t ud) {
   for (int i = 0; i < nranges; i++)
-    if (ranges[i].ring == ring && ranges[i].user_data == ud && (ranges[i].kind == RK_SEND_ZC || ranges[i].kind == RK_SENDMSG_ZC)) return &ranges[i];
+    if (ranges[i].ring == ring && ranges[i].user_data == ud && (ranges[i].kind == RK_SEND_ZC || ranges[i].kind == RK_SENDMSG_ZC))
+      return &ranges[i];
   return NULL;
 }
 /* CQEs the kernel posted since the last look, then those the program consumed (below *khead). */
@@ -586,7 +596,8 @@ static void scan_ring(struct ringst *s) {
   unsigned head = atomic_load_explicit((_Atomic unsigned *)ring->cq.khead, memory_order_acquire);
   unsigned entries = ring->cq.ring_entries, shift = (ring->flags & IORING_SETUP_CQE32) ? 1 : 0;
   if (tail - s->seen_tail > entries) {
-    struct lb l; begin(&l, "blind"); kv_s(&l, "what", "io_uring completions were overwritten before the shim saw them; some releases are unknown");
+    struct lb l; begin(&l, "blind");
+    kv_s(&l, "what", "io_uring completions were overwritten before the shim saw them; some releases are unknown");
     emit(&l);
     s->seen_tail = tail - entries;
   }
@@ -754,7 +765,8 @@ static struct pipest *pipe_of(int fd, int create) {
   if (!f || f->kind != FD_PIPE || !pipes) return NULL;
   for (int i = 0; i < MAX_PIPES; i++) if (pipes[i].used && pipes[i].ino == f->ino) return &pipes[i];
   if (!create) return NULL;
-  for (int i = 0; i < MAX_PIPES; i++) if (!pipes[i].used) { pipes[i].used = 1; pipes[i].ino = f->ino; pipes[i].head = pipes[i].n = 0; return &pipes[i]; }
+  for (int i = 0; i < MAX_PIPES; i++)
+    if (!pipes[i].used) { pipes[i].used = 1; pipes[i].ino = f->ino; pipes[i].head = pipes[i].n = 0; return &pipes[i]; }
   return NULL;
 }
 static void push_seg(struct pipest *p, struct seg s) {
@@ -1081,7 +1093,8 @@ static int open_for_kernel(const void *buf, size_t len, const char *why) {
   }
   return opened;
 }
-#define OPEN_OUT(buf, len) do { if (want() && lock()) { sync_point(); opened = open_for_kernel(buf, len, "read-into"); unlock(); } } while (0)
+#define OPEN_OUT(buf, len) \
+  do { if (want() && lock()) { sync_point(); opened = open_for_kernel(buf, len, "read-into"); unlock(); } } while (0)
 #define CLOSE_OUT() do { if (opened && lock()) { sync_dirty(); unlock(); } } while (0)
 
 /* The peer's EOF on a socket: its vmsplice/file bytes have been read to the end (the release point they have). */
@@ -1191,7 +1204,10 @@ static void zc_completions(int fd, const struct msghdr *m) {
     int copied = (ee->ee_code & SO_EE_CODE_ZEROCOPY_COPIED) != 0;
     for (int i = 0; i < nranges;) {
       struct range *r = &ranges[i];
-      if (r->kind == RK_ZC && r->fd == fd && (uint32_t)(r->zc - lo) <= (uint32_t)(hi - lo)) { release_range(r, copied ? "zc-completion-copied" : "zc-completion"); continue; }
+      if (r->kind == RK_ZC && r->fd == fd && (uint32_t)(r->zc - lo) <= (uint32_t)(hi - lo)) {
+        release_range(r, copied ? "zc-completion-copied" : "zc-completion");
+        continue;
+      }
       i++;
     }
   }
@@ -1307,7 +1323,12 @@ int close(int fd) {
   }
   return real_close(fd);
 }
-int socket(int d, int t, int p) { INIT(); int r = real_socket(d, t, p); if (r >= 0 && want() && lock()) { forget_fd(r); unlock(); } return r; }
+int socket(int d, int t, int p) {
+  INIT();
+  int r = real_socket(d, t, p);
+  if (r >= 0 && want() && lock()) { forget_fd(r); unlock(); }
+  return r;
+}
 int pipe(int f[2]) {
   INIT();
   int r = real_pipe(f);
@@ -1321,7 +1342,12 @@ int pipe2(int f[2], int fl) {
   return r;
 }
 int dup2(int a, int b) { INIT(); int r = real_dup2(a, b); if (r >= 0 && want() && lock()) { forget_fd(b); unlock(); } return r; }
-int dup3(int a, int b, int fl) { INIT(); int r = real_dup3(a, b, fl); if (r >= 0 && want() && lock()) { forget_fd(b); unlock(); } return r; }
+int dup3(int a, int b, int fl) {
+  INIT();
+  int r = real_dup3(a, b, fl);
+  if (r >= 0 && want() && lock()) { forget_fd(b); unlock(); }
+  return r;
+}
 
 /* glibc's chunk header: size at p-8, bit 1 = the chunk is its own mapping (free unmaps it). */
 static size_t chunk_bytes(void *p, int *mmapped) {
@@ -1394,7 +1420,9 @@ static void before_submit(struct io_uring *ring) {
     struct io_uring_sqe *q = &ring->sq.sqes[(i & ring->sq.ring_mask) << ((ring->flags & IORING_SETUP_SQE128) ? 1 : 0)];
     if (q->opcode != IORING_OP_SEND_ZC && q->opcode != IORING_OP_SENDMSG_ZC) continue;
     if (q->flags & IOSQE_FIXED_FILE) {
-      struct lb l; begin(&l, "blind"); kv_s(&l, "what", "io_uring SEND_ZC on a registered file: the shim cannot map it to a socket"); emit(&l);
+      struct lb l; begin(&l, "blind");
+      kv_s(&l, "what", "io_uring SEND_ZC on a registered file: the shim cannot map it to a socket");
+      emit(&l);
       continue;
     }
     struct fdst *f = tcp(q->fd);
@@ -1431,7 +1459,8 @@ int io_uring_submit_and_wait(struct io_uring *ring, unsigned w) {
   INIT();
   before_submit(ring); int r = real_io_uring_submit_and_wait(ring, w); ring_sync(ring); return r;
 }
-int io_uring_submit_and_wait_timeout(struct io_uring *ring, struct io_uring_cqe **c, unsigned w, struct __kernel_timespec *ts, sigset_t *sig) {
+int io_uring_submit_and_wait_timeout(struct io_uring *ring, struct io_uring_cqe **c, unsigned w, struct __kernel_timespec *ts,
+                                     sigset_t *sig) {
   INIT();
   before_submit(ring); int r = real_io_uring_submit_and_wait_timeout(ring, c, w, ts, sig); ring_sync(ring); return r;
 }
@@ -1694,7 +1723,8 @@ static void open_logs(void) {
   if (!dir || !*dir) return;
   struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts);
   struct lb n; n.n = 0;
-  put(&n, dir); put(&n, "/"); putu(&n, (uint64_t)getpid()); put(&n, "-"); putu(&n, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+  put(&n, dir); put(&n, "/"); putu(&n, (uint64_t)getpid()); put(&n, "-");
+  putu(&n, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
   n.b[n.n] = 0;
   memcpy(log_prefix, n.b, (size_t)n.n + 1);
   put(&n, ".log"); n.b[n.n] = 0;
@@ -1739,7 +1769,8 @@ static void unseen_rings(void) {
 #endif
       if (known) continue;
       struct lb l; begin(&l, "blind"); kv_i(&l, "fd", fd);
-      kv_s(&l, "what", "an io_uring ring the shim never saw through liburing's exported functions (static liburing or raw syscalls): its sends are not observed");
+      kv_s(&l, "what", "an io_uring ring the shim never saw through liburing's exported functions "
+                       "(static liburing or raw syscalls): its sends are not observed");
       emit(&l);
     }
   }

@@ -47,7 +47,8 @@ maybe(title('a correct program prints the same and exits with the same code unde
   const kinds = new Set(parent.events.flatMap((e) => (e.ev === 'range' ? [e.kind] : [])));
   t.deepEqual([...kinds].sort(), ['file', 'msg_zerocopy', 'vmsplice'], 'it saw the zero-copy paths');
   t.false(parent.events.some((e) => e.ev === 'finding' || (e.ev === 'write' && e.by === 'fault')), 'a correct program has no finding');
-  t.true(parent.events.some((e) => e.ev === 'release' && e.how.startsWith('zc-completion')), 'the completion the program read released its range');
+  const released = parent.events.some((e) => e.ev === 'release' && e.how.startsWith('zc-completion'));
+  t.true(released, 'the completion the program read released its range');
 });
 
 maybe(title("a program's own crash kills it with the same signal, and the shim's log names the line"), async (t) => {
@@ -77,7 +78,8 @@ maybe(title("a program's own crash kills it with the same signal, and the shim's
   t.true(frames[0]!.line?.endsWith(expectedSite('crash', 'crash')), frames.map(formatFrame).join('\n'));
 });
 
-(staticWhy ? test.skip : test)(staticWhy ? `a statically linked binary is recognised [skipped: ${staticWhy}]` : 'a statically linked binary is recognised (the shim cannot attach to it)', (t) => {
+const STATIC = 'a statically linked binary is recognised (the shim cannot attach to it)';
+(staticWhy ? test.skip : test)(staticWhy ? `${STATIC} [skipped: ${staticWhy}]` : STATIC, (t) => {
   t.true(isDynamicElf(buildApp('crash')));
   t.false(isDynamicElf(buildApp('crash', { static: true })));
   t.is(isDynamicElf('/bin/sh'), true);

@@ -85,7 +85,8 @@ export class WrappedProgram {
   static start(opts: WrappedOptions): WrappedProgram {
     // setpriv: the program dies with us; env: only the program (not setpriv, not ip) loads the shim.
     const preload = [opts.shim, process.env.LD_PRELOAD].filter(Boolean).join(':');
-    const env = [`LD_PRELOAD=${preload}`, `ZCSHIM_LOG=${opts.logDir}`, `ZCSHIM_CAP=${opts.snapshotCap}`, `ZCSHIM_PROTECT=${opts.protect ? 1 : 0}`];
+    const env = [`LD_PRELOAD=${preload}`, `ZCSHIM_LOG=${opts.logDir}`, `ZCSHIM_CAP=${opts.snapshotCap}`,
+      `ZCSHIM_PROTECT=${opts.protect ? 1 : 0}`];
     const inner = [...(opts.netns ? ['ip', 'netns', 'exec', opts.netns] : []), 'env', ...env, ...opts.command];
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...inner], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid === undefined) throw new ProgramError(`could not start ${opts.command[0]}: setpriv did not run`);
