@@ -69,7 +69,7 @@ function sampleCases(): { cases: CaseLike[]; skipped: SkippedCell[] } {
         for (let rep = 0; rep < REPEATS; rep++)
           STRESS.forEach((s, i) => {
             const { verdict, reasons } = outcome(method, safeguard, transport, i, rep);
-            cases.push({ id: `case-12846-${++n}`, method, safeguard, transport, size: s.size, verdict, reasons, received: { bytes: s.size } });
+            cases.push({ id: `case-12846-${++n}`, method, safeguard, transport, ...s, verdict, reasons, received: { bytes: s.size } });
           });
       }
   return { cases, skipped };

@@ -161,7 +161,7 @@ test('html: matrix table, legend, chart, one section per counterexample, every i
   t.regex(html, /corrupted-after-wire<\/b>: the wire carried the intended bytes/);
   t.regex(html, /<span class="n">12\/12<\/span> <span class="v">corrupted \(12 after wire\)<\/span>/);
   t.regex(html, /<span class="n">12\/12<\/span> <span class="v">corrupted \(4 on wire, 8 after wire\)<\/span>/);
-  t.regex(html, /<span class="n">1\/12<\/span> <span class="v">corrupted \(1 on retransmit\)<\/span>/);
+  t.regex(html, /<span class="n">1\/12<\/span> <span class="v">corrupted \(1 on retransmit\); 1\/4 at 1 MiB read 50 ms late<\/span>/);
   t.regex(html, /<span class="n">12\/12<\/span> <span class="v">clean; rate ≤\u00a022\u00a0% at 95\u00a0%<\/span>/);
   const ids = new Set([...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
   const links = [...html.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]!);

@@ -71,6 +71,9 @@ export interface MatrixCell {
   /** bytes the receivers read in total over the cell's cases */
   bytes: number;
   counts: Partial<Record<Verdict, number>>;
+  /** per stress condition (size, reader delay, buffers), in the order they ran: cases and corrupted
+   * cases; one condition's rate can be far above the pooled one */
+  conditions: { condition: string; cases: number; corrupted: number }[];
   /** the worst verdict present (harness/report/cells.ts cellVerdict): the cell's colour */
   verdict: Verdict;
   /** cases of every corrupted kind */

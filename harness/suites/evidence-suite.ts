@@ -17,7 +17,7 @@ import type { FsSpec } from '../model/fs-spec.ts';
 import { diskUsage, formatBytes } from '../host/disk.ts';
 import { plannedCells, runMatrix, STRESS_CASES, type MatrixPlan, type MatrixProgress } from './matrix.ts';
 import { runAllProbes, type Probe } from '../world/probes.ts';
-import { buildMatrixCells } from '../report/cells.ts';
+import { buildMatrixCells, conditionLabel } from '../report/cells.ts';
 import { loadObservations, observationsFile } from '../report/observations.ts';
 import { buildRecommendations } from '../report/recommend.ts';
 import { CAPTURES_DIR } from '../session/session.ts';
@@ -238,7 +238,8 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
     cost,
     notes: [
       ...receivingHosts,
-      `${cases.length} cases: ${STRESS_CASES.length} stress conditions × ${opts.repeats} repeats per cell (64 KiB and 1 MiB read 50 ms late; 1 MiB read 300 ms late with a 32 MiB receive buffer).`,
+      `${cases.length} cases: ${STRESS_CASES.length} stress conditions × ${opts.repeats} repeats per cell (${STRESS_CASES.map(conditionLabel).join('; ')}); ` +
+        'a cell whose corruption one condition shows more often than the others names that condition and its own rate.',
       'Loopback and veth are not a NIC: the receiving socket gets the sender\'s skb, so "ACKed" does not mean the sender\'s pages are free (corrupted-after-wire). tun copies every packet through a relay, so the receiver holds its own copy, as behind a NIC.',
       ...(cost.length ? ['Cost: zcprobe bench, loopback, 1 MiB messages, median of 3 interleaved runs; ratio = throughput / write() throughput in the same run.'] : ['Cost not measured (--cost-total 0).']),
       evidenceDiskNote(opts.runDir, cases),
