@@ -1,12 +1,12 @@
 // zcprobe report (npm start): runs the evidence suite and writes captures/<run-id>/report.{html,json,md}.
 import { join } from 'node:path';
-import { LOCAL_TRANSPORTS, METHODS, parseSize } from '../model/experiment.ts';
+import { LOCAL_TRANSPORTS, METHODS, parseSize, SENDER_CAPTURES } from '../model/experiment.ts';
 import { runEvidenceSuite } from '../suites/evidence-suite.ts';
 import { diskUsage, formatBytes } from '../host/disk.ts';
 import { listRunDirs } from '../host/prune.ts';
 import { writeReport } from '../report/write.ts';
 import { CAPTURES_DIR, newRunId } from '../session/session.ts';
-import { flagValue, helpText, listFlag, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { flagValue, helpText, listFlag, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
 import { filesystemsFlag } from './fs-flag.ts';
 import { progressPrinter } from './progress.ts';
 import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
@@ -19,6 +19,10 @@ const SPEC: Record<string, FlagSpec> = {
   fs: { value: '<fs>', repeatable: true, help: 'filesystems for the file methods\' section: tmpfs, ext4, xfs, btrfs, or none; repeatable (default: all)' },
   'cost-total': { value: '<size>', help: 'bytes per bench run for the cost chart; 0 skips it (default 256MiB)' },
   out: { value: '<dir>', help: 'output directory (default captures/<run-id>)' },
+  'sender-capture': {
+    value: 'on|off',
+    help: 'tcpdump on the sending device for every cell (default: off for zero-copy methods over nic and remote, on elsewhere)',
+  },
   ...REMOTE_FLAGS,
   ...NIC_FLAG,
   help: { boolean: true, help: 'this help' },
@@ -38,13 +42,17 @@ export async function run(argv: string[]): Promise<number> {
   if (remote && flags.transport !== undefined) throw new UsageError('--transport cannot be combined with --remote (or ZCPROBE_REMOTE): the agent is the transport');
   const { transports, nicPair } = remote ? { transports: ['remote' as const], nicPair: undefined } : transportsFromFlags(flags);
   const methods = listFlag(flags, 'method', METHODS);
+  const senderCapture = flagValue(flags, 'sender-capture', oneOf(SENDER_CAPTURES));
   const filesystems = filesystemsFlag(flags);
   const costTotal = flagValue(flags, 'cost-total', parseSize) ?? 256 << 20;
   const runId = newRunId();
   const runDir = (flags.out as string | undefined) ?? join(CAPTURES_DIR, runId);
   const progress = progressPrinter();
   progress.line(`zcprobe evidence suite → ${runDir}`);
-  const report = await runEvidenceSuite({ runDir, runId, repeats, transports, methods, costTotal, filesystems, onProgress: progress.update, onPhase: progress.line, remote, nicPair });
+  const report = await runEvidenceSuite({
+    runDir, runId, repeats, transports, methods, costTotal, filesystems,
+    onProgress: progress.update, onPhase: progress.line, remote, nicPair, senderCapture,
+  });
   progress.done();
   const paths = writeReport(runDir, report);
   const counts = new Map<string, number>();

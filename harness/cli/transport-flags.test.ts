@@ -36,3 +36,19 @@ test('matrix/report: nic joins the default transports only with --nic-pair', (t)
   t.throws(() => transportsFromFlags(flags('--transport', 'nic')), { message: /needs --nic-pair/ });
   t.throws(() => transportsFromFlags(flags('--transport', 'tun', '--nic-pair', 'p1,p2')), { message: /--nic-pair needs --transport nic/ });
 });
+
+test('--sender-capture: off by default for zero-copy methods over nic and remote only; off needs a capture that can serve as W', (t) => {
+  const zc = (...argv: string[]) => experimentFromFlags(['--method', 'msg-zerocopy', ...argv])!;
+  t.is(zc('--transport', 'veth').senderCapture, 'on');
+  t.is(zc('--transport', 'loopback').senderCapture, 'on');
+  t.is(zc('--transport', 'nic', '--nic-pair', 'a,b').senderCapture, 'off');
+  t.is(experimentFromFlags(['--method', 'io-uring-zc', '--transport', 'nic', '--nic-pair', 'a,b'])!.senderCapture, 'off');
+  t.is(run('--transport', 'nic', '--nic-pair', 'a,b').senderCapture, 'on', 'write: the capture cannot change a copy');
+  t.is(zc('--transport', 'nic', '--nic-pair', 'a,b', '--sender-capture', 'on').senderCapture, 'on');
+  t.is(zc('--transport', 'veth', '--sender-capture', 'off').senderCapture, 'off');
+  const noW = /loopback has no other capture that can serve as W/;
+  t.throws(() => zc('--transport', 'loopback', '--sender-capture', 'off'), { instanceOf: UsageError, message: noW });
+  t.throws(() => zc('--transport', 'tun', '--sender-capture', 'off'), { instanceOf: UsageError, message: /tun has no other capture/ });
+  t.throws(() => zc('--sender-capture', 'off', '--no-capture'), { instanceOf: UsageError, message: /with --no-capture/ });
+  t.throws(() => zc('--sender-capture', 'maybe'), { instanceOf: UsageError, message: /--sender-capture/ });
+});

@@ -15,13 +15,14 @@ import { toCaseReport, type CaseReport } from '../verdict/case-report.ts';
 import { sweepOnce } from '../host/sweep.ts';
 import { makeWorkDir, type WorkDir } from '../host/workdir.ts';
 import { hexDiff, wiresharkEvidence, writeEvidence } from '../evidence/bundle.ts';
-import { FILE_METHODS, type Experiment, type Transport } from '../model/experiment.ts';
+import { FILE_METHODS, type Experiment, type SenderCapture, type Transport } from '../model/experiment.ts';
 import { openFilesystem } from '../world/fs/index.ts';
 import type { Filesystem, FsSpec } from '../model/fs-spec.ts';
 import { MutatorProcess } from '../roles/mutator/client.ts';
 import { ReceiverProcess } from '../roles/receiver/client.ts';
 import type { ReceiverRole } from '../roles/receiver/role.ts';
 import { openTransport, type TransportEndpoint } from '../world/transport/index.ts';
+import type { CaptureSpec } from '../world/transport/types.ts';
 import { linkReport, type LinkReport } from '../verdict/link-facts.ts';
 import { runCase } from './run-case.ts';
 
@@ -30,6 +31,9 @@ export interface SessionOptions {
   family: 4 | 6;
   /** capture the wire with tcpdump (three-way verdicts); false: two-stream verdicts only */
   capture?: boolean;
+  /** 'off': no tcpdump on the sending device; W is the receiving side's capture (the transport's
+   * arrival capture, or the agent's). Default 'on'. See docs/capture-placement.md. */
+  senderCapture?: SenderCapture;
   /** where evidence goes (default captures/<run-id>) */
   runDir?: string;
   /** keep the whole-session pcap after close (default: only per-case evidence is kept) */
@@ -46,10 +50,28 @@ export interface SessionOptions {
   nicPair?: string;
 }
 
-/** One capture of the session: 'sender' is the wire (W), 'receiver' what reached the receiver. */
+/** One capture of the session: 'sender' is the wire (W), 'receiver' what reached the receiver;
+ * `arrival`: a receiver-side capture serving as W because the sender's is off. */
 export interface SessionCapture {
   side: 'sender' | 'receiver';
+  arrival?: true;
+  /** where tcpdump runs */
+  iface: string;
+  netns?: string;
   capture: WireCapture;
+}
+
+/** The transport's capture points this session starts; throws when `off` leaves nothing to serve as W. */
+export function capturePlan(transport: Pick<TransportEndpoint, 'kind' | 'captures'>, senderCapture: SenderCapture): CaptureSpec[] {
+  if (senderCapture === 'on') return transport.captures.filter((c) => !c.arrival);
+  const rest = transport.captures.filter((c) => c.side !== 'sender');
+  // remote: the agent captures what arrived, outside this list
+  if (transport.kind !== 'remote' && !rest.some((c) => c.arrival))
+    throw new Error(
+      `--sender-capture off: ${transport.kind} has no other capture that can serve as W (only veth, nic and remote do); ` +
+        'use --no-capture for a two-stream verdict',
+    );
+  return rest;
 }
 
 export function newRunId(): string {
@@ -75,6 +97,19 @@ export class Session {
   /** the sender-side capture (the wire, W), or null without capture */
   get capture(): WireCapture | null {
     return this.captures.find((c) => c.side === 'sender')?.capture ?? null;
+  }
+
+  /** Where each capture runs and which one is W, for the report's transport line. */
+  get captureLine(): string {
+    const where = (c: SessionCapture) => `${c.iface}${c.netns ? ` in ${c.netns}` : ''}`;
+    const sender = this.captures.find((c) => c.side === 'sender');
+    const arrival = this.captures.find((c) => c.arrival);
+    if (this.options.capture === false) return 'no capture (two-stream verdicts)';
+    if (this.options.transport === 'remote')
+      return `W: the agent's arrival capture; sender capture ${sender ? `on (${where(sender)}: what left)` : 'off'}`;
+    if (arrival) return `sender capture off; W: ${where(arrival)} (receiving side)`;
+    const plus = this.captures.some((c) => c.side === 'receiver') ? ', plus the receiving side' : '';
+    return `W: sender capture on ${sender ? where(sender) : '?'}${plus}`;
   }
 
   get workDir(): string {
@@ -119,7 +154,7 @@ export class Session {
       }
       // After the children: they never see the loop mount in their mount namespace.
       filesystem = await openFilesystem(options.fs ?? 'tmpfs');
-      for (const spec of options.capture === false ? [] : transport!.captures) {
+      for (const spec of options.capture === false ? [] : capturePlan(transport!, options.senderCapture ?? 'on')) {
         const capture = await WireCapture.start({
           iface: spec.iface,
           netns: spec.netns,
@@ -131,7 +166,8 @@ export class Session {
           sendSentinel: spec.sendSentinel,
           keepFile: options.keepFullCapture,
         });
-        captures.push({ side: spec.side, capture });
+        const { side, arrival, iface, netns } = spec;
+        captures.push({ side, ...(arrival ? { arrival } : {}), iface, ...(netns ? { netns } : {}), capture });
       }
       return new Session(options, receiver!, mutator!, work, runDir, captures, transport!, filesystem, hosts!);
     } catch (e) {
@@ -169,11 +205,16 @@ export class Session {
     // Both flushes at once: their sentinels leave the sender within a fraction of a millisecond,
     // after the case has finished, so the chunks can differ only by packets sent in that window
     // (a spurious retransmission at worst), which the link check reports, never hides.
-    const [wire, arrived] = await Promise.all([observed('sender'), observed('receiver')]);
+    const [sent, arrived] = await Promise.all([observed('sender'), observed('receiver')]);
+    // Without a sender capture the arrival capture is W (and not a second view of the link).
+    const arrivalIsWire = this.captures.some((c) => c.arrival);
+    const wire = arrivalIsWire ? arrived : sent;
     const facts = await this.transport.afterCase?.(run.connection);
     const link: LinkReport | undefined = facts && linkReport(run.connection, run.streams.intended, run.streams.mutated, wire, arrived, facts);
     const report = toCaseReport(run, wire, link);
     report.hosts = this.hosts;
+    report.senderCapture = this.options.capture === false ? 'off' : (this.options.senderCapture ?? 'on');
+    if (arrivalIsWire && report.wire.capture === 'captured') report.wire.capturedBy = 'receiver';
     if (report.verdict !== 'clean') {
       // Remote runs: W is what arrived at the agent; the sender's capture is case.pcap, the
       // agent's arrival.pcap.

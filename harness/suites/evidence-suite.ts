@@ -11,7 +11,7 @@ import { summarize } from '../tools/bench/report.ts';
 import type { RemoteOptions } from '../roles/agent/remote-transport.ts';
 import type { CaseReport } from '../verdict/case-report.ts';
 import { EVIDENCE_PCAP_POLICY } from '../evidence/trimmed-pcap.ts';
-import { FILE_METHODS, SAFEGUARDS, type Method, type Safeguard, type Transport } from '../model/experiment.ts';
+import { FILE_METHODS, SAFEGUARDS, type Method, type Safeguard, type SenderCapture, type Transport } from '../model/experiment.ts';
 import { FS_MUTATIONS, runFsMatrix, type FsPlan } from './fs-matrix.ts';
 import type { FsSpec } from '../model/fs-spec.ts';
 import { diskUsage, formatBytes } from '../host/disk.ts';
@@ -46,6 +46,8 @@ export interface SuiteOptions {
   onPhase?: Progress;
   /** transport 'remote': the agent */
   remote?: RemoteOptions;
+  /** --sender-capture for every cell (absent: each method's default on its transport) */
+  senderCapture?: SenderCapture;
 }
 
 /** What the probes rule out, as plan entries with the probe's reason. */
@@ -180,6 +182,7 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
     repeats: opts.repeats,
     stress: STRESS_CASES,
     unavailable: unavailableFromProbes(probes),
+    ...(opts.senderCapture ? { senderCapture: opts.senderCapture } : {}),
   };
   const offloads: Report['host']['offloads'] = {};
   const described: Report['transports'] = [];
@@ -191,7 +194,9 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
     remote: opts.remote,
     async onSessionOpen(s) {
       offloads[s.transport.captureIface] = await offloadsOf(s.transport.captureIface);
-      described.push({ name: s.transport.kind, describe: s.transport.describe, pageOwnership: s.transport.pageOwnership });
+      // The transport line says where each capture ran and which one is W.
+      const t = s.transport;
+      described.push({ name: t.kind, describe: `${t.describe}; ${s.captureLine}`, pageOwnership: t.pageOwnership });
       // A remote receiver is another machine: name it, and key its offloads by its host name.
       const r = s.hosts.receiver;
       if (r !== 'same host') {

@@ -3,7 +3,9 @@
 // Cells and their verdicts are derived from the cases by the report (harness/report).
 import { familyOf, type RemoteOptions } from '../roles/agent/remote-transport.ts';
 import type { CaseReport } from '../verdict/case-report.ts';
-import { makeExperiment, safeguardApplies, type Experiment, type Method, type Safeguard, type Transport } from '../model/experiment.ts';
+import {
+  defaultSenderCapture, makeExperiment, safeguardApplies, type Experiment, type Method, type Safeguard, type SenderCapture, type Transport,
+} from '../model/experiment.ts';
 import { failedCaseReport } from '../verdict/failed-case.ts';
 import { Session, type SessionOptions } from '../session/session.ts';
 
@@ -40,6 +42,8 @@ export interface MatrixPlan {
   stress: StressCase[];
   /** methods/safeguards/transports this host cannot run, with the reason (from the probes) */
   unavailable: { method?: Method; safeguard?: Safeguard; transport?: Transport; reason: string }[];
+  /** --sender-capture for every cell; absent: each method's default on its transport */
+  senderCapture?: SenderCapture;
 }
 
 export interface MatrixProgress {
@@ -64,7 +68,7 @@ export function plannedCells(plan: MatrixPlan): { method: Method; safeguard: Saf
 }
 
 /** What runMatrix needs of a session (a Session; tests pass a stand-in). */
-export type MatrixSession = Pick<Session, 'run' | 'close' | 'transport' | 'hosts'>;
+export type MatrixSession = Pick<Session, 'run' | 'close' | 'transport' | 'hosts' | 'captureLine'>;
 
 export interface MatrixOptions {
   runDir: string;
@@ -90,8 +94,15 @@ export async function runMatrix(plan: MatrixPlan, opts: MatrixOptions): Promise<
   const total = cells.length * plan.stress.length * plan.repeats;
   const reports: CaseReport[] = [];
   let done = 0;
-  for (const transport of plan.transports) {
-    const mine = cells.filter((c) => c.transport === transport);
+  // One session per transport and sender-capture placement (zero-copy methods over nic and remote
+  // go without the sender's tcpdump by default: docs/capture-placement.md).
+  const placement = (m: Method, t: Transport) => plan.senderCapture ?? defaultSenderCapture(m, t);
+  const groups = plan.transports.flatMap((transport) =>
+    (['on', 'off'] as const).map((senderCapture) => ({
+      transport, senderCapture, cells: cells.filter((c) => c.transport === transport && placement(c.method, transport) === senderCapture),
+    })),
+  );
+  for (const { transport, senderCapture, cells: mine } of groups) {
     if (!mine.length) continue;
     // The agent's address decides the family of remote cases; local ones run over IPv4.
     const family = transport === 'remote' && opts.remote ? familyOf(opts.remote) : 4;
@@ -102,7 +113,7 @@ export async function runMatrix(plan: MatrixPlan, opts: MatrixOptions): Promise<
       current.session = null;
       await old?.close().catch(() => undefined); // its own failure is not this case's
       try {
-        current.session = await open({ transport, family, runDir: opts.runDir, remote: opts.remote, nicPair: opts.nicPair });
+        current.session = await open({ transport, family, runDir: opts.runDir, remote: opts.remote, nicPair: opts.nicPair, senderCapture });
         current.openError = null;
         await opts.onSessionOpen?.(current.session);
       } catch (e) {

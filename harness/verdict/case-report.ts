@@ -9,6 +9,7 @@ import type { WireObservation } from '../capture/wire.ts';
 import type { WiresharkPointers } from '../evidence/wireshark.ts';
 import type { EvidencePaths, HexDiff } from '../evidence/bundle.ts';
 import type { CaseRun } from '../session/run-case.ts';
+import type { SenderCapture } from '../model/experiment.ts';
 import type { SafeguardResult } from '../case/safeguards/types.ts';
 import type { LinkReport } from './link-facts.ts';
 import { compareStreams, decideVerdict, type Mismatch, type Verdict, type WireFacts } from './verdict.ts';
@@ -29,8 +30,9 @@ export interface WireReport extends Mismatch {
   integrity: string[];
   /** epoch ms of the first packet that carried a byte differing from I, or null */
   firstMutatedPacketAt: number | null;
-  /** whose tcpdump: the sender's (what left it) or the remote agent's (what arrived there) */
-  capturedBy?: 'sender' | 'agent';
+  /** whose tcpdump: the sender's (what left it), the remote agent's (what arrived there), or the
+   * receiving side's of a local transport (--sender-capture off: what arrived) */
+  capturedBy?: 'sender' | 'agent' | 'receiver';
   /** where the first transmission's bytes are old / new / zero / other (captured prefix) */
   classes: ByteClasses;
 }
@@ -68,6 +70,9 @@ export interface CaseReport {
   departed?: WireReport & { comparedWithArrival?: CaptureComparison };
   /** remote runs: the agent, its clock estimate, why its capture of this case is missing */
   remote?: { agent: string; clock: ClockEstimate; captureError: string | null };
+  /** whether a tcpdump ran on the sending device ('off' with --no-capture too); see wire.capturedBy
+   * for where W was captured (docs/capture-placement.md) */
+  senderCapture?: SenderCapture;
   /** both ends of the path: kernel, interface, driver, offloads, MTU, addresses */
   hosts?: { sender: HostFacts; receiver: HostFacts | 'same host' };
   /** what the file holds through its name after the case (old/new/zero/missing): tells a change of
