@@ -1,7 +1,5 @@
-// WireCapture.collect over synthetic captures (packet-builder frames appended to a file the way
-// tcpdump appends them, one batch per flush): a case is collected only once its connection is
-// finished on the wire, so a late retransmission lands in its own case; the wait is bounded; the
-// consumed part of the session file is freed.
+// WireCapture.collect over synthetic captures appended as tcpdump appends them: a case is collected only once its connection
+// is finished on the wire (a late retransmission lands in its own case), the wait is bounded, the consumed part is freed.
 import test from 'ava';
 import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

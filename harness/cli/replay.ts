@@ -6,17 +6,18 @@ import { formatCaseLine } from '../verdict/case-report.ts';
 import { parseReplay } from '../model/claims/index.ts';
 import { defaultSenderCapture, makeExperiment, type Experiment, type SenderCapture } from '../model/experiment.ts';
 import { Session } from '../session/session.ts';
-import { flagValue, helpText, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { flagValue, nonNegativeInt, UsageError, type FlagSpecs, type FlagValues } from './args.ts';
+import { defineCommand } from './command.ts';
 import { familyOf } from '../roles/agent/remote-transport.ts';
 import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
 import { replayedExperiment } from './run.ts';
+import { judgeCase } from '../evidence/judge.ts';
 
-const SPEC: Record<string, FlagSpec> = {
-  repeat: { value: '<n>', help: 'run it n times (default 3)' },
-  json: { boolean: true, help: 'one JSON object per run' },
+const OPTIONS = {
+  repeat: { type: 'string', value: '<n>', help: 'run it n times (default 3)' },
+  json: { type: 'boolean', help: 'one JSON object per run' },
   ...REMOTE_FLAGS,
-  help: { boolean: true, help: 'this help' },
-};
+} satisfies FlagSpecs;
 
 function fromReport(reportPath: string, caseId: string): { exp: Experiment; before: string; senderCapture?: SenderCapture } {
   if (!existsSync(reportPath)) throw new UsageError(`no such report: ${reportPath}`);
@@ -30,12 +31,15 @@ function fromReport(reportPath: string, caseId: string): { exp: Experiment; befo
   return { exp: makeExperiment(caseJson.experiment), before: caseJson.verdict, ...recorded };
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const { flags, positional } = parseFlags(argv, SPEC);
-  if (flags.help) {
-    process.stdout.write(helpText('usage: zcprobe replay <report.json> <case-id>\n       zcprobe replay <claim>:<seed>:<path>', SPEC));
-    return 0;
-  }
+export const command = defineCommand({
+  name: 'replay',
+  usage: ['<report.json> <case-id>', '<claim>:<seed>:<path>'],
+  options: OPTIONS,
+  positionals: true,
+  run: replay,
+});
+
+async function replay(flags: FlagValues<typeof OPTIONS>, positional: string[]): Promise<number> {
   let exp: Experiment;
   let before: string | null = null;
   let recorded: SenderCapture | undefined;
@@ -59,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   const verdicts: string[] = [];
   try {
     for (let i = 0; i < repeat; i++) {
-      const r = await session.run(exp);
+      const r = await judgeCase(session, exp);
       verdicts.push(r.verdict);
       process.stdout.write((flags.json ? JSON.stringify(r) : formatCaseLine(r)) + '\n');
     }

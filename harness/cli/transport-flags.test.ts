@@ -2,10 +2,10 @@
 // only with nic (and nic only with a pair), and bad values named by their flag.
 import test from 'ava';
 import { parseFlags, UsageError } from './args.ts';
-import { experimentFromFlags } from './run.ts';
+import { command, experimentFromFlags } from './run.ts';
 import { NIC_FLAG, transportsFromFlags } from './transport-flags.ts';
 
-const run = (...argv: string[]) => experimentFromFlags(['--method', 'write', ...argv])!;
+const run = (...argv: string[]) => experimentFromFlags(command.parse(['--method', 'write', ...argv]).flags);
 
 test('tun link faults become the experiment\'s link, the MTU a session option', (t) => {
   const r = run('--transport', 'tun', '--link-loss', '2%', '--link-seed', '5', '--link-delay-ms', '10', '--link-jitter-ms', '2', '--link-reorder', '#3', '--link-rate', '1gbit', '--link-mtu', '1500');
@@ -29,7 +29,7 @@ for (const [what, argv, msg] of [
 }
 
 test('matrix/report: nic joins the default transports only with --nic-pair', (t) => {
-  const spec = { transport: { repeatable: true, help: '' }, ...NIC_FLAG };
+  const spec = { transport: { type: 'string', multiple: true, help: '' }, ...NIC_FLAG } as const;
   const flags = (...argv: string[]) => parseFlags(argv, spec).flags;
   t.deepEqual(transportsFromFlags(flags()).transports, ['loopback', 'veth', 'tun']);
   t.deepEqual(transportsFromFlags(flags('--nic-pair', 'p1,p2')), { transports: ['loopback', 'veth', 'tun', 'nic'], nicPair: 'p1,p2' });
@@ -38,11 +38,11 @@ test('matrix/report: nic joins the default transports only with --nic-pair', (t)
 });
 
 test('--sender-capture: off by default for zero-copy methods over nic and remote only; off needs a capture that can serve as W', (t) => {
-  const zc = (...argv: string[]) => experimentFromFlags(['--method', 'msg-zerocopy', ...argv])!;
+  const zc = (...argv: string[]) => experimentFromFlags(command.parse(['--method', 'msg-zerocopy', ...argv]).flags);
   t.is(zc('--transport', 'veth').senderCapture, 'on');
   t.is(zc('--transport', 'loopback').senderCapture, 'on');
   t.is(zc('--transport', 'nic', '--nic-pair', 'a,b').senderCapture, 'off');
-  t.is(experimentFromFlags(['--method', 'io-uring-zc', '--transport', 'nic', '--nic-pair', 'a,b'])!.senderCapture, 'off');
+  t.is(experimentFromFlags(command.parse(['--method', 'io-uring-zc', '--transport', 'nic', '--nic-pair', 'a,b']).flags).senderCapture, 'off');
   t.is(run('--transport', 'nic', '--nic-pair', 'a,b').senderCapture, 'on', 'write: the capture cannot change a copy');
   t.is(zc('--transport', 'nic', '--nic-pair', 'a,b', '--sender-capture', 'on').senderCapture, 'on');
   t.is(zc('--transport', 'veth', '--sender-capture', 'off').senderCapture, 'off');

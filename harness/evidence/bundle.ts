@@ -1,21 +1,13 @@
-// The evidence bundle of a non-clean case: captures/<run-id>/<case-id>/ with the connection's
-// packets as tcpdump wrote them (case.pcap) and the same packets annotated for Wireshark
-// (case.pcapng: the case and verdict in the file's comment, a comment on each frame that proves
-// the verdict), the case as JSON (case.json) and a hex diff I/W/R around the first mismatch plus
-// the display filter that shows the proving frames (hexdiff.txt).
+// The evidence bundle of a non-clean case, captures/<run-id>/<case-id>/: case.pcap, case.pcapng (comments on the frames that
+// prove the verdict), case.json, and hexdiff.txt (I/W/R around the first mismatch, with the display filter). docs/wireshark.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pcapToPcapng } from './pcapng.ts';
-import { markFrames, type MarkInput, type WiresharkPointers } from './wireshark.ts';
+import type { EvidencePaths, HexDiff, WiresharkPointers } from '../verdict/evidence-refs.ts';
+import { markFrames, type MarkInput } from './wireshark.ts';
 
-export interface HexDiff {
-  offset: number;
-  intended: string;
-  wire: string | null;
-  received: string;
-  /** what the source holds there after the mutation (M): new bytes, zeros, or the old ones */
-  mutated?: string;
-}
+export type { EvidencePaths, HexDiff };
+
 
 const WINDOW = 64;
 
@@ -92,16 +84,6 @@ export function wiresharkEvidence(c: CaseSummary, mark: MarkInput & { iface?: st
   return { pointers, pcapng };
 }
 
-export interface EvidencePaths {
-  dir: string;
-  pcap: string | null;
-  /** the same packets as pcap, with comments for Wireshark */
-  pcapng: string | null;
-  /** remote runs: the agent's capture of what arrived (pcap is the sender's, what left) */
-  arrivalPcap?: string;
-  caseJson: string;
-  hexDiff: string;
-}
 
 /** hexdiff.txt's trailer: the filter and what each selected frame is. */
 export function formatWiresharkHint(p: WiresharkPointers): string {

@@ -1,6 +1,4 @@
-// Classic pcap → pcapng with comments, so Wireshark shows zcprobe's findings on the frames
-// themselves (Packet comments, Statistics → Capture File Properties). The packets and their
-// timestamps are copied unchanged from the classic capture; only comments are added.
+// Classic pcap → pcapng with comments, so Wireshark shows our findings on the frames; packets and timestamps are copied unchanged.
 // Format: https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-02.html (little-endian here).
 import { readPcapRecords } from '../capture/pcap.ts';
 

@@ -1,11 +1,5 @@
-// Crash recovery: removes what zcprobe runs that are no longer running left on the host, and
-// nothing of a run still in progress. Used at the start of every run (once per process), by
-// `zcprobe cleanup` and scripts/cleanup.sh.
-//  1. run ledgers (ledger.ts) of dead owners: every resource they list, newest first;
-//  2. names that carry an owner pid and are in no live ledger — namespaces zcprobe-<pid>-N and
-//     zcprobe-probe-<pid>-*, /dev/shm/zcprobe-<pid>-* — when no process started before the
-//     resource was made runs under that pid (a recycled pid does not keep a stale resource);
-//  3. sysctl overrides whose users died (sysctl.ts): the host's original value comes back.
+// Crash recovery: removes what dead zcprobe runs left, never a live run's (every run's start, `zcprobe cleanup`, scripts/cleanup.sh):
+// dead owners' ledgers, then pid-named leftovers no live ledger lists, then sysctl overrides whose users died (docs/operating.md).
 import { execFile } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';

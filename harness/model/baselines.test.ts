@@ -38,7 +38,7 @@ test('recorded observations become a baseline; the comparison says same, differs
 });
 
 test('zcprobe baseline write runs every property file that records an observation', (t) => {
-  const root = resolve(import.meta.dirname, '..', '..', '..');
+  const root = resolve(import.meta.dirname, '..', '..');
   const observationClaims = Object.values(CLAIMS).filter((c) => c.kind === 'observation').map((c) => c.id);
   const helpers = ['t-truncation', 't-fs-claims', 't-tun-observe'];
   const observing = readdirSync(join(root, 'properties')).filter((f) => f.endsWith('.test.ts')).filter((f) => {

@@ -77,7 +77,7 @@ export interface Experiment {
   mutationRange: 'all' | 'first-half';
   /** what the sender waits for between "send returned" and the mutation ('none': mutate at once) */
   safeguard: Safeguard;
-  /** who mutates: the sender itself (default), or another process (harness/mutator) that opens
+  /** who mutates: the sender itself (default), or another process (roles/mutator) that opens
    * the file for writing right after the send returns — always so for lease safeguards */
   mutatedBy?: 'sender' | 'other-process';
   /** the receiving application sleeps this long after accept() before its first read */
@@ -92,7 +92,7 @@ export interface Experiment {
   /** tun only: the faults the link injects into this case (delay, jitter, rate, loss, reorder) */
   link?: LinkFaults;
   family: 4 | 6;
-  /** where the file methods' source files live (harness/fs): tmpfs, ext4, xfs, btrfs, dir:PATH */
+  /** where the file methods' source files live (world/fs): tmpfs, ext4, xfs, btrfs, dir:PATH */
   fs: FsSpec;
   /** bounded wait of any safeguard, ms */
   safeguardTimeoutMs: number;

@@ -1,12 +1,5 @@
-// The faults a `tun` link injects (the netem this kernel lacks), as plain data on the Experiment,
-// their validation, and their translation into the relay's config line. Pure: no I/O.
-//
-// Loss and reorder specs count the sender→receiver TCP segments that carry data, per connection,
-// from 1 (the first data segment after the handshake is #1; a retransmission gets its own number):
-//   "0.02" or "2%"    each data segment with this probability (draws depend on --link-seed and the
-//                     segment's number only, so a case replays the same faults)
-//   "#3"  "#3,#10-12" exactly these data segments
-// Delay, jitter and rate apply to every packet in both directions; jitter never reorders.
+// The faults a tun link injects (the netem this kernel lacks) as data on the Experiment, their validation and the relay's config
+// line. Pure: no I/O. Loss and reorder count data segments per connection from #1; the spec syntax is in docs/tun.md.
 
 export interface LinkFaults {
   /** one-way delay added to every packet, ms */

@@ -1,7 +1,5 @@
-// The filesystem section of the report: file methods × mutation × safeguard on each filesystem
-// (harness/suites/fs-matrix.ts). Data model (FsCell, built from the cases like the matrix cells) and a
-// minimal rendering: one table per safeguard, rows method · mutation, one column per filesystem,
-// each cell its verdict counts and where the receiver's bytes were not the old ones.
+// The report's filesystem section (suites/fs-matrix.ts): FsCell built from the cases like the matrix cells, and one table per
+// safeguard, rows method · mutation, a column per filesystem: verdict counts and where the received bytes were not the old ones.
 import type { FilesystemSection, FsCell, FsFactsRow } from './fs-types.ts';
 import { MUTATION_KINDS } from '../model/mutation-spec.ts';
 import { cellVerdict } from './cells.ts';

@@ -1,8 +1,5 @@
-// Runs a Claim (claims.ts) as a fast-check property against the kernel, without any test
-// framework: the property suites (properties/helpers/t-claims.ts) assert on its outcome, and
-// `zcprobe baseline write` records it. The property is "no case is corrupted"; a counterexample
-// counts only when it is a conclusive corrupted case whose safeguard reached its safe point.
-// A harness error (a throw) is never a counterexample: it is reported as such.
+// Runs a Claim (model/claims) as a fast-check property, without a test framework, for the property suites and `baseline write`.
+// A counterexample counts only if conclusive, corrupted and its safeguard reached its safe point; a throw is a harness error.
 import fc from 'fast-check';
 import type { CaseReport } from '../verdict/case-report.ts';
 import type { Claim, ExperimentPartial } from '../model/claims/index.ts';

@@ -7,6 +7,7 @@ import {
   defaultSenderCapture, makeExperiment, safeguardApplies, type Experiment, type Method, type Safeguard, type SenderCapture, type Transport,
 } from '../model/experiment.ts';
 import { failedCaseReport } from '../verdict/failed-case.ts';
+import { judgeCase } from '../evidence/judge.ts';
 import { Session, type SessionOptions } from '../session/session.ts';
 
 export interface StressCase {
@@ -67,8 +68,16 @@ export function plannedCells(plan: MatrixPlan): { method: Method; safeguard: Saf
   return cells;
 }
 
-/** What runMatrix needs of a session (a Session; tests pass a stand-in). */
-export type MatrixSession = Pick<Session, 'run' | 'close' | 'transport' | 'hosts' | 'captureLine'>;
+/** What runMatrix needs of a session (a judged Session; tests pass a stand-in). */
+export interface MatrixSession extends Pick<Session, 'close' | 'transport' | 'hosts' | 'captureLine'> {
+  run(exp: Experiment): Promise<CaseReport>;
+}
+
+/** A Session whose cases are judged and leave evidence. */
+async function openJudged(o: SessionOptions): Promise<MatrixSession> {
+  const s = await Session.open(o);
+  return { transport: s.transport, hosts: s.hosts, captureLine: s.captureLine, run: (exp) => judgeCase(s, exp), close: () => s.close() };
+}
 
 export interface MatrixOptions {
   runDir: string;
@@ -89,7 +98,7 @@ export interface MatrixOptions {
  * receiver or capture cannot fail every case after it.
  */
 export async function runMatrix(plan: MatrixPlan, opts: MatrixOptions): Promise<CaseReport[]> {
-  const open = opts.openSession ?? ((o: SessionOptions) => Session.open(o));
+  const open = opts.openSession ?? openJudged;
   const cells = plannedCells(plan).filter((c) => !c.skipped);
   const total = cells.length * plan.stress.length * plan.repeats;
   const reports: CaseReport[] = [];

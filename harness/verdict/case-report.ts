@@ -1,13 +1,12 @@
 // The one JSON shape of a case, as printed by `zcprobe run --json`, written to case.json and
 // stored in reports: the experiment, the three streams' comparison, timings, evidence paths.
 import { release } from 'node:os';
-import type { ClockEstimate } from '../roles/agent/clock.ts';
-import { compareCaptures, comparisonFacts, type CaptureComparison } from '../roles/agent/cross-check.ts';
-import type { HostFacts } from '../roles/agent/host-facts.ts';
+import type { ClockEstimate } from '../model/clock.ts';
+import { compareCaptures, comparisonFacts, type CaptureComparison } from './cross-check.ts';
+import type { HostPair } from '../host/host-facts.ts';
 import { classifyBytes, formatClasses, type ByteClasses } from './byte-classes.ts';
 import type { WireObservation } from '../capture/wire.ts';
-import type { WiresharkPointers } from '../evidence/wireshark.ts';
-import type { EvidencePaths, HexDiff } from '../evidence/bundle.ts';
+import type { EvidencePaths, HexDiff, WiresharkPointers } from './evidence-refs.ts';
 import type { CaseRun } from '../session/run-case.ts';
 import type { SenderCapture } from '../model/experiment.ts';
 import type { SafeguardResult } from '../case/safeguards/types.ts';
@@ -74,7 +73,7 @@ export interface CaseReport {
    * for where W was captured (docs/capture-placement.md) */
   senderCapture?: SenderCapture;
   /** both ends of the path: kernel, interface, driver, offloads, MTU, addresses */
-  hosts?: { sender: HostFacts; receiver: HostFacts | 'same host' };
+  hosts?: HostPair;
   /** what the file holds through its name after the case (old/new/zero/missing): tells a change of
    * the file from a change only in what was in flight; null when the name is gone, absent for
    * memory sources */
@@ -228,7 +227,9 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation, link?: LinkRep
   if (wire && link) wire.integrity.push(...link.integrity);
   else if (link) pre.push(...link.integrity);
   const facts = wire && { ...wireFacts(wire, departed), injected: link?.notes };
-  const decided = decideVerdict(run.received, facts, pre);
+  const { intended, received: got, mutated, secondOutput } = run.streams;
+  const received = compareStreams(intended, got, mutated);
+  const decided = decideVerdict(received, facts, pre);
   const verdict = decided.verdict;
   const reasons = verdict === 'inconclusive' ? decided.reasons : [...decided.reasons, ...notes];
   return {
@@ -251,12 +252,12 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation, link?: LinkRep
     pipeSize: e.pipeSize,
     verdict,
     reasons,
-    received: { bytes: run.receiver.bytes, ...run.received, classes: classifyBytes(run.streams.intended, run.streams.received, run.streams.mutated) },
+    received: { bytes: run.receiver.bytes, ...received, classes: classifyBytes(run.streams.intended, run.streams.received, run.streams.mutated) },
     wire: wire ?? { capture: 'off' },
     ...(run.streams.fileAfter !== undefined ? { fileAfter: run.streams.fileAfter && classifyBytes(run.streams.intended, run.streams.fileAfter, run.streams.mutated) } : {}),
     ...(departed ? { departed } : {}),
     ...(remote ? { remote: { agent: remote.agent, clock: remote.clock, captureError: remote.captureError } } : {}),
-    ...(run.secondOutput ? { secondOutput: run.secondOutput } : {}),
+    ...(secondOutput ? { secondOutput: compareStreams(intended, secondOutput, mutated) } : {}),
     send: { calls: run.send.calls, shortCounts: run.send.shortCounts, ...(run.send.fallbacks ? { fallbacks: run.send.fallbacks } : {}) },
     safeguardResult: run.safeguard,
     ...(run.zerocopy ? { zerocopy: { expected: run.zerocopy.expected, received: run.zerocopy.received, copied: run.zerocopy.copied, copiedKnown: run.zerocopy.copiedKnown } } : {}),

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { judgeCase } from '../../harness/evidence/judge.ts';
 import { Session } from '../../harness/session/session.ts';
 import { makeExperiment, type Method } from '../../harness/model/experiment.ts';
 
@@ -21,7 +22,7 @@ try {
   let copied = 0, completions = 0;
   const verdicts: Record<string, number> = {};
   for (let i = 0; i < Number(n); i++) {
-    const r = await s.run(makeExperiment({ method, transport: 'veth', family: 4, size: 1 << 20, safeguard: 'zc-completion' }));
+    const r = await judgeCase(s, makeExperiment({ method, transport: 'veth', family: 4, size: 1 << 20, safeguard: 'zc-completion' }));
     copied += r.zerocopy?.copied ?? 0;
     completions += r.zerocopy?.received ?? 0;
     verdicts[r.verdict] = (verdicts[r.verdict] ?? 0) + 1;

@@ -19,6 +19,7 @@ import { listNetns } from '../../harness/world/transport/netns.ts';
 import { testWithNeeds } from '../../properties/helpers/requirements.ts';
 import { vethUnavailableReason } from '../../harness/world/transport/veth.ts';
 import { isCorrupted } from '../../harness/verdict/verdict.ts';
+import { judgeCase } from '../../harness/evidence/judge.ts';
 
 // Decided before any test is declared (ava wants all declarations in one synchronous go).
 const rootWhy = process.getuid?.() !== 0 ? 'needs root' : !existsSync('/dev/loop-control') ? 'no loop devices' : (await vethUnavailableReason()) ?? captureUnavailableReason(true);
@@ -44,14 +45,14 @@ test.serial('a session run of every method (with capture) leaves no process, fd 
   const workDir = session.workDir;
   t.true(childPids().length > childrenBefore.length, 'the receiver runs as a child process');
   for (const method of METHODS) {
-    await session.run(makeExperiment({ method, size: 200_000, receiverDelayMs: 5 }));
+    await judgeCase(session, makeExperiment({ method, size: 200_000, receiverDelayMs: 5 }));
   }
   // A case that fails after connecting and sending (the mutation step throws: an experiment that
   // bypassed validation) must still release its socket, source and receiver case.
-  await t.throwsAsync(session.run({ ...makeExperiment({ method: 'write', size: 1000 }), mutation: 'pwrite' }), {
+  await t.throwsAsync(judgeCase(session, { ...makeExperiment({ method: 'write', size: 1000 }), mutation: 'pwrite' }), {
     message: /needs a file source/,
   });
-  await session.run(makeExperiment({ method: 'write', size: 1000 })); // the receiver is still in step
+  await judgeCase(session, makeExperiment({ method: 'write', size: 1000 })); // the receiver is still in step
   // Only the session's own capture file may remain until close.
   t.deepEqual(readdirSync(workDir).filter((f) => f !== 'capture.pcap'), [], 'no source or received file remains in the work directory');
   await session.close();
@@ -170,7 +171,7 @@ await testWithNeeds(test, 'a tun session (two namespaces, two captures, the rela
   t.is(session.captures.length, 2, 'one capture on each side of the link');
   t.is((await listNetns()).length, nsBefore.length + 2, 'a sender and a receiver namespace');
   for (const method of ['write', 'vmsplice', 'sendfile'] as const) {
-    await session.run(makeExperiment({ method, size: 200_000, receiverDelayMs: 5, transport: 'tun', link: { loss: '#2' } }));
+    await judgeCase(session, makeExperiment({ method, size: 200_000, receiverDelayMs: 5, transport: 'tun', link: { loss: '#2' } }));
   }
   await session.close();
   t.deepEqual((await listNetns()).sort(), nsBefore, 'both namespaces removed');

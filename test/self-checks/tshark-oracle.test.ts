@@ -17,6 +17,7 @@ import { crossCheckWithTshark } from '../../test-support/tshark-oracle.ts';
 import { makeExperiment, type Experiment } from '../../harness/model/experiment.ts';
 import { Session } from '../../harness/session/session.ts';
 import { testWithNeeds, type Need } from '../../properties/helpers/requirements.ts';
+import { judgeCaseObserved } from '../../harness/evidence/judge.ts';
 
 type Case = Partial<Experiment> & Pick<Experiment, 'method' | 'size'>;
 interface Plan {
@@ -110,7 +111,7 @@ for (const plan of PLANS) {
     const session = await Session.open({ transport: plan.transport, family: plan.family, runDir: join(scratch, `${plan.transport}-${plan.family}`) });
     try {
       const one = async (c: Case) => {
-        const { report, wire } = await session.runObserved(makeExperiment({ transport: plan.transport, family: plan.family, ...c }));
+        const { report, wire } = await judgeCaseObserved(session, makeExperiment({ transport: plan.transport, family: plan.family, ...c }));
         if (!wire) throw new Error('the session ran without a capture');
         const conflicts = crossCheck(t, report, wire);
         if (report.verdict !== 'clean') checkBundle(t, report);

@@ -1,8 +1,5 @@
-// The mutator: a separate process that changes the sender's source file on request. It must be
-// another process because a read lease only holds back *other* openers: the kernel blocks this
-// process's open of the file for writing until the lease holder releases (or fs.lease-break-time
-// runs out). Blocking and simple, like the receiver: one request at a time, over stdin/stdout.
-// It applies the same mutation modules the sender uses (harness/mutations), given only the path.
+// The mutator: a separate process that changes the sender's source file on request, because a read lease holds back only *other*
+// openers. Blocking, one request at a time over stdin/stdout; applies the sender's own mutation modules (case/mutations) by path.
 import { dirname } from 'node:path';
 import { reply as replyLine, serveJsonLines } from '../child/serve.ts';
 import { mutationFor } from '../../case/mutations/index.ts';

@@ -1,9 +1,5 @@
-// The guest's root disk: a Debian minbase (debootstrap, the host's release, so the host's `node`
-// and the built addon run unchanged) with the runtime packages, the host's node binary and the
-// project tree (tracked and new files, node_modules, the built addon). Two cache levels, each
-// keyed by a hash of its inputs: the base root filesystem (release + package list), and the image
-// (base + node binary + every project file's content + the lockfile + the addon), rebuilt only
-// when one of those changes. Guests boot it through a qemu snapshot, so it is never written.
+// The guest's root disk: a Debian minbase with the runtime packages, the host's node and the project tree, cached at two levels
+// (base, image) each keyed by a hash of its inputs; guests boot it as a qemu snapshot, so it is never written (docs/kernels.md).
 import { createHash } from 'node:crypto';
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';

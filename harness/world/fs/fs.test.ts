@@ -1,7 +1,5 @@
-// The filesystem dimension leaves nothing behind: no mount, loop device, image or directory after
-// close(), Ctrl-C, an uncaught error, an exit without close — and after SIGKILL once
-// scripts/cleanup-fs.sh has run (which must leave a live run's filesystem alone). Live: mounts
-// real loop images (run under flock /work/live.lock).
+// The filesystem dimension leaves nothing behind (mount, loop device, image, directory) after close, Ctrl-C, an error, an exit
+// without close, and after SIGKILL once scripts/cleanup-fs.sh ran (leaving a live run alone). Live: run under the live lock.
 import type { CaseReport } from '../../verdict/case-report.ts';
 import test, { type TestFn } from 'ava';
 import { spawn, spawnSync } from 'node:child_process';

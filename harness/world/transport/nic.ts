@@ -1,9 +1,5 @@
-// The `nic` transport: two ports of this host cabled to each other (a NIC lab), --nic-pair IF1,IF2.
-// IF1 stays in the root namespace with the sender (this process); IF2 moves into a fresh receiver
-// namespace; both get a private /30 (or ULA /64). Before anything changes, both interfaces' state
-// (namespace, MTU, up/down, addresses) goes to a state file; it is restored on close, on error, at
-// exit, on Ctrl-C, and by scripts/cleanup-netns.sh (or removeStaleTopologies) after a SIGKILL.
-// Interfaces the host uses — a default route, an address, a bridge/bond port — are refused.
+// The nic transport (--nic-pair IF1,IF2): IF1 stays with the sender, IF2 moves into a fresh receiver namespace, private /30 or ULA /64.
+// Both ports' state is saved first and restored on close, error, exit, Ctrl-C or after SIGKILL; ports the host uses are refused.
 import { spawnSync } from 'node:child_process';
 import { registerCleanup } from '../../host/exit-hooks.ts';
 import { CMD_TIMEOUT_MS, ENV, nameTaken, NameTaken, netnsName, nextIndex, run, runGone } from './netns.ts';

@@ -1,7 +1,5 @@
-// The tun transport carries TCP between two namespaces through zcrelay, injects exactly the faults
-// it is told to (and reports them), replays seeded faults, and leaves nothing behind: not on
-// destroy, not on SIGINT, and after SIGKILL the relay dies with its parent (its devices with it)
-// and removeStaleTopologies removes the namespaces.
+// The tun transport carries TCP between two namespaces through zcrelay, injects and reports exactly the faults it is told, replays
+// seeded faults, and leaves nothing behind on destroy, SIGINT, or SIGKILL (relay dies with its parent, stale namespaces removed).
 import test from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

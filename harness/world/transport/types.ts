@@ -1,7 +1,5 @@
-// What every transport module gives a session: where the sender connects from, where the receiver
-// listens, what to capture (one or both sides of the link), and — for links that inject faults —
-// per-case hooks whose results are facts for the verdict. A new transport is a new module behind
-// this interface (transport/index.ts registers it); session.ts and run-case.ts name none.
+// What every transport gives a session: where the sender connects from, where the receiver listens, what to capture, and per-case
+// fault hooks whose results are verdict facts. A new transport is a module registered in transport/index.ts; session/ names none.
 import type { Experiment, Transport } from '../../model/experiment.ts';
 import type { ConnectionTuple } from '../../capture/wire.ts';
 
