@@ -8,6 +8,7 @@ import {
 } from '../model/experiment.ts';
 import { failedCaseReport } from '../verdict/failed-case.ts';
 import { judgeCase } from '../evidence/judge.ts';
+import { BundlePolicy } from '../evidence/bundle-policy.ts';
 import { Session, type SessionOptions } from '../session/session.ts';
 
 export interface StressCase {
@@ -73,10 +74,10 @@ export interface MatrixSession extends Pick<Session, 'close' | 'transport' | 'ho
   run(exp: Experiment): Promise<CaseReport>;
 }
 
-/** A Session whose cases are judged and leave evidence. */
-async function openJudged(o: SessionOptions): Promise<MatrixSession> {
+/** A Session whose cases are judged and leave evidence (a full bundle for the first case of each cell and verdict). */
+async function openJudged(o: SessionOptions, bundles: BundlePolicy): Promise<MatrixSession> {
   const s = await Session.open(o);
-  return { transport: s.transport, hosts: s.hosts, captureLine: s.captureLine, run: (exp) => judgeCase(s, exp), close: () => s.close() };
+  return { transport: s.transport, hosts: s.hosts, captureLine: s.captureLine, run: (exp) => judgeCase(s, exp, bundles), close: () => s.close() };
 }
 
 export interface MatrixOptions {
@@ -98,7 +99,8 @@ export interface MatrixOptions {
  * receiver or capture cannot fail every case after it.
  */
 export async function runMatrix(plan: MatrixPlan, opts: MatrixOptions): Promise<CaseReport[]> {
-  const open = opts.openSession ?? openJudged;
+  const bundles = new BundlePolicy();
+  const open = opts.openSession ?? ((o: SessionOptions) => openJudged(o, bundles));
   const cells = plannedCells(plan).filter((c) => !c.skipped);
   const total = cells.length * plan.stress.length * plan.repeats;
   const reports: CaseReport[] = [];
