@@ -110,6 +110,10 @@ function counterexampleOf(c: CaseReport, runDir: string): Counterexample | null 
     size: c.size,
     receiverDelayMs: c.receiverDelayMs,
     rcvbuf: c.rcvbuf,
+    sndbuf: c.sndbuf,
+    // the replay command needs the link and the capture placement to be the same case
+    ...(c.link ? { link: c.link.config } : {}),
+    ...(c.senderCapture ? { senderCapture: c.senderCapture } : {}),
     verdict: c.verdict,
     // I/W/R only: the report schema has no row for M (the source after the mutation; hexdiff.txt has it)
     hexDiff: { offset: c.hexDiff.offset, intended: c.hexDiff.intended, wire: c.hexDiff.wire, received: c.hexDiff.received },
