@@ -38,10 +38,12 @@ export function judge({ run, wire, wireBy, senderCapture, arrived, linkFacts, ho
 /** captures/<run-id>/<case-id>/: the hex diff, case.pcapng, case.json; sets report.evidence. A reduced bundle (`bundle.full`
  * false) cuts every packet file to the frames carrying the focus offsets (the proving frames) and the headers of the rest. */
 export function writeCaseEvidence(report: CaseReport, { run, wire, arrived, runDir }: CaseObservation, bundle: BundleChoice = { full: true }): void {
-  // Remote runs: W is what arrived at the agent; the sender's capture is case.pcap, the
-  // agent's arrival.pcap.
-  const arrival = run.receiver.remote?.observation ?? null;
-  const shown = arrival ?? wire;
+  // Remote runs: W is what arrived at the agent; the sender's capture is case.pcapng, the agent's arrival.pcap. Without
+  // the sender's (--sender-capture off) the agent's is the bundle's case.pcapng, with the comments.
+  const agent = run.receiver.remote?.observation ?? null;
+  const shown = agent ?? wire;
+  const arrival = wire ? agent : null;
+  wire ??= agent ?? undefined;
   const w = report.wire.capture === 'captured' ? report.wire : null;
   // A stream that only ended early has no differing byte: show where it ended.
   const short = report.received.lengthDelta < 0 ? report.received.bytes : Infinity;
