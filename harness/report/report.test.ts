@@ -284,7 +284,7 @@ browserTest(`a real browser renders the report: recommendation table first, head
     t.regex(body, /<td class="rule">after sendfile, wait for the receiver's ack \(app-ack\) or hold a lease on the file until the receiver's ack \(lease\);/);
     t.regex(body, /<span class="n">12\/12<\/span> <span class="v">corrupted \(4 on wire, 8 after wire\)<\/span>/, 'a mixed cell counts every corrupted case');
     t.regex(body, /<span class="n">12\/12<\/span> <span class="v">clean; rate ≤&nbsp;22&nbsp;% at 95&nbsp;%<\/span>/, 'a clean cell states its bound');
-    t.regex(body, /<span class="n">1\/12<\/span> <span class="v">corrupted \(1 on retransmit\)<\/span>/);
+    t.regex(body, /<span class="n">1\/12<\/span> <span class="v">corrupted \(1 on retransmit\); 1\/4 at 1 MiB read 50 ms late<\/span>/);
     t.regex(dom, /<table class="matrix"/);
     t.true((dom.match(/<section class="counterexample"/g)?.length ?? 0) >= 1);
     t.regex(dom, /<svg class="timeline"/, 'inline SVG survives parsing');
