@@ -250,7 +250,8 @@ function skippedCells(plan: MatrixPlan): SkippedCell[] {
 function counterexamplesFor(cells: MatrixCell[], cases: CaseReport[], runDir: string): Counterexample[] {
   const counterexamples: Counterexample[] = [];
   for (const cell of cells) {
-    // The counterexample shown for a cell is a case with the cell's own verdict (its strongest proof).
+    // The counterexample shown for a cell is a case with the cell's own verdict (its strongest proof): the first one,
+    // which is also the one the run's BundlePolicy gave the full bundle (cases are in the order they ran).
     const mine = cases.filter((c) => cell.counterexampleIds.includes(c.id) && isCorrupted(c.verdict));
     const first = mine.find((c) => c.verdict === cell.verdict) ?? mine[0];
     const cx = first && counterexampleOf(first, runDir);
