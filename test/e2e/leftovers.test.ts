@@ -149,7 +149,9 @@ if (rootWhy) {
     t.is(lo.code, 0, lo.stderr);
     const cases = (s: string) => s.trim().split('\n').map((l) => JSON.parse(l) as CaseReport);
     // Evidence of the corrupted cases went to captures/<run-id>/: this test's, removed with it.
-    for (const c of [...cases(veth.stdout), ...cases(lo.stdout)]) if (c.evidence) rmSync(dirname(c.evidence.dir), { recursive: true, force: true });
+    for (const c of [...cases(veth.stdout), ...cases(lo.stdout)]) {
+      if (c.evidence) rmSync(dirname(c.evidence.dir), { recursive: true, force: true });
+    }
     const verdicts = (s: string) => cases(s).map((c) => c.verdict);
     t.deepEqual(verdicts(lo.stdout), Array(12).fill('clean'), 'write() is clean');
     const v = verdicts(veth.stdout);

@@ -158,7 +158,9 @@ await testWithNeeds(serial, 'SIGKILL leaves a mount, a loop device and an image;
 });
 
 /** `zcprobe run ... --json` as a child; its pid, to check its leftovers after it exited. */
-function zcprobeRun(...args: string[]): { status: number | null; lines: (CaseReport & { skipped?: string })[]; stderr: string; pid: number } {
+function zcprobeRun(...args: string[]): {
+  status: number | null; lines: (CaseReport & { skipped?: string })[]; stderr: string; pid: number;
+} {
   const r = spawnSync(process.execPath, [BIN, 'run', ...args, '--json'], { encoding: 'utf8', timeout: 240_000 });
   return { status: r.status, lines: r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as CaseReport & { skipped?: string }), stderr: r.stderr, pid: r.pid };
 }
