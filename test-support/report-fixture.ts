@@ -24,7 +24,9 @@ const DROPPED = 'tcpdump reported 3 packet(s) dropped by the kernel';
 const GAP = 'the capture does not hold every byte of the stream (gap or snaplen)';
 
 /** What one stress case of a cell would yield on a 6.1 kernel. */
-function outcome(method: Method, safeguard: Safeguard, transport: string, stress: number, rep: number): { verdict: Verdict; reasons: string[] } {
+function outcome(
+  method: Method, safeguard: Safeguard, transport: string, stress: number, rep: number,
+): { verdict: Verdict; reasons: string[] } {
   const clean = { verdict: 'clean' as Verdict, reasons: [] };
   // Two-stream verdicts: tcpdump could not attach to the veth for the tee cells (see notes).
   const captured = !(method === 'tee' && transport === 'veth');

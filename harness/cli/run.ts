@@ -118,7 +118,8 @@ export function experimentFromFlags(flags: RunValues): RunFlags {
     const replayed = makeExperiment({ ...exp, transport, family, fs, ...(link ? { link } : {}) });
     const nicPair = nicPairFromFlags(flags);
     if ((replayed.transport === 'nic') !== (nicPair !== undefined)) throw new UsageError('--transport nic and --nic-pair IF1,IF2 go together');
-    return { exp: replayed, repeat, json: Boolean(flags.json), ...captureFlags(flags, replayed), rate: flags.rate, remote: r.remote, mtu, nicPair };
+    const capture = captureFlags(flags, replayed);
+    return { exp: replayed, repeat, json: Boolean(flags.json), ...capture, rate: flags.rate, remote: r.remote, mtu, nicPair };
   }
   const method = flagValue(flags, 'method', oneOf(METHODS));
   if (!method) throw new UsageError(`--method is required (allowed: ${METHODS.join(', ')})`);

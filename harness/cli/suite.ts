@@ -38,7 +38,8 @@ export function suiteFlags<O extends FlagSpecs>(defaultRepeats: number, own: O) 
     const { transports, nicPair } = remote ? { transports: ['remote' as const], nicPair: undefined } : transportsFromFlags(flags);
     const methods = listFlag(flags, 'method', METHODS);
     const senderCapture = flagValue(flags, 'sender-capture', oneOf(SENDER_CAPTURES));
-    return { repeats, transports, methods, filesystems: filesystemsFlag(flags.fs), remote, nicPair, ...(senderCapture ? { senderCapture } : {}) };
+    const filesystems = filesystemsFlag(flags.fs);
+    return { repeats, transports, methods, filesystems, remote, nicPair, ...(senderCapture ? { senderCapture } : {}) };
   };
   return { options, scope };
 }

@@ -43,7 +43,8 @@ test('--sender-capture: off by default for zero-copy methods over nic and remote
   t.is(zc('--transport', 'veth').senderCapture, 'on');
   t.is(zc('--transport', 'loopback').senderCapture, 'on');
   t.is(zc('--transport', 'nic', '--nic-pair', 'a,b').senderCapture, 'off');
-  t.is(experimentFromFlags(command.parse(['--method', 'io-uring-zc', '--transport', 'nic', '--nic-pair', 'a,b']).flags).senderCapture, 'off');
+  const uring = command.parse(['--method', 'io-uring-zc', '--transport', 'nic', '--nic-pair', 'a,b']).flags;
+  t.is(experimentFromFlags(uring).senderCapture, 'off');
   t.is(run('--transport', 'nic', '--nic-pair', 'a,b').senderCapture, 'on', 'write: the capture cannot change a copy');
   t.is(zc('--transport', 'nic', '--nic-pair', 'a,b', '--sender-capture', 'on').senderCapture, 'on');
   t.is(zc('--transport', 'veth', '--sender-capture', 'off').senderCapture, 'off');
@@ -61,7 +62,7 @@ function shellSplit(line: string): string[] {
   return words;
 }
 
-test('a tun counterexample\'s replay command carries its link, send buffer and capture placement, and parses back to the same case', (t) => {
+test('a tun counterexample\'s replay command carries its link, send buffer and capture placement; it parses back to the same case', (t) => {
   const cx: Parameters<typeof replayCommand>[0] = {
     method: 'sendfile', safeguard: 'siocoutqnsd', transport: 'tun', size: 100_000, receiverDelayMs: 0, rcvbuf: null, sndbuf: 4 << 20,
     link: { mtu: 1500, delayMs: 5, loss: '#11,#20-22', seed: 7 }, senderCapture: 'on',

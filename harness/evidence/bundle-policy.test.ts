@@ -26,7 +26,8 @@ function capture(): Buffer {
   const push = (o: Parameters<typeof buildTcpPacket>[0]) => pkts.push({ tsUs: (ts += 100), data: buildTcpPacket(o) });
   push({ ...conn, seq: isn, flags: { syn: true } });
   push({ ...back, seq: 100, ack: isn + 1, flags: { syn: true, ack: true } });
-  for (let off = 0; off < SIZE; off += 1000) push({ ...conn, seq: isn + 1 + off, ack: 101, flags: { ack: true }, payload: off >= 14_000 ? B(1000, off) : A(1000, off) });
+  for (let off = 0; off < SIZE; off += 1000)
+    push({ ...conn, seq: isn + 1 + off, ack: 101, flags: { ack: true }, payload: off >= 14_000 ? B(1000, off) : A(1000, off) });
   push({ ...conn, seq: isn + 1 + 3000, ack: 101, flags: { ack: true }, payload: B(1000, 3000) });
   push({ ...back, seq: 101, ack: isn + 1 + SIZE });
   push({ ...conn, seq: isn + 1 + SIZE, ack: 101, flags: { fin: true, ack: true } });
@@ -40,13 +41,14 @@ const summary: CaseSummary = {
 
 test('one full bundle per cell and verdict: later cases of the same kind are reduced and name the full one', (t) => {
   const p = new BundlePolicy();
-  const c = { method: 'msg-zerocopy', safeguard: 'none', transport: 'veth', fs: null, mutation: 'overwrite', verdict: 'corrupted-on-wire' as const };
-  t.deepEqual(p.decide({ ...c, id: 'case-1' }), { full: true });
-  t.deepEqual(p.decide({ ...c, id: 'case-2' }), { full: false, fullBundleCase: 'case-1' });
+  const c = { method: 'msg-zerocopy', safeguard: 'none', transport: 'veth', fs: null, mutation: 'overwrite' };
+  const verdict = 'corrupted-on-wire' as const;
+  t.deepEqual(p.decide({ ...c, verdict, id: 'case-1' }), { full: true });
+  t.deepEqual(p.decide({ ...c, verdict, id: 'case-2' }), { full: false, fullBundleCase: 'case-1' });
   t.deepEqual(p.decide({ ...c, id: 'case-3', verdict: 'corrupted-after-wire' }), { full: true }, 'another kind of corruption');
-  t.deepEqual(p.decide({ ...c, id: 'case-4', transport: 'tun' }), { full: true }, 'another cell');
-  t.deepEqual(p.decide({ ...c, id: 'case-5', fs: 'xfs' }), { full: true }, 'another filesystem is another cell');
-  t.deepEqual(p.decide({ ...c, id: 'case-6' }), { full: false, fullBundleCase: 'case-1' });
+  t.deepEqual(p.decide({ ...c, verdict, id: 'case-4', transport: 'tun' }), { full: true }, 'another cell');
+  t.deepEqual(p.decide({ ...c, verdict, id: 'case-5', fs: 'xfs' }), { full: true }, 'another filesystem is another cell');
+  t.deepEqual(p.decide({ ...c, verdict, id: 'case-6' }), { full: false, fullBundleCase: 'case-1' });
 });
 
 /** What writeCaseEvidence does for a reduced bundle: marks found in the whole capture, records cut to the focus. */
@@ -81,7 +83,9 @@ test('a reduced bundle keeps every proving frame whole and byte-identical, the s
 });
 
 const missing = tsharkUnavailableReason();
-(missing ? test.skip : test)(`tshark reads the reduced case.pcapng: the filter selects the proving frames with their whole payloads${missing ? ` [skipped: ${missing}]` : ''}`, (t) => {
+const tsharkTitle = 'tshark reads the reduced case.pcapng: the filter selects the proving frames with their whole payloads' +
+  (missing ? ` [skipped: ${missing}]` : '');
+(missing ? test.skip : test)(tsharkTitle, (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'zcprobe-bundle-policy-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const pcap = capture();

@@ -34,7 +34,8 @@ test('the bundle holds one packet file, case.pcapng (the records as captured, wi
   const pcap = capture();
   const ws = wiresharkEvidence(summary, { pcap, connection: conn, intended: A(200), mutated: B(200), receivedFirstOffset: null, iface: 'lo' });
   t.deepEqual(ws.pointers, { filter: 'frame.number == 3', frames: [3], firstMutatedFrame: 3 });
-  const paths = writeEvidence(join(dir, 'case-1-1'), { id: summary.id, wireshark: ws.pointers }, hexDiff(100, A(200), Buffer.concat([A(100), B(200).subarray(100)]), A(200)), ws);
+  const diff = hexDiff(100, A(200), Buffer.concat([A(100), B(200).subarray(100)]), A(200));
+  const paths = writeEvidence(join(dir, 'case-1-1'), { id: summary.id, wireshark: ws.pointers }, diff, ws);
   t.is(paths.pcap, paths.pcapng);
   t.true(existsSync(paths.pcapng!));
   t.false(existsSync(join(dir, 'case-1-1', 'case.pcap')), 'no second copy in classic pcap');

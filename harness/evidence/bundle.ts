@@ -72,7 +72,9 @@ export interface WiresharkEvidence {
 
 /** The frames that prove the verdict, their comments in a pcapng, and the filter showing them. The frames are found in
  * `mark.pcap`; the pcapng holds `records` (default the same), e.g. a copy cut to the proving frames with the same numbering. */
-export function wiresharkEvidence(c: CaseSummary, mark: MarkInput & { iface?: string; application?: string }, records: Buffer = mark.pcap): WiresharkEvidence {
+export function wiresharkEvidence(
+  c: CaseSummary, mark: MarkInput & { iface?: string; application?: string }, records: Buffer = mark.pcap,
+): WiresharkEvidence {
   const { comments, pointers } = markFrames(mark);
   const sectionComments = [
     `zcprobe case ${c.id}: ${c.method}, ${c.size} bytes, mutation ${c.mutation} (${c.mutationRange}), safeguard ${c.safeguard}, receiver delay ${c.receiverDelayMs} ms, ${c.transport} IPv${c.family}, kernel ${c.kernel}`,
@@ -81,7 +83,8 @@ export function wiresharkEvidence(c: CaseSummary, mark: MarkInput & { iface?: st
     'stream offset = relative tcp.seq - 1; intended byte at offset o: o % 251 + 1; the mutation writes that value XOR 0xff',
   ];
   const frameComments = new Map([...comments].map(([frame, texts]) => [frame - 1, texts]));
-  const pcapng = pcapToPcapng(records, { sectionComments, os: `Linux ${c.kernel}`, application: mark.application ?? 'zcprobe', interfaceName: mark.iface, frameComments });
+  const application = mark.application ?? 'zcprobe';
+  const pcapng = pcapToPcapng(records, { sectionComments, os: `Linux ${c.kernel}`, application, interfaceName: mark.iface, frameComments });
   return { pointers, pcapng };
 }
 

@@ -17,7 +17,9 @@ export async function judgeCase(session: Session, exp: Experiment, bundles?: Bun
 }
 
 /** judgeCase(), plus the capture's view of the case (tests cross-check it with tshark). */
-export async function judgeCaseObserved(session: Session, exp: Experiment, bundles?: BundlePolicy): Promise<{ report: CaseReport; wire?: WireObservation }> {
+export async function judgeCaseObserved(
+  session: Session, exp: Experiment, bundles?: BundlePolicy,
+): Promise<{ report: CaseReport; wire?: WireObservation }> {
   const observation = await session.observe(exp);
   const report = judge(observation);
   if (report.verdict !== 'clean') writeCaseEvidence(report, observation, bundles?.decide(report) ?? { full: true });
@@ -37,7 +39,9 @@ export function judge({ run, wire, wireBy, senderCapture, arrived, linkFacts, ho
 
 /** captures/<run-id>/<case-id>/: the hex diff, case.pcapng, case.json; sets report.evidence. A reduced bundle (`bundle.full`
  * false) cuts every packet file to the frames carrying the focus offsets (the proving frames) and the headers of the rest. */
-export function writeCaseEvidence(report: CaseReport, { run, wire, arrived, runDir }: CaseObservation, bundle: BundleChoice = { full: true }): void {
+export function writeCaseEvidence(
+  report: CaseReport, { run, wire, arrived, runDir }: CaseObservation, bundle: BundleChoice = { full: true },
+): void {
   // Remote runs: W is what arrived at the agent; the sender's capture is case.pcapng, the agent's arrival.pcap. Without
   // the sender's (--sender-capture off) the agent's is the bundle's case.pcapng, with the comments.
   const agent = run.receiver.remote?.observation ?? null;
@@ -60,7 +64,8 @@ export function writeCaseEvidence(report: CaseReport, { run, wire, arrived, runD
   const ws = mark ? wiresharkEvidence(report, mark, kept ? kept.pcap : undefined) : null;
   if (ws?.pointers) report.wireshark = ws.pointers;
   // Other captures of the case, cut the same way in a reduced bundle.
-  const cut = (obs: WireObservation) => (bundle.full || !focus ? obs.pcap : evidencePcap(obs.pcap, run.connection, obs.stream, focus, PROOF_ONLY_POLICY).pcap);
+  const cut = (obs: WireObservation) =>
+    (bundle.full || !focus ? obs.pcap : evidencePcap(obs.pcap, run.connection, obs.stream, focus, PROOF_ONLY_POLICY).pcap);
   const arrivalPcap = arrival ? join(dir, 'arrival.pcap') : null;
   const caseJson = {
     ...report, evidence: undefined, experiment: run.experiment, arrivalPcap, ...(kept ? { evidencePcap: kept.record } : {}),

@@ -111,7 +111,8 @@ export function pcapngToPcap(pcapng: Buffer): Buffer {
   const fail = (why: string): never => {
     throw new RangeError(`not a pcapng zcprobe wrote: ${why}`);
   };
-  if (pcapng.length < 12 || pcapng.readUInt32LE(0) !== SHB || pcapng.readUInt32LE(8) !== BYTE_ORDER_MAGIC) fail('no little-endian section header');
+  if (pcapng.length < 12 || pcapng.readUInt32LE(0) !== SHB || pcapng.readUInt32LE(8) !== BYTE_ORDER_MAGIC)
+    fail('no little-endian section header');
   let linkType = -1;
   let snaplen = 0;
   let nano = false;

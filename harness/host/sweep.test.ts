@@ -33,10 +33,11 @@ function privateState(t: { teardown(fn: () => void): void }): string {
   return dir;
 }
 
-test('pre-ledger work dirs (zcprobe-XXXXXX, no pid): swept only when every node process running started after the dir was made', async (t) => {
+test('pre-ledger work dirs (zcprobe-XXXXXX, no pid): swept only once every running node process started after them', async (t) => {
   for (const n of ['zcprobe-a1B2c3', 'zcprobe-XyZ789']) t.true(PRE_LEDGER_NAME_RE.test(n), n);
   // Names that carry a pid (or are all digits, like one) are the pid rule's, never this one's.
-  for (const n of ['zcprobe-123456', 'zcprobe-4242-session-abcdef', 'zcprobe-fs-4242-Ab12Cd', 'zcprobe-abc', 'zcprobe-live.lock']) t.false(PRE_LEDGER_NAME_RE.test(n), n);
+  for (const n of ['zcprobe-123456', 'zcprobe-4242-session-abcdef', 'zcprobe-fs-4242-Ab12Cd', 'zcprobe-abc', 'zcprobe-live.lock'])
+    t.false(PRE_LEDGER_NAME_RE.test(n), n);
   const made = Date.parse('2026-12-01T10:00:00Z');
   t.true(preLedgerOwnerGone(made, [made + 60_000, made + 3_600_000]), 'every node process started later: the owner is gone');
   t.false(preLedgerOwnerGone(made, [made + 60_000, made - 1]), 'one node process was already running: it may be the owner');

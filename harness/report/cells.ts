@@ -37,7 +37,8 @@ export interface CaseLike {
 
 /** "1 MiB read 50 ms late, sndbuf 4 MiB": the stress condition of a case, as a cell names it. */
 export function conditionLabel(c: Pick<CaseLike, 'size' | 'receiverDelayMs' | 'rcvbuf' | 'sndbuf'>): string {
-  const bytes = (n: number) => (n >= 1 << 20 && n % (1 << 20) === 0 ? `${n / (1 << 20)} MiB` : n >= 1024 && n % 1024 === 0 ? `${n / 1024} KiB` : `${n} B`);
+  const bytes = (n: number) =>
+    n >= 1 << 20 && n % (1 << 20) === 0 ? `${n / (1 << 20)} MiB` : n >= 1024 && n % 1024 === 0 ? `${n / 1024} KiB` : `${n} B`;
   const when = c.receiverDelayMs === undefined ? '' : c.receiverDelayMs > 0 ? ` read ${c.receiverDelayMs} ms late` : ' read at once';
   return `${bytes(c.size)}${when}${c.rcvbuf ? `, rcvbuf ${bytes(c.rcvbuf)}` : ''}${c.sndbuf ? `, sndbuf ${bytes(c.sndbuf)}` : ''}`;
 }
@@ -61,7 +62,8 @@ export function buildMatrixCells(cases: readonly CaseLike[], skipped: readonly S
     let cell = cells.get(key);
     if (!cell) {
       cell = {
-        method: c.method, safeguard: c.safeguard, transport: c.transport, cases: 0, bytes: 0, counts: {}, conditions: [], verdict: 'inconclusive',
+        method: c.method, safeguard: c.safeguard, transport: c.transport, cases: 0, bytes: 0, counts: {}, conditions: [],
+        verdict: 'inconclusive',
         corruptedCases: 0, upperBound95: null, headline: '', reasons: [], counterexampleIds: [], reasonCount: new Map(),
       };
       cells.set(key, cell);

@@ -49,7 +49,9 @@ test('cellVerdict: clean only when every case is clean and nothing is in doubt; 
   t.is(cellVerdict({ skipped: 1 }, ['io_uring disabled']), 'skipped');
 });
 
-const mismatch = (n = 0): Mismatch => ({ mismatchedBytes: n, firstOffset: n ? 0 : null, lastOffset: n ? n - 1 : null, equalsMutation: n, zero: 0, other: 0, lengthDelta: 0 });
+const mismatch = (n = 0): Mismatch => ({
+  mismatchedBytes: n, firstOffset: n ? 0 : null, lastOffset: n ? n - 1 : null, equalsMutation: n, zero: 0, other: 0, lengthDelta: 0,
+});
 const kase = (id: string, method: string, safeguard: string, transport: string, v: { verdict: CaseLike['verdict']; reasons: string[] }): CaseLike => ({
   id, method, safeguard, transport, size: 65536, verdict: v.verdict, reasons: v.reasons, received: { bytes: 65536 },
 });

@@ -225,7 +225,8 @@ export const byTransport = orderOf(TRANSPORTS);
 
 /** The command that reruns a counterexample: the property's exact replay when it came from one,
  * else the experiment spelled out as `zcprobe run` flags. */
-export type ReplayFields = 'method' | 'size' | 'safeguard' | 'receiverDelayMs' | 'rcvbuf' | 'sndbuf' | 'transport' | 'link' | 'senderCapture' | 'claim' | 'seed' | 'path';
+export type ReplayFields = 'method' | 'size' | 'safeguard' | 'receiverDelayMs' | 'rcvbuf' | 'sndbuf' | 'transport' | 'link'
+  | 'senderCapture' | 'claim' | 'seed' | 'path';
 
 export function replayCommand(c: Pick<Counterexample, ReplayFields>): string {
   const link = c.link ? faultsFromConfig(c.link) : null;
@@ -238,7 +239,8 @@ export function replayCommand(c: Pick<Counterexample, ReplayFields>): string {
     return [`npx zcprobe run --replay ${c.claim}:${c.seed}:${c.path} --transport ${c.transport}`, ...tail].join(' ');
   const rcvbuf = c.rcvbuf === null ? '' : ` --rcvbuf ${c.rcvbuf}`;
   const sndbuf = c.sndbuf === null || c.sndbuf === undefined ? '' : ` --sndbuf ${c.sndbuf}`;
-  return [`npx zcprobe run --method ${c.method} --size ${c.size} --safeguard ${c.safeguard} --receiver-delay-ms ${c.receiverDelayMs}${rcvbuf}${sndbuf} --transport ${c.transport}`, ...tail].join(' ');
+  const head = `npx zcprobe run --method ${c.method} --size ${c.size} --safeguard ${c.safeguard} --receiver-delay-ms ${c.receiverDelayMs}`;
+  return [`${head}${rcvbuf}${sndbuf} --transport ${c.transport}`, ...tail].join(' ');
 }
 
 /** A word as a POSIX shell reads it back ("#3,#10-12" would start a comment unquoted). */

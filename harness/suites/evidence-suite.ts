@@ -168,10 +168,13 @@ async function measureCost(total: number, onPhase?: Progress): Promise<CostRow[]
 function evidenceDiskNote(runDir: string, cases: CaseReport[]): string {
   const bundles = cases.filter((c) => c.evidence).length;
   const mib = (n: number) => `${n / (1 << 20)} MiB`;
-  return `Disk: ${formatBytes(diskUsage(runDir))} of evidence in ${bundles} case bundles. The first non-clean case of each cell and verdict keeps ` +
-    `the full bundle (case.pcapng: over ${mib(EVIDENCE_PCAP_POLICY.wholeUpToBytes)} whole frames only within ${EVIDENCE_PCAP_POLICY.contextBytes >> 10} KiB ` +
-    'of where W/R first differ and of differing retransmissions, headers of the rest); later ones keep case.json, hexdiff.txt and only the frames ' +
-    'that prove the verdict whole (see bundle and evidencePcap in case.json). Old runs: npx zcprobe prune --keep N | --older-than D.';
+  const policy = EVIDENCE_PCAP_POLICY;
+  return `Disk: ${formatBytes(diskUsage(runDir))} of evidence in ${bundles} case bundles. ` +
+    'The first non-clean case of each cell and verdict keeps the full bundle ' +
+    `(case.pcapng: over ${mib(policy.wholeUpToBytes)} whole frames only within ${policy.contextBytes >> 10} KiB ` +
+    'of where W/R first differ and of differing retransmissions, headers of the rest); ' +
+    'later ones keep case.json, hexdiff.txt and only the frames that prove the verdict whole (see bundle and evidencePcap in case.json). ' +
+    'Old runs: npx zcprobe prune --keep N | --older-than D.';
 }
 
 export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {

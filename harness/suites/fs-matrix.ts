@@ -45,7 +45,11 @@ export async function runFsMatrix(
   for (const fs of plan.filesystems) {
     const away = plan.unavailable.find((u) => u.fs === fs);
     if (away) {
-      for (const method of plan.methods) for (const mutation of plan.mutations) for (const safeguard of plan.safeguards) skipped.push({ fs, method, mutation, safeguard, reason: away.reason });
+      for (const method of plan.methods) {
+        for (const mutation of plan.mutations) {
+          for (const safeguard of plan.safeguards) skipped.push({ fs, method, mutation, safeguard, reason: away.reason });
+        }
+      }
       done += each * plan.repeats;
       continue;
     }

@@ -77,7 +77,9 @@ export interface MatrixSession extends Pick<Session, 'close' | 'transport' | 'ho
 /** A Session whose cases are judged and leave evidence (a full bundle for the first case of each cell and verdict). */
 async function openJudged(o: SessionOptions, bundles: BundlePolicy): Promise<MatrixSession> {
   const s = await Session.open(o);
-  return { transport: s.transport, hosts: s.hosts, captureLine: s.captureLine, run: (exp) => judgeCase(s, exp, bundles), close: () => s.close() };
+  return {
+    transport: s.transport, hosts: s.hosts, captureLine: s.captureLine, run: (exp) => judgeCase(s, exp, bundles), close: () => s.close(),
+  };
 }
 
 export interface MatrixOptions {

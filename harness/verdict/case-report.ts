@@ -23,7 +23,15 @@ export interface WireReport extends Mismatch {
   complete: boolean;
   gaps: { start: number; end: number; kind: string }[];
   retransmissions: number;
-  conflicts: { seqStart: number; seqEnd: number; firstPacket: number; againPacket: number; firstDifferenceAt?: number; differingBytes?: number; changed: Mismatch }[];
+  conflicts: {
+    seqStart: number;
+    seqEnd: number;
+    firstPacket: number;
+    againPacket: number;
+    firstDifferenceAt?: number;
+    differingBytes?: number;
+    changed: Mismatch;
+  }[];
   droppedByKernel: number;
   /** why this capture cannot serve as evidence either way (empty: it can) */
   integrity: string[];
@@ -190,7 +198,13 @@ function changedVersion(start: number, end: number, first: Buffer, again: Buffer
  * saw counts too when the arrival capture has none (it may have been lost on the way). */
 export function wireFacts(w: WireReport, departed?: WireReport): WireFacts {
   const conflicts = w.conflicts.length ? w.conflicts : (departed?.conflicts ?? []);
-  return { mismatch: w, complete: w.complete, conflicts: conflicts.map((c) => ({ changed: c.changed })), droppedByKernel: w.droppedByKernel, integrity: w.integrity };
+  return {
+    mismatch: w,
+    complete: w.complete,
+    conflicts: conflicts.map((c) => ({ changed: c.changed })),
+    droppedByKernel: w.droppedByKernel,
+    integrity: w.integrity,
+  };
 }
 
 /** Remote runs: the agent's capture is W (what crossed); the sender's is what left. Problems of
@@ -222,12 +236,15 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation, link?: LinkRep
   if (!run.safeguard.reached) pre.push(`safeguard ${e.safeguard} did not reach its safe point: ${run.safeguard.signal}`);
   if (run.receiver.error) pre.push(`receiver: ${run.receiver.error}`);
   const remote = run.receiver.remote;
-  const { wire, departed, notes } = remote ? remoteWire(run, obs) : { wire: obs ? wireReport(run, obs) : undefined, departed: undefined, notes: [] };
+  const { wire, departed, notes } = remote
+    ? remoteWire(run, obs)
+    : { wire: obs ? wireReport(run, obs) : undefined, departed: undefined, notes: [] };
   // The link's integrity facts (bytes changed in flight, unexplained losses) weigh like the wire's.
   if (wire && link) wire.integrity.push(...link.integrity);
   else if (link) pre.push(...link.integrity);
   const facts = wire && { ...wireFacts(wire, departed), injected: link?.notes };
-  const { intended, received: got, mutated, secondOutput } = run.streams;
+  const { intended, received: got, mutated, secondOutput, fileAfter } = run.streams;
+  const zc = run.zerocopy;
   const received = compareStreams(intended, got, mutated);
   const decided = decideVerdict(received, facts, pre);
   const verdict = decided.verdict;
@@ -252,15 +269,15 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation, link?: LinkRep
     pipeSize: e.pipeSize,
     verdict,
     reasons,
-    received: { bytes: run.receiver.bytes, ...received, classes: classifyBytes(run.streams.intended, run.streams.received, run.streams.mutated) },
+    received: { bytes: run.receiver.bytes, ...received, classes: classifyBytes(intended, got, mutated) },
     wire: wire ?? { capture: 'off' },
-    ...(run.streams.fileAfter !== undefined ? { fileAfter: run.streams.fileAfter && classifyBytes(run.streams.intended, run.streams.fileAfter, run.streams.mutated) } : {}),
+    ...(fileAfter !== undefined ? { fileAfter: fileAfter && classifyBytes(intended, fileAfter, mutated) } : {}),
     ...(departed ? { departed } : {}),
     ...(remote ? { remote: { agent: remote.agent, clock: remote.clock, captureError: remote.captureError } } : {}),
     ...(secondOutput ? { secondOutput: compareStreams(intended, secondOutput, mutated) } : {}),
     send: { calls: run.send.calls, shortCounts: run.send.shortCounts, ...(run.send.fallbacks ? { fallbacks: run.send.fallbacks } : {}) },
     safeguardResult: run.safeguard,
-    ...(run.zerocopy ? { zerocopy: { expected: run.zerocopy.expected, received: run.zerocopy.received, copied: run.zerocopy.copied, copiedKnown: run.zerocopy.copiedKnown } } : {}),
+    ...(zc ? { zerocopy: { expected: zc.expected, received: zc.received, copied: zc.copied, copiedKnown: zc.copiedKnown } } : {}),
     connection: run.connection,
     ...(link ? { link } : {}),
     timings: {

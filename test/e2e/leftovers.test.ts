@@ -93,7 +93,9 @@ function hostSnapshot(): HostSnapshot {
 if (rootWhy) {
   test.skip(`crash and concurrency checks [skipped: ${rootWhy}]`, (t) => t.fail());
 } else {
-  test.serial('SIGKILL mid-run, then scripts/cleanup.sh: namespaces, links, loop devices, mounts, /dev/shm, --fs dir:PATH, sysctls as before', async (t) => {
+  const crashTitle = 'SIGKILL mid-run, then scripts/cleanup.sh: namespaces, links, loop devices, mounts, /dev/shm, --fs dir:PATH, ' +
+    'sysctls as before';
+  test.serial(crashTitle, async (t) => {
     const before = hostSnapshot();
     const lowered = before.leaseBreakTime[0] === '3' ? '4' : '3';
     const c = drive(CRASH_CHILD, [lowered, FS_PARENT]);
@@ -111,7 +113,8 @@ if (rootWhy) {
     t.true(left.loops.some((l) => l.startsWith(`${String(ready.loop)} `)), 'loop device left behind');
     t.true(left.mounts.includes(String(ready.mnt)), 'mount left behind');
     t.true(left.shm.length > before.shm.length, 'work dir left behind');
-    t.true(String(ready.fsDir).startsWith(`${FS_PARENT}/`) && left.fsDir.length === 1, `the --fs dir:PATH source directory left behind: ${left.fsDir.join(', ')}`);
+    t.true(String(ready.fsDir).startsWith(`${FS_PARENT}/`) && left.fsDir.length === 1,
+      `the --fs dir:PATH source directory left behind: ${left.fsDir.join(', ')}`);
     t.deepEqual(left.leaseBreakTime, [lowered], 'lowered sysctl left behind');
     t.notDeepEqual(during, before);
 
@@ -155,7 +158,9 @@ if (rootWhy) {
     t.is(lo.code, 0, lo.stderr);
     const cases = (s: string) => s.trim().split('\n').map((l) => JSON.parse(l) as CaseReport);
     // Evidence of the corrupted cases went to captures/<run-id>/: this test's, removed with it.
-    for (const c of [...cases(veth.stdout), ...cases(lo.stdout)]) if (c.evidence) rmSync(dirname(c.evidence.dir), { recursive: true, force: true });
+    for (const c of [...cases(veth.stdout), ...cases(lo.stdout)]) {
+      if (c.evidence) rmSync(dirname(c.evidence.dir), { recursive: true, force: true });
+    }
     const verdicts = (s: string) => cases(s).map((c) => c.verdict);
     t.deepEqual(verdicts(lo.stdout), Array(12).fill('clean'), 'write() is clean');
     const v = verdicts(veth.stdout);

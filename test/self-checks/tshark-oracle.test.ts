@@ -49,7 +49,10 @@ const PLANS: Plan[] = [
 
 const noTshark = tsharkUnavailableReason();
 const scratch = mkdtempSync(join(tmpdir(), 'zcprobe-tshark-oracle-'));
-const totals = { cases: 0, frames: 0, payloadBytes: 0, streamBytes: 0, retransmissions: 0, conflicts: 0, identicalRetransmissions: 0, casesWithConflict: 0, bundles: 0 };
+const totals = {
+  cases: 0, frames: 0, payloadBytes: 0, streamBytes: 0, retransmissions: 0,
+  conflicts: 0, identicalRetransmissions: 0, casesWithConflict: 0, bundles: 0,
+};
 test.after.always((t) => {
   rmSync(scratch, { recursive: true, force: true });
   if (totals.cases) t.log(`tshark ${tsharkVersion()} vs zcprobe on ${release()}: ${JSON.stringify(totals)}`);

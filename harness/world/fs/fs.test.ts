@@ -23,7 +23,7 @@ const NEED: Record<string, 'fsExt4' | 'fsXfs' | 'fsBtrfs'> = { ext4: 'fsExt4', x
 const serial = test.serial as unknown as TestFn;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-serial('--fs dir:PATH: the source directory is in the run\'s ledger while open (so the sweep finds it after SIGKILL), and not after close', async (t) => {
+serial('--fs dir:PATH: its source directory is in the run\'s ledger while open, not after close', async (t) => {
   const parent = mkdtempSync(join(tmpdir(), 'fs-dir-ledger-'));
   t.teardown(() => rmSync(parent, { recursive: true, force: true }));
   const fs = await openFilesystem(`dir:${parent}`);
@@ -171,7 +171,9 @@ await testWithNeeds(serial, 'SIGKILL leaves a mount, a loop device and an image;
 });
 
 /** `zcprobe run ... --json` as a child; its pid, to check its leftovers after it exited. */
-function zcprobeRun(...args: string[]): { status: number | null; lines: (CaseReport & { skipped?: string })[]; stderr: string; pid: number } {
+function zcprobeRun(...args: string[]): {
+  status: number | null; lines: (CaseReport & { skipped?: string })[]; stderr: string; pid: number;
+} {
   const r = spawnSync(process.execPath, [BIN, 'run', ...args, '--json'], { encoding: 'utf8', timeout: 240_000 });
   return { status: r.status, lines: r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as CaseReport & { skipped?: string }), stderr: r.stderr, pid: r.pid };
 }
