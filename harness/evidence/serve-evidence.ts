@@ -36,7 +36,7 @@ export function serveEvidence(runDir: string, report: ServeCaseReport, o: ServeO
   });
   const record: ServeCaseRecord = { ...report, hexDiff: diff, ...(ws?.pointers ? { wireshark: ws.pointers } : {}) };
   const caseJson = { ...record, experiment: run.experiment, serverLog: run.logged?.line ?? null, ...(pcap ? { evidencePcap: pcap.record } : {}) };
-  record.evidence = writeEvidence(dir, caseJson, diff, pcap?.pcap ?? null, ws ?? undefined);
+  record.evidence = writeEvidence(dir, caseJson, diff, ws ?? undefined);
   if (o.arrived && report.link?.arrived) {
     mkdirSync(dir, { recursive: true });
     report.link.arrived.pcap = join(dir, 'arrived.pcap');

@@ -1,5 +1,5 @@
 // The evidence bundle of one connection of a wrapped program (captures/<run-id>/conn-<n>/), the same
-// files as a case's: case.pcap, case.pcapng (comments on the frames that prove the verdict), case.json
+// files as a case's: case.pcapng (the packets, comments on the frames that prove the verdict), case.json
 // (the connection's report, findings with their backtraces) and hexdiff.txt (I, M = what the program
 // wrote there, W, R around the first changed byte), plus the shim's own log for that process.
 import { copyFileSync, existsSync } from 'node:fs';
@@ -45,7 +45,7 @@ export function writeWrapEvidence(
       '(case.json findings: who changed them, with file:line)',
   }) : undefined;
   const { streams: _s, ...json } = r;
-  const paths = writeEvidence(dir, { ...json, command, ...(pcap ? { evidencePcap: pcap.record } : {}) }, diff, pcap?.pcap ?? null, ws);
+  const paths = writeEvidence(dir, { ...json, command, ...(pcap ? { evidencePcap: pcap.record } : {}) }, diff, ws);
   let shimLog: string | null = null;
   if (shim && existsSync(`${shim.log.prefix}.log`)) {
     shimLog = join(dir, 'shim.log');

@@ -79,7 +79,8 @@ export async function runWrapped(opts: WrapRunOptions): Promise<WrapRunResult> {
     program = WrappedProgram.start({ command, netns, shim, logDir, snapshotCap, protect });
     const port = await program.waitListening(opts.port, opts.listenTimeoutMs);
     const listeningAt = Date.now();
-    for (const spec of transport.captures) {
+    // the sender side's capture is W; a receiver-side one only where the link is a separate hop (tun)
+    for (const spec of transport.captures.filter((c) => !c.arrival)) {
       const capture = await WireCapture.start({
         iface: spec.iface, netns: spec.netns, snaplen: spec.snaplen, receiverPort: port,
         file: join(logDir, spec.side === 'sender' ? 'capture.pcap' : 'capture-receiver.pcap'),

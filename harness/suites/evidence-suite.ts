@@ -10,13 +10,13 @@ import { summarize } from './bench/report.ts';
 import type { RemoteOptions } from '../roles/agent/remote-transport.ts';
 import type { CaseReport } from '../verdict/case-report.ts';
 import { EVIDENCE_PCAP_POLICY } from '../evidence/trimmed-pcap.ts';
-import { FILE_METHODS, SAFEGUARDS, type Method, type Safeguard, type Transport } from '../model/experiment.ts';
+import { FILE_METHODS, SAFEGUARDS, type Method, type Safeguard, type SenderCapture, type Transport } from '../model/experiment.ts';
 import { FS_MUTATIONS, runFsMatrix, type FsPlan } from './fs-matrix.ts';
 import type { FsSpec } from '../model/fs-spec.ts';
 import { diskUsage, formatBytes } from '../host/disk.ts';
 import { plannedCells, runMatrix, STRESS_CASES, type MatrixPlan, type MatrixProgress } from './matrix.ts';
 import { runAllProbes, type Probe } from '../world/probes.ts';
-import { buildMatrixCells, type SkippedCell } from '../report/cells.ts';
+import { buildMatrixCells, conditionLabel, type SkippedCell } from '../report/cells.ts';
 import { loadObservations, observationsFile } from '../report/observations.ts';
 import { buildRecommendations } from '../report/recommend.ts';
 import { CAPTURES_DIR } from '../session/session.ts';
@@ -45,6 +45,8 @@ export interface SuiteOptions {
   onPhase?: Progress;
   /** transport 'remote': the agent */
   remote?: RemoteOptions;
+  /** --sender-capture for every cell (absent: each method's default on its transport) */
+  senderCapture?: SenderCapture;
 }
 
 /** What the probes rule out, as plan entries with the probe's reason. */
@@ -108,6 +110,10 @@ function counterexampleOf(c: CaseReport, runDir: string): Counterexample | null 
     size: c.size,
     receiverDelayMs: c.receiverDelayMs,
     rcvbuf: c.rcvbuf,
+    sndbuf: c.sndbuf,
+    // the replay command needs the link and the capture placement to be the same case
+    ...(c.link ? { link: c.link.config } : {}),
+    ...(c.senderCapture ? { senderCapture: c.senderCapture } : {}),
     verdict: c.verdict,
     // I/W/R only: the report schema has no row for M (the source after the mutation; hexdiff.txt has it)
     hexDiff: { offset: c.hexDiff.offset, intended: c.hexDiff.intended, wire: c.hexDiff.wire, received: c.hexDiff.received },
@@ -162,8 +168,12 @@ async function measureCost(total: number, onPhase?: Progress): Promise<CostRow[]
 function evidenceDiskNote(runDir: string, cases: CaseReport[]): string {
   const bundles = cases.filter((c) => c.evidence).length;
   const mib = (n: number) => `${n / (1 << 20)} MiB`;
-  return `Disk: ${formatBytes(diskUsage(runDir))} of evidence in ${bundles} case bundles; case pcaps over ${mib(EVIDENCE_PCAP_POLICY.wholeUpToBytes)} keep whole frames only within ` +
-    `${EVIDENCE_PCAP_POLICY.contextBytes >> 10} KiB of where W/R first differ and of differing retransmissions (headers of the rest; see evidencePcap in case.json). ` +
+  const policy = EVIDENCE_PCAP_POLICY;
+  return `Disk: ${formatBytes(diskUsage(runDir))} of evidence in ${bundles} case bundles. ` +
+    'The first non-clean case of each cell and verdict keeps the full bundle ' +
+    `(case.pcapng: over ${mib(policy.wholeUpToBytes)} whole frames only within ${policy.contextBytes >> 10} KiB ` +
+    'of where W/R first differ and of differing retransmissions, headers of the rest); ' +
+    'later ones keep case.json, hexdiff.txt and only the frames that prove the verdict whole (see bundle and evidencePcap in case.json). ' +
     'Old runs: npx zcprobe prune --keep N | --older-than D.';
 }
 
@@ -195,6 +205,7 @@ function planFrom(opts: SuiteOptions, probes: Probe[]): MatrixPlan {
     repeats: opts.repeats,
     stress: STRESS_CASES,
     unavailable: unavailableFromProbes(probes),
+    ...(opts.senderCapture ? { senderCapture: opts.senderCapture } : {}),
   };
 }
 
@@ -216,7 +227,9 @@ async function runCells(opts: SuiteOptions, plan: MatrixPlan): Promise<MatrixRun
     remote: opts.remote,
     async onSessionOpen(s) {
       seen.offloads[s.transport.captureIface] = await offloadsOf(s.transport.captureIface);
-      seen.described.push({ name: s.transport.kind, describe: s.transport.describe, pageOwnership: s.transport.pageOwnership });
+      // The transport line says where each capture ran and which one is W.
+      const t = s.transport;
+      seen.described.push({ name: t.kind, describe: `${t.describe}; ${s.captureLine}`, pageOwnership: t.pageOwnership });
       // A remote receiver is another machine: name it, and key its offloads by its host name.
       const r = s.hosts.receiver;
       if (r !== 'same host') {
@@ -240,7 +253,8 @@ function skippedCells(plan: MatrixPlan): SkippedCell[] {
 function counterexamplesFor(cells: MatrixCell[], cases: CaseReport[], runDir: string): Counterexample[] {
   const counterexamples: Counterexample[] = [];
   for (const cell of cells) {
-    // The counterexample shown for a cell is a case with the cell's own verdict (its strongest proof).
+    // The counterexample shown for a cell is a case with the cell's own verdict (its strongest proof): the first one,
+    // which is also the one the run's BundlePolicy gave the full bundle (cases are in the order they ran).
     const mine = cases.filter((c) => cell.counterexampleIds.includes(c.id) && isCorrupted(c.verdict));
     const first = mine.find((c) => c.verdict === cell.verdict) ?? mine[0];
     const cx = first && counterexampleOf(first, runDir);
@@ -304,7 +318,7 @@ function notesOf(opts: SuiteOptions, x: SuiteResults): string[] {
   return [
     ...x.matrix.receivingHosts,
     `${cases.length} cases: ${STRESS_CASES.length} stress conditions × ${opts.repeats} repeats per cell ` +
-      '(64 KiB and 1 MiB read 50 ms late; 1 MiB read 300 ms late with a 32 MiB receive buffer).',
+      `(${STRESS_CASES.map(conditionLabel).join('; ')}); a cell whose corrupted cases cluster in one condition names it with its own rate.`,
     'Loopback and veth are not a NIC: the receiving socket gets the sender\'s skb, so "ACKed" does not mean the sender\'s ' +
       'pages are free (corrupted-after-wire). tun copies every packet through a relay, so the receiver holds its own copy, ' +
       'as behind a NIC.',
