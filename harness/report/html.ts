@@ -8,7 +8,7 @@ import { formatSize } from '../model/experiment.ts';
 import { costChart, esc, num } from './svg.ts';
 import { CSS } from './style.ts';
 import { OBSERVATION_STATUS } from './observations.ts';
-import { recommendationsHtml } from './recommend-html.ts';
+import { findingsHtml, recommendationsHtml } from './recommend-html.ts';
 import { cellKey, matrixAxes, VERDICTS, type MatrixCell, type Report } from './types.ts';
 
 /** Offloads that decide whether the kernel transmits from the caller's pages (scatter-gather and
@@ -163,6 +163,7 @@ function observationsHtml(o: Report['observations']): string {
 export function renderHtml(r: Report): string {
   const anchors = counterexampleAnchors(r.counterexamples);
   const byCase = new Map(r.counterexamples.map((c, i) => [c.caseId, anchors[i]!]));
+  const anchorOf = (id: string | null) => (id === null ? undefined : byCase.get(id));
   const title = `zcprobe report — kernel ${r.host.kernel} — ${r.runId}`;
   return `<!doctype html>
 <html lang="en">
@@ -178,9 +179,10 @@ export function renderHtml(r: Report): string {
 <h1>zcprobe: buffer reuse after zero-copy sends <span class="kernel">kernel ${esc(r.host.kernel)}</span></h1>
 </header>
 <main>
+${findingsHtml(r, anchorOf)}
 <section class="recs-section" id="recommendations">
 <h2>What to do after each send method</h2>
-${recommendationsHtml(r, (id) => (id === null ? undefined : byCase.get(id)))}
+${recommendationsHtml(r, anchorOf)}
 </section>
 <section class="observations-section" id="observations">
 <h2>Kernel-dependent observations</h2>

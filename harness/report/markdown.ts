@@ -5,7 +5,7 @@
 import { fsMarkdown } from './filesystems.ts';
 import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
 import { OBSERVATION_STATUS } from './observations.ts';
-import { confidenceText, costText } from './phrasing.ts';
+import { confidenceText, costText, noUseText, reportFindings } from './phrasing.ts';
 import { cellKey, matrixAxes, replayCommand, VERDICTS, type MatrixCell, type Recommendation, type Report } from './types.ts';
 
 /**
@@ -40,7 +40,7 @@ function recommendationRow(r: Report, row: Recommendation): string {
   const held = row.held.find((h) => h.safeguard === row.use);
   const use = held
     ? `**${mdEscape(held.safeguard)}** — ${mdEscape(costText(held.cost, row.scope.transport))}; ${mdEscape(held.headline)}`
-    : '**none held**';
+    : `**${mdEscape(noUseText(row))}**`;
   const failed = row.failed.map((f) => `${VERDICT_STYLE[f.verdict].mark} ${mdEscape(f.safeguard)}: ${mdEscape(f.headline)}${cxRef(r, f.counterexample)}`);
   const unproven = row.unproven.map((u) => `${VERDICT_STYLE[u.state].mark} ${mdEscape(u.safeguard)} not settled: ${mdEscape(u.headline)}`);
   const notHeld = [...failed, ...unproven].join('; ') || '—';
@@ -109,6 +109,12 @@ export function renderMarkdown(r: Report): string {
   const out: string[] = [];
   out.push(`## zcprobe ${mdEscape(r.tool.version)}: buffer reuse after zero-copy sends, kernel ${mdEscape(h.kernel)}`);
   out.push('');
+  const findings = reportFindings(r);
+  if (findings.length) {
+    out.push(`### Findings (${findings.length})`, '');
+    for (const f of findings) out.push(`- **${mdEscape(f.line)}**${cxRef(r, f.counterexample)}`);
+    out.push('');
+  }
   out.push('### What to do after each send method');
   out.push('');
   out.push(...recommendations(r));
