@@ -5,6 +5,7 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { isCorrupted, type Verdict } from '../harness/verdict/verdict.ts';
+import { CORRUPTED } from '../harness/model/baselines.ts';
 import { observe } from './helpers/t-observe.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
 import { useSession } from './helpers/t-session.ts';
@@ -24,7 +25,8 @@ await testWithNeeds(test, 'veth: vmsplice + siocoutq (32 MiB rcvbuf, reader 300 
     verdicts.push(r.verdict);
   }
   const corrupted = verdicts.filter(isCorrupted).length;
-  observe(t, { id: 'siocoutq-vmsplice-veth', statement: 'vmsplice + SIOCOUTQ = 0 with a 32 MiB receive buffer and a reader 300 ms late', outcome: `${corrupted}/3 corrupted`, transport: 'veth', detail: verdicts.join(', ') });
+  const statement = 'vmsplice + SIOCOUTQ = 0 with a 32 MiB receive buffer and a reader 300 ms late';
+  observe(t, { id: 'siocoutq-vmsplice-veth', statement, event: CORRUPTED, seen: corrupted, runs: verdicts.length, transport: 'veth', detail: verdicts.join(', ') });
 });
 
 await testWithNeeds(test, 'veth: msg-zerocopy + zc-completion and sendfile + app-ack are clean', ['root', 'tcpdump', 'netns', 'soZerocopy'], async (t) => {

@@ -1,11 +1,13 @@
 // zcprobe baseline write: runs the suites that record observations (kernel- and
-// transport-dependent results, harness/model/baselines.ts) and writes baselines/<major.minor>-<transport>.json
+// transport-dependent rates, harness/model/baselines.ts) and writes baselines/<major.minor>-<transport>.json
 // from what they recorded on this kernel. zcprobe baseline show: the baselines for this kernel.
+// zcprobe baseline migrate FILE…: rewrites baselines of the first format (one outcome string each)
+// as rates, by the rule in migrateEntry, each entry marked with what it was.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { baselineFrom, baselinePath, readBaseline, writeBaseline } from '../model/baselines.ts';
+import { baselineFrom, baselinePath, describeRate, parseBaseline, readBaseline, writeBaseline } from '../model/baselines.ts';
 import { helpText, parseFlags, UsageError, type FlagSpec } from './args.ts';
 
 /** The property files that record observations (t-observe.ts); a new one is added here. */
@@ -31,7 +33,12 @@ const SPEC: Record<string, FlagSpec> = {
   help: { boolean: true, help: 'this help' },
 };
 
-const USAGE = 'usage: zcprobe baseline write [--from FILE] | show\n\n  write  run the observing suites on this kernel (or read what a test run recorded, --from) and\n         write baselines/<major.minor>-<transport>.json\n  show   print the baselines for this kernel';
+const USAGE =
+  'usage: zcprobe baseline write [--from FILE] | show | migrate FILE...\n\n' +
+  '  write    run the observing suites on this kernel (or read what a test run recorded, --from) and\n' +
+  '           write baselines/<major.minor>-<transport>.json\n' +
+  '  show     print the baselines for this kernel (each observation a rate: seen/runs, 95 % interval)\n' +
+  '  migrate  rewrite baseline files of the first format (one outcome each) as rates, in place';
 
 export async function run(argv: string[]): Promise<number> {
   const { flags, positional } = parseFlags(argv, SPEC);
@@ -40,16 +47,19 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const [what, ...extra] = positional;
+  if (what === 'migrate') return migrate(extra);
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
   if (what === 'show') return show();
   if (what === 'write') return flags.from === undefined ? write() : writeFrom(String(flags.from));
-  throw new UsageError(`the first argument must be write or show, got ${what === undefined ? 'nothing' : `"${what}"`}`);
+  throw new UsageError(`the first argument must be write, show or migrate, got ${what === undefined ? 'nothing' : `"${what}"`}`);
 }
 
 function show(): number {
   for (const transport of ['loopback', 'veth', 'tun', 'remote']) {
     const b = readBaseline(transport);
-    process.stdout.write(b ? `${baselinePath(transport)} (${b.kernel}, ${b.writtenAt}):\n${Object.entries(b.observations).map(([id, o]) => `  ${id}: ${o.outcome}`).join('\n')}\n` : `${baselinePath(transport)}: none\n`);
+    const row = ([id, o]: [string, NonNullable<typeof b>['observations'][string]]) =>
+      `  ${id}: ${describeRate(o)}${o.migratedFrom ? ` — converted from "${o.migratedFrom.outcome}"${o.migratedFrom.single ? ' (a single outcome)' : ''}` : ''}`;
+    process.stdout.write(b ? `${baselinePath(transport)} (${b.kernel}, ${b.writtenAt}):\n${Object.entries(b.observations).map(row).join('\n')}\n` : `${baselinePath(transport)}: none\n`);
   }
   return 0;
 }
@@ -64,6 +74,29 @@ function writeBaselines(lines: string): number {
   for (const transport of transports) {
     const b = baselineFrom(lines, transport);
     process.stdout.write(`${writeBaseline(b)}: ${Object.keys(b.observations).length} observations\n`);
+  }
+  return 0;
+}
+
+/** Each file rewritten in the rate format (a file already in it is left as it is). */
+function migrate(files: string[]): number {
+  if (!files.length) throw new UsageError('migrate needs the baseline files to rewrite');
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new UsageError(`migrate: cannot read ${file}: ${(e as Error).message}`);
+    }
+    if ((JSON.parse(text) as { format?: unknown }).format === 2) {
+      process.stdout.write(`${file}: already rates\n`);
+      continue;
+    }
+    const b = parseBaseline(text, file);
+    const sorted = Object.fromEntries(Object.entries(b.observations).sort(([a], [c]) => a.localeCompare(c)));
+    writeFileSync(file, `${JSON.stringify({ ...b, observations: sorted }, null, 2)}\n`);
+    const single = Object.values(b.observations).filter((o) => o.migratedFrom?.single).length;
+    process.stdout.write(`${file}: ${Object.keys(b.observations).length} observations as rates (${single} from a single outcome: 1 or 0 of 1)\n`);
   }
   return 0;
 }

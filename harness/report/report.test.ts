@@ -106,7 +106,7 @@ test('invalid reports fail with the path of the offending value', (t) => {
     ['string for integer', (r) => (r.host.cpus = '8'), '/host/cpus', /must be integer, got string/],
     ['wrong type through $ref', (r) => (r.counterexamples[1].hexDiff.wire = 5), '/counterexamples/1/hexDiff/wire', /must be string or null/],
     ['offload value', (r) => (r.host.offloads.lo['scatter-gather'] = true), '/host/offloads/lo/scatter-gather', /must be string/],
-    ['schema version', (r) => (r.schemaVersion = 1), '/schemaVersion', /one of 2/],
+    ['schema version', (r) => (r.schemaVersion = 1), '/schemaVersion', /one of 3/],
     ['bound of a cell', (r) => (r.cells[0].upperBound95 = -0.1), '/cells/0/upperBound95', /≥ 0/],
     ['recommendation scope', (r) => (r.recommendations.rows[0].scope.method = 3), '/recommendations/rows/0/scope/method', /must be string/],
     ['unknown unproven state', (r) => (r.recommendations.rows[1].unproven[0].state = 'maybe'), '/recommendations/rows/1/unproven/0/state', /must be one of/],

@@ -211,7 +211,7 @@ export interface Recommendations {
 }
 
 export interface Report {
-  schemaVersion: 2;
+  schemaVersion: 3;
   runId: string;
   tool: { name: 'zcprobe'; version: string };
   host: HostInfo;
@@ -234,11 +234,33 @@ export interface Report {
   filesystems?: FilesystemSection;
 }
 
+/** One observation as a rate next to its baseline's rate. */
+export interface ObservationRow {
+  id: string;
+  transport: string;
+  /** what a case counts as seen, e.g. "corrupted" */
+  event: string;
+  seen: number;
+  runs: number;
+  /** exact (Clopper–Pearson) two-sided 95 % interval of the rate */
+  interval95: { lower: number; upper: number };
+  /** "3/12 corrupted (95 % CI 5.5–57 %)" */
+  outcome: string;
+  baseline: { seen: number; runs: number; outcome: string; singleOutcome: boolean } | null;
+  /** Fisher's exact test, two-sided, against the baseline; null without a comparable baseline */
+  pValue: number | null;
+  /** differs: p < 1 % (a finding); consistent: within chance of the baseline */
+  status: 'consistent' | 'differs' | 'no-baseline';
+  line: string;
+}
+
 export interface ReportObservations {
   /** the JSON-lines file npm test wrote */
   source: string;
   recordedAt: string;
-  rows: { id: string; transport: string; outcome: string; baseline: string | null; status: 'same' | 'differs' | 'no-baseline'; line: string }[];
+  /** how a difference is decided, e.g. "Fisher's exact test, two-sided, α = 1 %; …" */
+  test: string;
+  rows: ObservationRow[];
 }
 
 /** Sorts by the experiment's canonical order (METHODS, SAFEGUARDS, TRANSPORTS) so tables read the

@@ -225,7 +225,7 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
   const cost = opts.costTotal > 0 ? await measureCost(opts.costTotal, opts.onPhase) : [];
   const { stdout: uname } = await run('uname', ['-a']);
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     runId: opts.runId,
     tool: { name: 'zcprobe', version: '0.1.0' },
     host: { kernel: release(), uname: uname.trim(), cpus: cpus().length, node: process.version, offloads, createdAt: new Date().toISOString() },

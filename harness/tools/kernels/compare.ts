@@ -3,9 +3,12 @@
 // - failure: a kernel's cell contradicts the universal claim that governs it (a "holds" cell
 //   corrupted, a "falsified" cell clean), or a kernel's test suite failed;
 // - finding: the kernels differ where no universal claim is contradicted (observation cells,
-//   probes, recorded observations, two different corruption verdicts of a falsified claim, or the
-//   same verdict from a different mix of case verdicts);
+//   probes, recorded observations whose rates differ beyond chance — Fisher's exact test at 1 %, as
+//   against a baseline — two different corruption verdicts of a falsified claim, or the same
+//   verdict from a different mix of case verdicts);
 // - undecided: a kernel could not tell (inconclusive, skipped, absent), so nothing is concluded.
+import { describeRate, FINDING_ALPHA, type Observation } from '../../model/baselines.ts';
+import { ratesDiffer } from '../../model/stats.ts';
 import type { Probe } from '../../world/probes.ts';
 import { CORRUPTED, VERDICTS, type MatrixCell, type Report, type Verdict } from '../../report/types.ts';
 import { claimForCell, type CellClaim } from './cell-claims.ts';
@@ -21,7 +24,7 @@ export interface KernelColumn {
   report?: Report;
   probes?: Probe[];
   tap?: TapSummary;
-  observations?: { id: string; outcome: string; transport: string; statement: string }[];
+  observations?: Observation[];
 }
 
 export type RowStatus = 'same' | 'finding' | 'failure' | 'undecided';
@@ -108,8 +111,20 @@ function observationRows(cols: KernelColumn[]): Row[] {
   const keys = [...new Set(cols.flatMap((c) => (c.observations ?? []).map((o) => `${o.id} (${o.transport})`)))];
   return keys.map((what): Row => {
     // the last recording of an id wins, as in a baseline
-    const values = cols.map((c) => [...(c.observations ?? [])].reverse().find((o) => `${o.id} (${o.transport})` === what)?.outcome ?? null);
-    return differs(values) ? { what, values, status: 'finding', why: 'an observation (kernel-dependent by design): kernels differ' } : { what, values, status: 'same' };
+    const found = cols.map((c) => [...(c.observations ?? [])].reverse().find((o) => `${o.id} (${o.transport})` === what) ?? null);
+    const values = found.map((o) => (o ? describeRate(o) : null));
+    const present = found.filter((o): o is Observation => o !== null);
+    if (new Set(present.map((o) => o.event)).size > 1) return { what, values, status: 'finding', why: 'the kernels counted different events' };
+    // Every pair, as against a baseline: a difference chance explains less than 1 % of the time.
+    let least: { p: number; a: Observation; b: Observation } | null = null;
+    for (let i = 0; i < present.length; i++)
+      for (let j = i + 1; j < present.length; j++) {
+        const { p } = ratesDiffer(present[i]!, present[j]!, FINDING_ALPHA);
+        if (!least || p < least.p) least = { p, a: present[i]!, b: present[j]! };
+      }
+    if (least && least.p < FINDING_ALPHA)
+      return { what, values, status: 'finding', why: `an observation (kernel-dependent by design): rates differ beyond chance (Fisher's exact test, p = ${least.p.toPrecision(2)})` };
+    return { what, values, status: 'same' };
   });
 }
 
