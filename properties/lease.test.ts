@@ -118,7 +118,8 @@ function checkUnprotected(t: ExecutionContext, cases: CaseReport[], id: string):
     const corrupted = mine.filter((c) => isCorrupted(c.verdict)).length;
     t.true(corrupted > 0, `${method}: no case was corrupted (${mine.map((c) => `${c.verdict}${c.reasons.length ? ` (${c.reasons.join('; ')})` : ''}`).join(', ')})`);
     const statement = `${method} cases corrupted when another process pwrites right after the send returns (${id})`;
-    observe(t, { id: `${id}-${method}`, statement, event: CORRUPTED, seen: corrupted, runs: mine.filter((c) => c.verdict !== 'inconclusive').length, transport: 'loopback' });
+    const runs = mine.filter((c) => c.verdict !== 'inconclusive').length;
+    observe(t, { id: `${id}-${method}`, statement, event: CORRUPTED, seen: corrupted, runs, transport: 'loopback' });
   }
 }
 

@@ -113,7 +113,8 @@ await serialWithNeeds('mmap+write: another process truncates the file while writ
   }
   const detail = [...categories].map(([k, n]) => `${n}× ${k}`).join('; ');
   const statement = 'what the server sees when another process truncates its mapped file while write() blocks';
-  observe(t, { id: 'mmap-write-truncate-while-blocked', statement, event: SIGBUS_IN_WRITE, seen: killedInWrite, runs: TRUNCATE_RUNS, transport: 'loopback', detail });
+  const id = 'mmap-write-truncate-while-blocked';
+  observe(t, { id, statement, event: SIGBUS_IN_WRITE, seen: killedInWrite, runs: TRUNCATE_RUNS, transport: 'loopback', detail });
 });
 
 await serialWithNeeds('mmap+write with an F_RDLCK lease: the truncater is held until the server releases, and the server sees the break first', ['root', 'leases', 'leaseBreakTime'], async (t) => {

@@ -28,7 +28,9 @@ await testWithNeeds(test, 'veth: vmsplice + siocoutq (32 MiB rcvbuf, reader 300 
   }
   const corrupted = verdicts.filter(isCorrupted).length;
   const statement = 'vmsplice + SIOCOUTQ = 0 with a 32 MiB receive buffer and a reader 300 ms late';
-  observe(t, { id: 'siocoutq-vmsplice-veth', statement, event: CORRUPTED, seen: corrupted, runs: verdicts.length, transport: 'veth', detail: verdicts.join(', ') });
+  const detail = verdicts.join(', ');
+  const id = 'siocoutq-vmsplice-veth';
+  observe(t, { id, statement, event: CORRUPTED, seen: corrupted, runs: verdicts.length, transport: 'veth', detail });
 });
 
 await testWithNeeds(test, 'veth: msg-zerocopy + zc-completion and sendfile + app-ack are clean', ['root', 'tcpdump', 'netns', 'soZerocopy'], async (t) => {

@@ -38,7 +38,9 @@ await testWithNeeds(test, 'sendfile 64KiB, pwrite after return, receiver waits 5
   // Every case was asserted corrupted: the rate is of the kind 6.18 shows, after the wire.
   const statement = 'where sendfile + pwrite right after return (64 KiB, reader 50 ms late) shows';
   const seen = verdicts.filter((v) => v === 'corrupted-after-wire').length;
-  observe(t, { id: 'wire-evidence-sendfile-64k', statement, event: 'corrupted-after-wire', seen, runs: RUNS, transport: 'loopback', detail: tally(verdicts) });
+  const detail = tally(verdicts);
+  const id = 'wire-evidence-sendfile-64k';
+  observe(t, { id, statement, event: 'corrupted-after-wire', seen, runs: RUNS, transport: 'loopback', detail });
 });
 
 await testWithNeeds(test, 'vmsplice 1MiB, overwrite after return, receiver waits 50 ms: corrupted 10/10, mutated bytes on the wire only after the mutation; where it shows is observed', ['root', 'tcpdump'], async (t) => {
@@ -54,7 +56,8 @@ await testWithNeeds(test, 'vmsplice 1MiB, overwrite after return, receiver waits
   }
   const statement = 'where vmsplice + overwrite right after return (1 MiB, reader 50 ms late) shows';
   const seen = verdicts.filter((v) => v === 'corrupted-on-wire').length;
-  observe(t, { id: 'wire-evidence-vmsplice-1m', statement, event: 'corrupted-on-wire', seen, runs: RUNS, transport: 'loopback', detail: tally(verdicts) });
+  const detail = tally(verdicts);
+  observe(t, { id: 'wire-evidence-vmsplice-1m', statement, event: 'corrupted-on-wire', seen, runs: RUNS, transport: 'loopback', detail });
 });
 
 await testWithNeeds(test, 'write 8MiB, receiver waits 50 ms: clean 10/10; identical retransmissions are not conflicts', ['root', 'tcpdump'], async (t) => {

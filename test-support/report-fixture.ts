@@ -187,20 +187,24 @@ const OFFLOADS = {
 
 /** What the last npm test recorded, as the report shows it: rates next to the baseline's (none differs). */
 function observations(): Report['observations'] {
-  const row = (id: string, event: string, seen: number, runs: number, baseline: ObservationRow['baseline'], pValue: number | null, lower: number, upper: number): ObservationRow => ({
-    id, transport: 'loopback', event, seen, runs, interval95: { lower, upper },
-    outcome: `${seen}/${runs} ${event} (95 % CI ${Number((lower * 100).toPrecision(2))}–${Number((upper * 100).toPrecision(2))} %)`,
+  type Base = ObservationRow['baseline'];
+  type Ci = [number, number];
+  const row = (id: string, event: string, seen: number, runs: number, baseline: Base, pValue: number | null, ci: Ci): ObservationRow => ({
+    id, transport: 'loopback', event, seen, runs, interval95: { lower: ci[0], upper: ci[1] },
+    outcome: `${seen}/${runs} ${event} (95 % CI ${Number((ci[0] * 100).toPrecision(2))}–${Number((ci[1] * 100).toPrecision(2))} %)`,
     baseline, pValue, status: baseline ? 'consistent' : 'no-baseline',
     line: baseline ? `observation ${id}: … consistent` : `observation ${id}: … no baseline`,
   });
+  const single = { seen: 1, runs: 1, outcome: '1/1 corrupted (95 % CI 2.5–100 %)', singleOutcome: true };
+  const counted = { seen: 0, runs: 6, outcome: '0/6 corrupted (95 % CI 0–46 %)', singleOutcome: false };
   return {
     source: 'captures/observations/6.1.0-28-amd64.jsonl',
     recordedAt: '2026-11-23T18:02:40.000Z',
     test: "Fisher's exact test, two-sided, α = 1 %; intervals: Clopper–Pearson (exact), 95 %",
     rows: [
-      row('msg-zerocopy-reuse', 'corrupted', 9, 25, { seen: 1, runs: 1, outcome: '1/1 corrupted (95 % CI 2.5–100 %)', singleOutcome: true }, 0.38, 0.18, 0.57),
-      row('wire-evidence-sendfile-64k', 'corrupted-after-wire', 0, 10, null, null, 0, 0.31),
-      row('sendfile-ftruncate', 'corrupted', 0, 6, { seen: 0, runs: 6, outcome: '0/6 corrupted (95 % CI 0–46 %)', singleOutcome: false }, 1, 0, 0.46),
+      row('msg-zerocopy-reuse', 'corrupted', 9, 25, single, 0.38, [0.18, 0.57]),
+      row('wire-evidence-sendfile-64k', 'corrupted-after-wire', 0, 10, null, null, [0, 0.31]),
+      row('sendfile-ftruncate', 'corrupted', 0, 6, counted, 1, [0, 0.46]),
     ],
   };
 }

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { baselineFrom, baselinePath, describeRate, parseBaseline, readBaseline, writeBaseline } from '../model/baselines.ts';
+import type { BaselineEntry } from '../model/baselines.ts';
 import { helpText, parseFlags, UsageError, type FlagSpec } from './args.ts';
 
 /** The property files that record observations (t-observe.ts); a new one is added here. */
@@ -57,9 +58,11 @@ export async function run(argv: string[]): Promise<number> {
 function show(): number {
   for (const transport of ['loopback', 'veth', 'tun', 'remote']) {
     const b = readBaseline(transport);
-    const row = ([id, o]: [string, NonNullable<typeof b>['observations'][string]]) =>
-      `  ${id}: ${describeRate(o)}${o.migratedFrom ? ` — converted from "${o.migratedFrom.outcome}"${o.migratedFrom.single ? ' (a single outcome)' : ''}` : ''}`;
-    process.stdout.write(b ? `${baselinePath(transport)} (${b.kernel}, ${b.writtenAt}):\n${Object.entries(b.observations).map(row).join('\n')}\n` : `${baselinePath(transport)}: none\n`);
+    const from = (m: BaselineEntry['migratedFrom']) => (m ? ` — converted from "${m.outcome}"${m.single ? ' (single)' : ''}` : '');
+    const row = ([id, o]: [string, BaselineEntry]) => `  ${id}: ${describeRate(o)}${from(o.migratedFrom)}`;
+    const where = baselinePath(transport);
+    const rows = b ? Object.entries(b.observations).map(row).join('\n') : '';
+    process.stdout.write(b ? `${where} (${b.kernel}, ${b.writtenAt}):\n${rows}\n` : `${where}: none\n`);
   }
   return 0;
 }
@@ -96,7 +99,8 @@ function migrate(files: string[]): number {
     const sorted = Object.fromEntries(Object.entries(b.observations).sort(([a], [c]) => a.localeCompare(c)));
     writeFileSync(file, `${JSON.stringify({ ...b, observations: sorted }, null, 2)}\n`);
     const single = Object.values(b.observations).filter((o) => o.migratedFrom?.single).length;
-    process.stdout.write(`${file}: ${Object.keys(b.observations).length} observations as rates (${single} from a single outcome: 1 or 0 of 1)\n`);
+    const n = Object.keys(b.observations).length;
+    process.stdout.write(`${file}: ${n} observations as rates (${single} from a single outcome: 1 or 0 of 1)\n`);
   }
   return 0;
 }

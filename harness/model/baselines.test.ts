@@ -13,7 +13,9 @@ import { CLAIMS } from './claims/index.ts';
 import { OBSERVING_FILES } from '../cli/baseline.ts';
 
 const REL = '6.18.44-fc-v857';
-const obs = (seen: number, runs: number): Observation => ({ id: 'msg-zerocopy-reuse', statement: 's', event: CORRUPTED, seen, runs, transport: 'loopback' });
+const obs = (seen: number, runs: number): Observation => ({
+  id: 'msg-zerocopy-reuse', statement: 's', event: CORRUPTED, seen, runs, transport: 'loopback',
+});
 
 test('kernel series is major.minor of uname -r', (t) => {
   t.is(kernelSeries(REL), '6.18');
@@ -24,7 +26,8 @@ test('kernel series is major.minor of uname -r', (t) => {
 test('recorded rates become a baseline; Fisher decides consistent, differs (FINDING) or no baseline', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'zcprobe-baselines-'));
   try {
-    const lines = [{ ...obs(10, 40), kernel: REL }, { ...obs(2, 3), id: 'other', transport: 'veth', kernel: REL }].map((o) => JSON.stringify(o)).join('\n');
+    const recorded = [{ ...obs(10, 40), kernel: REL }, { ...obs(2, 3), id: 'other', transport: 'veth', kernel: REL }];
+    const lines = recorded.map((o) => JSON.stringify(o)).join('\n');
     const b = baselineFrom(lines, 'loopback', REL);
     t.deepEqual(Object.keys(b.observations), ['msg-zerocopy-reuse']);
     t.deepEqual(b.observations['msg-zerocopy-reuse'], { statement: 's', event: CORRUPTED, seen: 10, runs: 40 });
@@ -35,9 +38,15 @@ test('recorded rates become a baseline; Fisher decides consistent, differs (FIND
     const d = compareWithBaseline(obs(0, 40), back, '6.18.99');
     t.is(d.status, 'differs');
     t.is(Number(d.p!.toPrecision(4)), 0.001030, 'R: fisher.test(matrix(c(0, 10, 40, 30), 2))$p.value');
-    t.regex(d.line, /^FINDING: msg-zerocopy-reuse on 6\.18\.99 \(loopback\): 0\/40 corrupted \(95 % CI 0–8\.8 %\); the 6\.18\/loopback baseline \(6\.18\.44-fc-v857\) had 10\/40 corrupted \(95 % CI 13–41 %\); Fisher's exact test, two-sided: p = 0\.001 < 0\.01/);
+    t.is(
+      d.line,
+      'FINDING: msg-zerocopy-reuse on 6.18.99 (loopback): 0/40 corrupted (95 % CI 0–8.8 %); ' +
+        'the 6.18/loopback baseline (6.18.44-fc-v857) had 10/40 corrupted (95 % CI 13–41 %); ' +
+        "Fisher's exact test, two-sided: p = 0.001 < 0.01 — \"s\"",
+    );
     t.is(compareWithBaseline(obs(0, 40), readBaseline('loopback', '5.10.1', dir), '5.10.1').status, 'no-baseline');
-    t.regex(compareWithBaseline({ ...obs(0, 5), event: 'corrupted-on-wire' }, back, '6.18.99').line, /counts "corrupted", not "corrupted-on-wire": re-write it/);
+    const otherEvent = compareWithBaseline({ ...obs(0, 5), event: 'corrupted-on-wire' }, back, '6.18.99');
+    t.regex(otherEvent.line, /counts "corrupted", not "corrupted-on-wire": re-write it/);
     t.throws(() => baselineFrom(lines, 'loopback', '6.1.0'), { message: /recorded on 6\.18\.44/ });
     t.throws(() => recordObservation(obs(3, 2), join(dir, 'x.jsonl')), { message: /not a rate/ });
   } finally {
@@ -45,7 +54,7 @@ test('recorded rates become a baseline; Fisher decides consistent, differs (FIND
   }
 });
 
-test('the first format converts by its written rule: counts where the outcome had them, 1 or 0 of 1 (marked) where it had one outcome', (t) => {
+test('the first format converts by its written rule: counts where the outcome had them, else 1 or 0 of 1 (marked)', (t) => {
   const m = (outcome: string, detail?: string) => migrateEntry('x', { statement: 's', outcome, ...(detail ? { detail } : {}) });
   const rate = (e: ReturnType<typeof m>) => [e.event, e.seen, e.runs, e.migratedFrom?.single];
   t.deepEqual(rate(m('6/6 corrupted')), [CORRUPTED, 6, 6, false]);
@@ -55,7 +64,8 @@ test('the first format converts by its written rule: counts where the outcome ha
   t.deepEqual(rate(m('held', '10 cases')), [CORRUPTED, 0, 10, false]);
   t.deepEqual(rate(m('held', '12 clean')), [CORRUPTED, 0, 12, false]);
   t.deepEqual(rate(m('held')), [CORRUPTED, 0, 1, true]);
-  t.deepEqual(rate(m('falsified', '75 clean, 27 corrupted-on-wire')), [CORRUPTED, 1, 1, true], 'counts that include shrinking runs are no sample');
+  // Counts that include shrinking runs are no sample.
+  t.deepEqual(rate(m('falsified', '75 clean, 27 corrupted-on-wire')), [CORRUPTED, 1, 1, true]);
   t.deepEqual(rate(m('short count; SIGBUS: not from write() itself')), [SIGBUS_IN_WRITE, 0, 1, true]);
   t.deepEqual(rate(m('killed inside write(); SIGBUS: yes, inside write()')), [SIGBUS_IN_WRITE, 1, 1, true]);
   t.is(m('falsified').migratedFrom?.outcome, 'falsified');
@@ -63,23 +73,26 @@ test('the first format converts by its written rule: counts where the outcome ha
 });
 
 test('a baseline file is one format or the other: both read, mixing refused with the entry named', (t) => {
-  const old = { kernel: REL, transport: 'loopback', writtenAt: 'w', observations: { a: { statement: 's', outcome: 'falsified' }, b: { statement: 's', outcome: 'clean 6/6' } } };
+  const header = { kernel: REL, transport: 'loopback', writtenAt: 'w' };
+  const old = { ...header, observations: { a: { statement: 's', outcome: 'falsified' }, b: { statement: 's', outcome: 'clean 6/6' } } };
   const b = parseBaseline(JSON.stringify(old), 'old.json');
   t.is(b.format, 2);
-  t.deepEqual(b.observations.b, { statement: 's', event: CORRUPTED, seen: 0, runs: 6, migratedFrom: { outcome: 'clean 6/6', single: false } });
+  const migratedFrom = { outcome: 'clean 6/6', single: false };
+  t.deepEqual(b.observations.b, { statement: 's', event: CORRUPTED, seen: 0, runs: 6, migratedFrom });
   const mixed = { ...old, observations: { ...old.observations, c: { statement: 's', event: CORRUPTED, seen: 1, runs: 2 } } };
   t.throws(() => parseBaseline(JSON.stringify(mixed), 'mixed.json'), { message: /^mixed\.json: c is not an outcome of the first format/ });
-  const fresh = { format: 2, kernel: REL, transport: 'loopback', writtenAt: 'w', observations: { c: { statement: 's', event: CORRUPTED, seen: 1, runs: 2 } } };
+  const fresh = { format: 2, ...header, observations: { c: { statement: 's', event: CORRUPTED, seen: 1, runs: 2 } } };
   t.is(parseBaseline(JSON.stringify(fresh), 'new.json').observations.c!.runs, 2);
   const mixedNew = { ...fresh, observations: { ...fresh.observations, a: { statement: 's', outcome: 'falsified' } } };
   t.throws(() => parseBaseline(JSON.stringify(mixedNew), 'new.json'), { message: /a is not a rate .* format 2/ });
   t.throws(() => parseBaseline(JSON.stringify({ ...fresh, format: 3 }), 'f.json'), { message: /unknown baseline format 3/ });
-  t.throws(() => parseBaseline(JSON.stringify({ ...fresh, observations: { c: { statement: 's', event: CORRUPTED, seen: 3, runs: 2 } } }), 'f.json'), { message: /not a rate/ });
+  const tooMany = { ...fresh, observations: { c: { statement: 's', event: CORRUPTED, seen: 3, runs: 2 } } };
+  t.throws(() => parseBaseline(JSON.stringify(tooMany), 'f.json'), { message: /not a rate/ });
   // Recorded observations (JSON lines): the same rule, and no mixing either.
   const oldLine = JSON.stringify({ id: 'a', statement: 's', outcome: '3/3 corrupted', transport: 'veth', kernel: REL });
   const newLine = JSON.stringify({ ...obs(1, 2), kernel: REL });
   t.deepEqual(parseObservations(oldLine, 'f').map((o) => [o.seen, o.runs, o.migratedFrom?.single]), [[3, 3, false]]);
-  t.throws(() => parseObservations(`${oldLine}\n${newLine}`, 'f'), { message: /mixes observations recorded as rates with 1 of the first format/ });
+  t.throws(() => parseObservations(`${oldLine}\n${newLine}`, 'f'), { message: /mixes observations recorded as rates with 1 of the first/ });
 });
 
 test('the committed baselines are rates, and what they were converted from is kept', (t) => {
@@ -94,7 +107,8 @@ test('the committed baselines are rates, and what they were converted from is ke
 test('zcprobe baseline migrate writes what parseBaseline reads: the same entries', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'zcprobe-migrate-'));
   try {
-    const old = { kernel: REL, transport: 'tun', writtenAt: 'w', observations: { 'tun-none-lossy': { statement: 's', outcome: 'falsified', detail: '17 clean, 20 corrupted-on-wire' } } };
+    const entry = { statement: 's', outcome: 'falsified', detail: '17 clean, 20 corrupted-on-wire' };
+    const old = { kernel: REL, transport: 'tun', writtenAt: 'w', observations: { 'tun-none-lossy': entry } };
     writeFileSync(join(dir, '6.18-tun.json'), JSON.stringify(old));
     const b = parseBaseline(readFileSync(join(dir, '6.18-tun.json'), 'utf8'), 'tun');
     writeBaseline(b, dir);

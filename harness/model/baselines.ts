@@ -90,7 +90,12 @@ const MMAP_CATEGORIES = ['killed inside write()', 'short count', 'error from the
  */
 export function migrateEntry(id: string, old: { statement: string; outcome: string; detail?: string }): BaselineEntry {
   const make = (event: string, seen: number, runs: number, single: boolean): BaselineEntry => ({
-    statement: old.statement, event, seen, runs, ...(old.detail ? { detail: old.detail } : {}), migratedFrom: { outcome: old.outcome, single },
+    statement: old.statement,
+    event,
+    seen,
+    runs,
+    ...(old.detail ? { detail: old.detail } : {}),
+    migratedFrom: { outcome: old.outcome, single },
   });
   let m = /^(\d+)\/(\d+) corrupted$/.exec(old.outcome);
   if (m) return make(CORRUPTED, Number(m[1]), Number(m[2]), false);
@@ -118,7 +123,8 @@ const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isI
 
 /** An entry of the rate format, checked; null when it is not one. */
 function rateEntry(e: Record<string, unknown>): BaselineEntry | null {
-  if (typeof e.statement !== 'string' || typeof e.event !== 'string' || !isCount(e.seen) || !isCount(e.runs) || e.seen > e.runs) return null;
+  if (typeof e.statement !== 'string' || typeof e.event !== 'string') return null;
+  if (!isCount(e.seen) || !isCount(e.runs) || e.seen > e.runs) return null;
   return e as unknown as BaselineEntry;
 }
 
@@ -148,7 +154,8 @@ export function parseBaseline(text: string, where: string): Baseline {
   for (const [id, e] of entries) {
     if (!isRecord(e) || typeof e.outcome !== 'string' || typeof e.statement !== 'string' || 'seen' in e)
       throw new Error(`${where}: ${id} is not an outcome of the first format, which the rest of the file is (no mixing)`);
-    observations[id] = migrateEntry(id, { statement: e.statement, outcome: e.outcome, ...(typeof e.detail === 'string' ? { detail: e.detail } : {}) });
+    const detail = typeof e.detail === 'string' ? { detail: e.detail } : {};
+    observations[id] = migrateEntry(id, { statement: e.statement, outcome: e.outcome, ...detail });
   }
   return { format: 2, kernel: raw.kernel, transport: raw.transport, writtenAt, observations };
 }
@@ -177,20 +184,21 @@ export type Comparison =
 export function compareWithBaseline(o: Observation, baseline: Baseline | undefined, rel = release()): Comparison {
   const where = `${kernelSeries(rel)}/${o.transport}`;
   const known = baseline?.observations[o.id];
-  const here = describeRate(o);
-  if (!baseline || !known)
-    return { status: 'no-baseline', p: null, line: `observation ${o.id} on ${rel} (${o.transport}): ${here} — no baseline for ${where} to compare with (zcprobe baseline write)` };
-  if (known.event !== o.event)
-    return { status: 'no-baseline', p: null, line: `observation ${o.id} on ${rel} (${o.transport}): ${here} — the ${where} baseline counts "${known.event}", not "${o.event}": re-write it (zcprobe baseline write)` };
+  const here = `${o.id} on ${rel} (${o.transport}): ${describeRate(o)}`;
+  if (!baseline || !known) {
+    const line = `observation ${here} — no baseline for ${where} to compare with (zcprobe baseline write)`;
+    return { status: 'no-baseline', p: null, line };
+  }
+  if (known.event !== o.event) {
+    const why = `the ${where} baseline counts "${known.event}", not "${o.event}": re-write it (zcprobe baseline write)`;
+    return { status: 'no-baseline', p: null, line: `observation ${here} — ${why}` };
+  }
   const { p, differ } = ratesDiffer(o, known, FINDING_ALPHA);
   const single = known.migratedFrom?.single ? ` (a single outcome, "${known.migratedFrom.outcome}", converted from the first format)` : '';
-  const test = `Fisher's exact test, two-sided: p = ${formatP(p)}`;
-  if (!differ) return { status: 'consistent', p, line: `observation ${o.id}: ${here}; the ${where} baseline (${baseline.kernel}) had ${describeRate(known)}${single}; ${test}: consistent` };
-  return {
-    status: 'differs',
-    p,
-    line: `FINDING: ${o.id} on ${rel} (${o.transport}): ${here}; the ${where} baseline (${baseline.kernel}) had ${describeRate(known)}${single}; ${test} < ${FINDING_ALPHA} — "${o.statement}"`,
-  };
+  const had = `the ${where} baseline (${baseline.kernel}) had ${describeRate(known)}${single}`;
+  const against = `${had}; Fisher's exact test, two-sided: p = ${formatP(p)}`;
+  if (!differ) return { status: 'consistent', p, line: `observation ${here}; ${against}: consistent` };
+  return { status: 'differs', p, line: `FINDING: ${here}; ${against} < ${FINDING_ALPHA} — "${o.statement}"` };
 }
 
 /** Appends to the JSON-lines file named by ZCPROBE_OBSERVATIONS_FILE, when set. */
@@ -206,9 +214,11 @@ export type RecordedObservation = Observation & { kernel: string; migratedFrom?:
 export function parseObservations(lines: string, where: string): RecordedObservation[] {
   const rows = lines.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
   const old = rows.filter((r) => typeof r.outcome === 'string' && !('seen' in r));
-  if (old.length && old.length !== rows.length) throw new Error(`${where}: mixes observations recorded as rates with ${old.length} of the first format (no mixing)`);
+  if (old.length && old.length !== rows.length)
+    throw new Error(`${where}: mixes observations recorded as rates with ${old.length} of the first format (no mixing)`);
   return rows.map((r) => {
-    if (typeof r.id !== 'string' || typeof r.transport !== 'string' || typeof r.kernel !== 'string') throw new Error(`${where}: a line without id, transport or kernel`);
+    if (typeof r.id !== 'string' || typeof r.transport !== 'string' || typeof r.kernel !== 'string')
+      throw new Error(`${where}: a line without id, transport or kernel`);
     const e = old.length ? migrateEntry(r.id, r as unknown as { statement: string; outcome: string; detail?: string }) : rateEntry(r);
     if (!e) throw new Error(`${where}: observation ${r.id} is not a rate (event, seen ≤ runs)`);
     return { ...e, id: r.id, transport: r.transport, kernel: r.kernel };

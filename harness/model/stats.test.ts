@@ -21,7 +21,10 @@ test("Fisher's exact test, two-sided: R's fisher.test examples and hand-summed h
     [[10, 90, 3, 97], 0.08179405296897922],
     [[3, 9, 10, 30], 1],
   ];
-  for (const [[a, b, c, d], p] of cases) t.true(close(fisherExactTwoSided(a, b, c, d), p), `[[${a}, ${b}], [${c}, ${d}]] → ${fisherExactTwoSided(a, b, c, d)}, expected ${p}`);
+  for (const [[a, b, c, d], p] of cases) {
+    const got = fisherExactTwoSided(a, b, c, d);
+    t.true(close(got, p), `[[${a}, ${b}], [${c}, ${d}]] → ${got}, expected ${p}`);
+  }
   t.is(fisherExactTwoSided(0, 0, 0, 0), 1, 'no data, no difference');
   t.is(fisherExactTwoSided(1, 0, 1, 0), 1, 'both all seen');
   t.throws(() => fisherExactTwoSided(-1, 0, 0, 0), { instanceOf: RangeError });
@@ -57,7 +60,8 @@ test('Clopper–Pearson 95 % interval: beta quantiles (scipy.stats.beta.ppf) at 
   ];
   for (const [k, n, lo, hi] of cases) {
     const b = clopperPearson(k, n);
-    t.true(Math.abs(b.lower - lo) < 1e-9 && Math.abs(b.upper - hi) < 1e-9, `${k}/${n} → [${b.lower}, ${b.upper}], expected [${lo}, ${hi}]`);
+    const near = Math.abs(b.lower - lo) < 1e-9 && Math.abs(b.upper - hi) < 1e-9;
+    t.true(near, `${k}/${n} → [${b.lower}, ${b.upper}], expected [${lo}, ${hi}]`);
   }
   t.deepEqual(clopperPearson(0, 0), { lower: 0, upper: 1 });
 });

@@ -12,7 +12,8 @@ function logFactorial(n: number): number {
 const logChoose = (n: number, k: number): number => logFactorial(n) - logFactorial(k) - logFactorial(n - k);
 
 function checkCount(seen: number, runs: number): void {
-  if (!Number.isInteger(seen) || !Number.isInteger(runs) || seen < 0 || runs < 0 || seen > runs) throw new RangeError(`a rate needs 0 ≤ seen ≤ runs, got ${seen}/${runs}`);
+  if (!Number.isInteger(seen) || !Number.isInteger(runs) || seen < 0 || runs < 0 || seen > runs)
+    throw new RangeError(`a rate needs 0 ≤ seen ≤ runs, got ${seen}/${runs}`);
 }
 
 /** P(X ≤ k) for X ~ Binomial(n, p). */
@@ -54,7 +55,8 @@ export function clopperPearson(seen: number, runs: number, level = 0.95): { lowe
  * margins that is no more likely than the observed one, with R's fisher.test relative tolerance
  * (1 + 1e-7) so ties computed with rounding still count. */
 export function fisherExactTwoSided(a: number, b: number, c: number, d: number): number {
-  for (const x of [a, b, c, d]) if (!Number.isInteger(x) || x < 0) throw new RangeError(`table cells must be counts, got ${[a, b, c, d].join(', ')}`);
+  for (const x of [a, b, c, d])
+    if (!Number.isInteger(x) || x < 0) throw new RangeError(`table cells must be counts, got ${[a, b, c, d].join(', ')}`);
   const row1 = a + b;
   const row2 = c + d;
   const col1 = a + c;
@@ -72,7 +74,8 @@ export function fisherExactTwoSided(a: number, b: number, c: number, d: number):
 }
 
 /** Whether two rates differ beyond chance: Fisher's exact test, two-sided, at `alpha`. */
-export function ratesDiffer(x: { seen: number; runs: number }, y: { seen: number; runs: number }, alpha: number): { p: number; differ: boolean } {
+type Count = { seen: number; runs: number };
+export function ratesDiffer(x: Count, y: Count, alpha: number): { p: number; differ: boolean } {
   checkCount(x.seen, x.runs);
   checkCount(y.seen, y.runs);
   const p = fisherExactTwoSided(x.seen, x.runs - x.seen, y.seen, y.runs - y.seen);

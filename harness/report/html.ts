@@ -154,15 +154,19 @@ function costSection(r: Report): string {
 function observationsHtml(o: Report['observations']): string {
   if (!o) return '<p class="muted">No observations recorded on this kernel yet: <code>npm test</code> records them.</p>';
   const findings = o.rows.filter((r) => r.status === 'differs').length;
-  const baseline = (r: ObservationRow) => (r.baseline ? `${r.baseline.outcome}${r.baseline.singleOutcome ? ' — a single outcome (first format)' : ''}` : '—');
+  const single = (r: ObservationRow) => (r.baseline?.singleOutcome ? ' — a single outcome (first format)' : '');
+  const baseline = (r: ObservationRow) => (r.baseline ? `${r.baseline.outcome}${single(r)}` : '—');
   const rows = o.rows.map(
     (r) =>
-      `<tr class="${r.status === 'differs' ? 'finding' : ''}"><td><code>${esc(r.id)}</code></td><td>${esc(r.transport)}</td><td>${esc(r.outcome)}</td>` +
-      `<td>${esc(baseline(r))}</td><td>${esc(pText(r.pValue))}</td><td>${esc(OBSERVATION_STATUS[r.status])}</td></tr>`,
+      `<tr class="${r.status === 'differs' ? 'finding' : ''}"><td><code>${esc(r.id)}</code></td><td>${esc(r.transport)}</td>` +
+      `<td>${esc(r.outcome)}</td><td>${esc(baseline(r))}</td><td>${esc(pText(r.pValue))}</td>` +
+      `<td>${esc(OBSERVATION_STATUS[r.status])}</td></tr>`,
   );
   const verdict = findings ? `<strong>${findings} finding(s)</strong>` : 'no finding';
-  return `<p class="lead">Results that depend on the kernel and transport, from the last <code>npm test</code> here (${esc(o.recordedAt)}), each a rate (cases in which the event was seen, of the cases run) compared with <code>baselines/</code> by ${esc(o.test)}: ${verdict}.</p>
-<table class="observations"><thead><tr><th>observation</th><th>transport</th><th>this host</th><th>baseline</th><th>Fisher</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  const head = ['observation', 'transport', 'this host', 'baseline', 'Fisher', ''].map((h) => `<th>${h}</th>`).join('');
+  return `<p class="lead">Results that depend on the kernel and transport, from the last <code>npm test</code> here (${esc(o.recordedAt)}),
+each a rate (cases in which the event was seen, of the cases run) compared with <code>baselines/</code> by ${esc(o.test)}: ${verdict}.</p>
+<table class="observations"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 export function renderHtml(r: Report): string {

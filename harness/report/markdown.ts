@@ -6,7 +6,8 @@ import { fsMarkdown } from './filesystems.ts';
 import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
 import { OBSERVATION_STATUS, pText } from './observations.ts';
 import { confidenceText, costText, noUseText, reportFindings } from './phrasing.ts';
-import { cellKey, matrixAxes, replayCommand, VERDICTS, type MatrixCell, type ObservationRow, type Recommendation, type Report } from './types.ts';
+import { cellKey, matrixAxes, replayCommand, VERDICTS } from './types.ts';
+import type { MatrixCell, ObservationRow, Recommendation, Report } from './types.ts';
 
 /**
  * Plain text made literal in Markdown, inline or in a table cell, without HTML entities (they
@@ -96,12 +97,13 @@ function matrices(r: Report): string[] {
 /** A list, not a table: observation ids are long words, and a table of them would not fit GitHub's width. */
 function observationsMarkdown(o: Report['observations']): string[] {
   if (!o) return ['_No observations recorded on this kernel yet: `npm test` records them._'];
-  const baseline = (r: ObservationRow) => (r.baseline ? `baseline ${r.baseline.outcome}${r.baseline.singleOutcome ? ' (a single outcome)' : ''}` : 'no baseline');
+  const single = (r: ObservationRow) => (r.baseline?.singleOutcome ? ' (a single outcome)' : '');
+  const baseline = (r: ObservationRow) => (r.baseline ? `baseline ${r.baseline.outcome}${single(r)}` : 'no baseline');
   const status = (r: ObservationRow) => (r.status === 'differs' ? '**FINDING**' : mdEscape(OBSERVATION_STATUS[r.status]));
   return [
     `From the last \`npm test\` here (${mdEscape(o.recordedAt)}), each a rate compared with \`baselines/\` by ${mdEscape(o.test)}:`,
     '',
-    ...o.rows.map((r) => `- ${mdEscape(r.id)} (${mdEscape(r.transport)}): ${mdEscape(r.outcome)}; ${mdEscape(baseline(r))}; ${mdEscape(pText(r.pValue))}: ${status(r)}`),
+    ...o.rows.map((r) => `- ${mdEscape(`${r.id} (${r.transport}): ${r.outcome}; ${baseline(r)}; ${pText(r.pValue)}`)}: ${status(r)}`),
   ];
 }
 

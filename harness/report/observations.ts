@@ -5,13 +5,18 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
-import { compareWithBaseline, describeRate, FINDING_TEST, parseObservations, readBaseline, type Baseline, type RecordedObservation } from '../model/baselines.ts';
+import { compareWithBaseline, describeRate, FINDING_TEST, parseObservations, readBaseline } from '../model/baselines.ts';
+import type { Baseline, BaselineEntry, RecordedObservation } from '../model/baselines.ts';
 import { clopperPearson } from '../model/stats.ts';
 import type { ObservationRow, ReportObservations } from './types.ts';
 
 export function observationsFile(capturesDir: string, rel = release()): string {
   return join(capturesDir, 'observations', `${rel}.jsonl`);
 }
+
+const entryRow = (b: BaselineEntry) => ({
+  seen: b.seen, runs: b.runs, outcome: describeRate(b), singleOutcome: b.migratedFrom?.single ?? false,
+});
 
 /** null when no test run recorded observations on this kernel. */
 export function loadObservations(file: string, baselineOf: (transport: string) => Baseline | undefined = (t) => readBaseline(t), rel = release()): ReportObservations | null {
@@ -31,7 +36,7 @@ export function loadObservations(file: string, baselineOf: (transport: string) =
       runs: o.runs,
       interval95: clopperPearson(o.seen, o.runs),
       outcome: describeRate(o),
-      baseline: known ? { seen: known.seen, runs: known.runs, outcome: describeRate(known), singleOutcome: known.migratedFrom?.single ?? false } : null,
+      baseline: known ? entryRow(known) : null,
       pValue: c.p,
       status: c.status,
       line: c.line,

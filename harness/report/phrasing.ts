@@ -28,7 +28,9 @@ export function confidenceText(plan: Report['plan']): string {
 export function reportFindings(r: Report): { kind: 'contract' | 'observation'; line: string; counterexample: string | null }[] {
   return [
     ...r.recommendations.contradictions.map((c) => ({ kind: 'contract' as const, line: c.line, counterexample: c.counterexample })),
-    ...(r.observations?.rows ?? []).filter((o) => o.status === 'differs').map((o) => ({ kind: 'observation' as const, line: o.line, counterexample: null })),
+    ...(r.observations?.rows ?? [])
+      .filter((o) => o.status === 'differs')
+      .map((o) => ({ kind: 'observation' as const, line: o.line, counterexample: null })),
   ];
 }
 

@@ -68,7 +68,8 @@ export function findingsHtml(r: Report, anchorOf: AnchorOf): string {
   });
   return `<section class="findings" id="findings">
 <h2>Findings (${findings.length})</h2>
-<p class="lead">Evidence against a documented contract comes first, then observations whose rate differs from this kernel series' baseline beyond chance.</p>
+<p class="lead">Evidence against a documented contract comes first,
+then observations whose rate differs from this kernel series' baseline beyond chance.</p>
 <ul class="findings">${items.join('')}</ul>
 </section>`;
 }

@@ -82,6 +82,9 @@ function options(held: readonly HeldSafeguard[]): string {
   return held.length > MAX_NAMED ? `${list} (${held.length - MAX_NAMED} more held)` : list;
 }
 
+/** What a rule is built from: a row without its rule (and, for the rule itself, its scope). */
+type RowFacts = Omit<Recommendation, 'rule' | 'scope'>;
+
 /** "corruption not seen in 6 cases (rate ≤ 39 % at 95 %)": what clean cases bound, and no more. */
 function notSeenIn(h: HeldSafeguard): string {
   const bound = h.upperBound95 === null ? '' : ` (rate ≤\u00a0${formatRate(h.upperBound95)} at ${formatRate(CONFIDENCE_LEVEL)})`;
@@ -89,7 +92,7 @@ function notSeenIn(h: HeldSafeguard): string {
 }
 
 /** "2 skipped, 1 inconclusive", or "no case ran". */
-function unsettled(row: Omit<Recommendation, 'rule' | 'scope'>): string {
+function unsettled(row: RowFacts): string {
   const n = (state: string) => row.unproven.filter((u) => u.state === state).length;
   const states = [`${n('skipped')} skipped`, `${n('inconclusive')} inconclusive`].filter((x) => !x.startsWith('0 '));
   return states.join(', ') || 'no case ran';
@@ -98,7 +101,7 @@ function unsettled(row: Omit<Recommendation, 'rule' | 'scope'>): string {
 const quoted = (c: ContractSummary) => `"${c.quote}" (${c.source})`;
 
 /** The rule's opening for a copying method (write): the cheapest that held leads, reuse at once too. */
-function copyingRule(method: string, row: Omit<Recommendation, 'rule' | 'scope'>, elsewhere: readonly string[]): string[] {
+function copyingRule(method: string, row: RowFacts, elsewhere: readonly string[]): string[] {
   const waits = row.held.filter((h) => h.safeguard !== 'copy');
   const copy = row.held.find((h) => h.safeguard === 'copy');
   const parts: string[] = [];
@@ -127,7 +130,7 @@ function copyingRule(method: string, row: Omit<Recommendation, 'rule' | 'scope'>
 
 /** The rule's opening for a by-reference method: only what the contract allows is advice; clean
  * cases of anything else are reported as what they are, next to the contract they cannot overturn. */
-function byReferenceRule(method: string, c: ContractSummary, row: Omit<Recommendation, 'rule' | 'scope'>, elsewhere: readonly string[]): string[] {
+function byReferenceRule(method: string, c: ContractSummary, row: RowFacts, elsewhere: readonly string[]): string[] {
   const allowed = row.held.filter((h) => h.meetsContract && h.safeguard !== 'copy');
   const copy = row.held.find((h) => h.safeguard === 'copy');
   const parts: string[] = [];
@@ -147,8 +150,10 @@ function byReferenceRule(method: string, c: ContractSummary, row: Omit<Recommend
   if (none) parts.push(`reusing at once: ${notSeenIn(none)}, but the API still requires ${c.safePoint}: ${quoted(c)}`);
   else parts.push(`documented: ${quoted(c)}`);
   const outside = row.held.filter((h) => !h.meetsContract && h.safeguard !== 'none');
-  if (outside.length)
-    parts.push(`clean here but not the API's safe point: ${outside.map((h) => `${safeguardWords(h.safeguard).failed} (${h.cases}/${h.cases} clean)`).join(', ')}`);
+  if (outside.length) {
+    const named = outside.map((h) => `${safeguardWords(h.safeguard).failed} (${h.cases}/${h.cases} clean)`);
+    parts.push(`clean here but not the API's safe point: ${named.join(', ')}`);
+  }
   return parts;
 }
 
@@ -156,10 +161,12 @@ function byReferenceRule(method: string, c: ContractSummary, row: Omit<Recommend
  * (cheapest first; for a by-reference method only those its contract allows), what was not
  * enough, and when sending a copy would be cheaper than the cheapest wait. Built only from the
  * row's data. */
-export function ruleOf(method: string, row: Omit<Recommendation, 'rule' | 'scope'>, elsewhere: readonly string[] = []): string {
+export function ruleOf(method: string, row: RowFacts, elsewhere: readonly string[] = []): string {
   const c = row.contract;
   const contradicted = row.failed.filter((f) => f.meetsContract);
-  const parts: string[] = contradicted.map((f) => `FINDING: ${safeguardWords(f.safeguard).failed}, after which the API allows reuse, was not enough here (${f.headline})`);
+  const parts: string[] = contradicted.map(
+    (f) => `FINDING: ${safeguardWords(f.safeguard).failed}, after which the API allows reuse, was not enough here (${f.headline})`,
+  );
   parts.push(...(c.holds !== 'copy' ? byReferenceRule(method, c, row, elsewhere) : copyingRule(method, row, elsewhere)));
   const notEnough = row.failed.filter((f) => !f.meetsContract);
   if (notEnough.length) parts.push(`not enough: ${notEnough.map((f) => safeguardWords(f.safeguard).failed).join(', ')}`);
@@ -205,7 +212,8 @@ const scopeOrder = (dims: readonly string[]) => (a: Record<string, string>, b: R
 };
 
 function summaryOf(c: SendContract): ContractSummary {
-  return { holds: c.holds, mayReadUntil: c.mayReadUntil, safePoint: c.safePoint, safeAfter: [...c.safeAfter], source: c.source, document: c.document, quote: c.quote };
+  const { holds, mayReadUntil, safePoint, source, document, quote } = c;
+  return { holds, mayReadUntil, safePoint, safeAfter: [...c.safeAfter], source, document, quote };
 }
 
 /** Every safeguard of the row that the contract allows reuse after, yet a conclusive case was
@@ -263,9 +271,11 @@ export function buildRecommendations(
         });
       } else if (c.verdict === 'clean') {
         const price = costOf(cost, c.method, c.safeguard, scope.transport);
-        held.push({ safeguard: c.safeguard, meetsContract: meets(c.safeguard), cases: c.cases, upperBound95: c.upperBound95, headline: c.headline, cost: price });
+        const { safeguard, cases, upperBound95, headline } = c;
+        held.push({ safeguard, meetsContract: meets(safeguard), cases, upperBound95, headline, cost: price });
       } else {
-        unproven.push({ safeguard: c.safeguard, state: c.verdict === 'skipped' ? 'skipped' : 'inconclusive', headline: c.headline, why: unprovenWhy(c) });
+        const state = c.verdict === 'skipped' ? 'skipped' : 'inconclusive';
+        unproven.push({ safeguard: c.safeguard, state, headline: c.headline, why: unprovenWhy(c) });
       }
     }
     held.sort(byCost);

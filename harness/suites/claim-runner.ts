@@ -59,7 +59,13 @@ export interface Sampled<P> {
 export async function sampleThenShrink<P>(
   run: (partial: P) => Promise<CaseReport>,
   arbitrary: fc.Arbitrary<P>,
-  opts: { seed: number; numRuns: number; proves: (r: CaseReport) => boolean; timeLimitMs?: number; onCase?: (partial: P, r: CaseReport) => void },
+  opts: {
+    seed: number;
+    numRuns: number;
+    proves: (r: CaseReport) => boolean;
+    timeLimitMs?: number;
+    onCase?: (partial: P, r: CaseReport) => void;
+  },
 ): Promise<Sampled<P>> {
   const cases: CaseReport[] = [];
   const sample: { partial: P; report: CaseReport }[] = [];
@@ -97,13 +103,19 @@ export async function sampleThenShrink<P>(
   );
   if (error) return { sample, cases, interrupted, error };
   const own = sample[first]!;
-  if (!shrunk.failed || !shrunk.counterexample) return { sample, cases, interrupted, counterexample: { experiment: own.partial, path: String(first), shrinks: 0, failing: own.report } };
+  if (!shrunk.failed || !shrunk.counterexample) {
+    const unshrunk = { experiment: own.partial, path: String(first), shrinks: 0, failing: own.report };
+    return { sample, cases, interrupted, counterexample: unshrunk };
+  }
   const [experiment] = shrunk.counterexample;
   const key = JSON.stringify(experiment);
   // The evidence is the run fast-check saw fail for the shrunk value (the last such run).
   const failing = [...tried].reverse().find((x) => x.key === key && opts.proves(x.report))?.report;
-  if (!failing) return { sample, cases, interrupted, error: new Error(`fast-check reported a counterexample (${key}) that no recorded case proves`) };
-  return { sample, cases, interrupted, counterexample: { experiment, path: shrunk.counterexamplePath ?? String(first), shrinks: shrunk.numShrinks, failing } };
+  if (!failing) {
+    return { sample, cases, interrupted, error: new Error(`fast-check reported a counterexample (${key}) that no recorded case proves`) };
+  }
+  const path = shrunk.counterexamplePath ?? String(first);
+  return { sample, cases, interrupted, counterexample: { experiment, path, shrinks: shrunk.numShrinks, failing } };
 }
 
 export async function runClaimCases(

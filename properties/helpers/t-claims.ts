@@ -50,7 +50,8 @@ export async function runClaim(
     }
   } else {
     const rate = out.rate!;
-    const tally = `${rate.seen} of ${rate.runs} conclusive cases corrupted${rate.inconclusive ? `, ${rate.inconclusive} inconclusive` : ''}`;
+    const also = rate.inconclusive ? `, ${rate.inconclusive} inconclusive` : '';
+    const tally = `${rate.seen} of ${rate.runs} conclusive cases corrupted${also}`;
     observe(t, {
       id: claim.id,
       statement: claim.statement,

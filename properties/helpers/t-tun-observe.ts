@@ -32,7 +32,8 @@ export function verdictCounts(cases: CaseReport[]): string {
 export async function observeClaim(t: ExecutionContext, session: SessionHandle, claim: TunClaim, opts: { numRuns?: number } = {}): Promise<TunObservation> {
   const seed = seedFromEnv();
   // The whole sample runs (a rate, not a search), then the first corrupted case is shrunk.
-  const out = await runClaimCases((p) => session.run(p), { ...claim, kind: 'observation' }, { seed, numRuns: opts.numRuns ?? claim.numRuns });
+  const numRuns = opts.numRuns ?? claim.numRuns;
+  const out = await runClaimCases((p) => session.run(p), { ...claim, kind: 'observation' }, { seed, numRuns });
   const cases = out.cases;
   const inconclusive = cases.filter((c) => c.verdict === 'inconclusive');
   for (const c of inconclusive) t.log(`inconclusive case ${c.id}: ${c.reasons.join('; ')}`);
@@ -47,10 +48,13 @@ export async function observeClaim(t: ExecutionContext, session: SessionHandle, 
   const rate = out.rate!;
   const outcome = out.outcome === 'falsified' ? 'falsified' : 'holds';
   const changed = outcome === claim.expect ? '' : ` — recorded as ${claim.expect} when the claim was written`;
-  t.log(`"${claim.statement}": ${rate.seen} of ${rate.runs} sampled conclusive cases corrupted (${verdictCounts(cases)} incl. shrinking), seed ${seed}${changed}`);
+  const sampled = `${rate.seen} of ${rate.runs} sampled conclusive cases corrupted`;
+  t.log(`"${claim.statement}": ${sampled} (${verdictCounts(cases)} incl. shrinking), seed ${seed}${changed}`);
   // compared with baselines/<series>-tun.json like every observation (a difference beyond chance is a finding)
   const tally = `${rate.seen} of ${rate.runs} conclusive cases corrupted${rate.inconclusive ? `, ${rate.inconclusive} inconclusive` : ''}`;
-  observe(t, { id: claim.id, statement: claim.statement, event: CORRUPTED, seen: rate.seen, runs: rate.runs, transport: 'tun', detail: tally });
+  observe(t, {
+    id: claim.id, statement: claim.statement, event: CORRUPTED, seen: rate.seen, runs: rate.runs, transport: 'tun', detail: tally,
+  });
   const drops = cases.reduce((a, c) => a + (c.link?.events.filter((e) => e.kind === 'drop').length ?? 0), 0);
   if (cases.some((c) => c.link?.config.loss !== undefined)) {
     t.true(drops > 0, 'the link injected losses into at least one case');

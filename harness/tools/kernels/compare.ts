@@ -114,7 +114,8 @@ function observationRows(cols: KernelColumn[]): Row[] {
     const found = cols.map((c) => [...(c.observations ?? [])].reverse().find((o) => `${o.id} (${o.transport})` === what) ?? null);
     const values = found.map((o) => (o ? describeRate(o) : null));
     const present = found.filter((o): o is Observation => o !== null);
-    if (new Set(present.map((o) => o.event)).size > 1) return { what, values, status: 'finding', why: 'the kernels counted different events' };
+    const events = new Set(present.map((o) => o.event));
+    if (events.size > 1) return { what, values, status: 'finding', why: 'the kernels counted different events' };
     // Every pair, as against a baseline: a difference chance explains less than 1 % of the time.
     let least: { p: number; a: Observation; b: Observation } | null = null;
     for (let i = 0; i < present.length; i++)
@@ -122,8 +123,11 @@ function observationRows(cols: KernelColumn[]): Row[] {
         const { p } = ratesDiffer(present[i]!, present[j]!, FINDING_ALPHA);
         if (!least || p < least.p) least = { p, a: present[i]!, b: present[j]! };
       }
-    if (least && least.p < FINDING_ALPHA)
-      return { what, values, status: 'finding', why: `an observation (kernel-dependent by design): rates differ beyond chance (Fisher's exact test, p = ${least.p.toPrecision(2)})` };
+    if (least && least.p < FINDING_ALPHA) {
+      const p = least.p.toPrecision(2);
+      const why = `an observation (kernel-dependent by design): rates differ beyond chance (Fisher's exact test, p = ${p})`;
+      return { what, values, status: 'finding', why };
+    }
     return { what, values, status: 'same' };
   });
 }

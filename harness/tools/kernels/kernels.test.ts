@@ -162,7 +162,8 @@ test('side by side: probes, recorded observations and test totals get a column p
     }),
   ]);
   t.like(c.probes[0], { status: 'finding', values: ['ok', 'missing: no sch_tbf'] });
-  t.like(c.observations[0], { what: 'o (loopback)', status: 'finding', values: ['10/10 corrupted (95 % CI 69–100 %)', '0/10 corrupted (95 % CI 0–31 %)'] });
+  const flipped = ['10/10 corrupted (95 % CI 69–100 %)', '0/10 corrupted (95 % CI 0–31 %)'];
+  t.like(c.observations[0], { what: 'o (loopback)', status: 'finding', values: flipped });
   t.like(c.observations[1], { what: 'p (loopback)', status: 'same' }, '3/12 vs 1/12 is chance');
   t.like(c.tests[0], { status: 'failure' });
   t.regex(c.tests[0]!.why!, /6\.1: lease \(c\)/);
