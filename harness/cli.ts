@@ -1,10 +1,11 @@
-// zcprobe command line: one module per subcommand under harness/cli/. Usage errors print one
-// line and exit 2; failures exit 1.
+// zcprobe command line: one module per subcommand under harness/cli/ (its defineCommand), one row
+// each below. Usage errors print one line and exit 2; failures exit 1.
 import { UsageError } from './cli/args.ts';
 
-type Command = { summary: string; load: () => Promise<{ run: (argv: string[]) => Promise<number> }> };
+// Loaded on demand: `zcprobe doctor` need not import the session and the suites.
+type Entry = { summary: string; load: () => Promise<{ command: { main: (argv: string[]) => Promise<number> } }> };
 
-const COMMANDS: Record<string, Command> = {
+const COMMANDS: Record<string, Entry> = {
   run: { summary: 'run experiments and print their verdicts', load: () => import('./cli/run.ts') },
   bench: { summary: 'throughput and CPU cost of each send method and safeguard', load: () => import('./cli/bench.ts') },
   report: { summary: 'run the evidence suite and write report.html/json/md (npm start)', load: () => import('./cli/report.ts') },
@@ -36,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await (await cmd.load()).run(rest);
+    return await (await cmd.load()).command.main(rest);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`zcprobe ${name}: ${e.message}\n`);

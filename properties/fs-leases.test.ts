@@ -22,6 +22,7 @@ import { isCorrupted } from '../harness/verdict/verdict.ts';
 import { testWithNeeds, type Need } from './helpers/requirements.ts';
 import { harnessChildren } from './helpers/t-children.ts';
 import { truncateWhileWriting } from './helpers/t-mmap-truncate.ts';
+import { judgeCase } from '../harness/evidence/judge.ts';
 
 const BREAK_TIME = 'fs/lease-break-time';
 const NEED: Record<LoopFs, Need> = { ext4: 'fsExt4', xfs: 'fsXfs', btrfs: 'fsBtrfs' };
@@ -63,7 +64,7 @@ for (const fs of LOOP_FILESYSTEMS) {
               const exp = makeExperiment({ method, size, fs, safeguard, mutatedBy: 'other-process', mutation: mutation as never, receiverDelayMs: 50 });
               let r: CaseReport;
               try {
-                r = await session.run(exp);
+                r = await judgeCase(session, exp);
               } catch (e) {
                 if (!(e instanceof CaseUnsupported)) throw e;
                 skipped.add(`${mutation.split(':')[0]}: ${e.reason}`);

@@ -1,7 +1,5 @@
-// tshark against synthetic captures (no sockets, no tcpdump): the pcapng writer's output opens in
-// tshark with the same frames and prints our comments; the oracle agrees with zcprobe's decoder
-// and reassembler on IPv4, IPv6 and a wrapping sequence number, and names the frame when it does
-// not; the display filters select exactly the frames they name.
+// tshark against synthetic captures: the pcapng writer's output opens with the same frames and our comments; the oracle
+// agrees with our decoder and reassembler (IPv4, IPv6, wrapping sequence numbers) or names the frame; filters select exactly their frames.
 import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,11 +1,6 @@
-// The wire stream of each case, from one tcpdump running for the whole session: after a case,
-// flush (sentinel packet) and read the records added since the last case until the case's
-// connection is finished on the wire (the sender's FIN and the receiver's ACK of all data + FIN,
-// or an RST; bounded wait, re-flushing), so every retransmission of the case is judged with it.
-// Keep the case's connection (4-tuple), reassemble the sender→receiver direction. Drops reported
-// by tcpdump since the previous case make the case inconclusive.
-// Storage stays bounded whatever the number of cases: the part of the session file already read
-// is punched out (tmpfs frees its pages; tcpdump keeps appending at its own offset).
+// The wire stream of each case from one session-long tcpdump: flush, read until the case's connection is finished on the wire
+// (bounded), keep its 4-tuple and reassemble sender→receiver; drops since the last case make it inconclusive.
+// The part of the session file already read is punched out, so storage stays bounded (docs/operating.md).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FILE, native } from '../native.ts';

@@ -4,26 +4,27 @@ import { parseHostPort } from '../roles/agent/address.ts';
 import { pskFromToken, readTokenFile } from '../roles/agent/psk.ts';
 import { AgentServer } from '../roles/agent/server.ts';
 import { registerCleanup } from '../host/exit-hooks.ts';
-import { flagValue, helpText, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { flagValue, nonNegativeInt, UsageError, type FlagSpecs, type FlagValues } from './args.ts';
+import { defineCommand } from './command.ts';
 
-const SPEC: Record<string, FlagSpec> = {
-  listen: { value: 'ADDR:PORT', help: 'the address senders reach this machine by, and the control port (required; IPv6: [ADDR]:PORT)' },
-  'token-file': { value: '<file>', help: 'file holding the shared token, mode 600 (required; the same file content on the sender)' },
-  iface: { value: '<name>', help: 'capture on this interface (default: the one the route back to each sender leaves by)' },
-  'data-port': { value: '<port>', help: 'the port cases connect to (default: one the kernel picks per session)' },
-  'exit-when-idle': { value: '<seconds>', help: 'exit once no sender has had a session for this long (CI; default: serve until SIGINT/SIGTERM)' },
-  help: { boolean: true, help: 'this help' },
-};
+const OPTIONS = {
+  listen: { type: 'string', value: 'ADDR:PORT', help: 'the address senders reach this machine by, and the control port (required; IPv6: [ADDR]:PORT)' },
+  'token-file': { type: 'string', value: '<file>', help: 'file holding the shared token, mode 600 (required; the same file content on the sender)' },
+  iface: { type: 'string', value: '<name>', help: 'capture on this interface (default: the one the route back to each sender leaves by)' },
+  'data-port': { type: 'string', value: '<port>', help: 'the port cases connect to (default: one the kernel picks per session)' },
+  'exit-when-idle': { type: 'string', value: '<seconds>', help: 'exit once no sender has had a session for this long (CI; default: serve until SIGINT/SIGTERM)' },
+} satisfies FlagSpecs;
 
 const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
-export async function run(argv: string[]): Promise<number> {
-  const { flags, positional } = parseFlags(argv, SPEC);
-  if (flags.help) {
-    process.stdout.write(helpText('usage: zcprobe agent --listen ADDR:PORT --token-file FILE [flags]   (as root: it runs tcpdump)', SPEC));
-    return 0;
-  }
-  if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
+export const command = defineCommand({
+  name: 'agent',
+  usage: '--listen ADDR:PORT --token-file FILE [flags]   (as root: it runs tcpdump)',
+  options: OPTIONS,
+  run: serveAgent,
+});
+
+async function serveAgent(flags: FlagValues<typeof OPTIONS>): Promise<number> {
   const listen = flagValue(flags, 'listen', parseHostPort);
   if (!listen) throw new UsageError('--listen ADDR:PORT is required');
   if (flags['token-file'] === undefined) throw new UsageError('--token-file FILE is required (the token is never taken from the command line)');
@@ -35,13 +36,13 @@ export async function run(argv: string[]): Promise<number> {
   });
   const idleS = flagValue(flags, 'exit-when-idle', nonNegativeInt);
   if (idleS === 0) throw new UsageError('--exit-when-idle must be at least 1 second');
-  const iface = flags.iface as string | undefined;
+  const iface = flags.iface;
   const agent = await AgentServer.start({ ...listen, port: listen.port, psk, iface, dataPort, log });
   // The cleanup registry ends the session (its receiver and tcpdump) on SIGINT/SIGTERM.
   let finish!: () => void;
   const stopped = new Promise<void>((resolve) => (finish = resolve));
   const unregister = registerCleanup('zcprobe agent', () => agent.close().then(finish));
-  log(`zcprobe agent listening on ${String(flags.listen)} (TLS 1.3, pre-shared key); one sender at a time`);
+  log(`zcprobe agent listening on ${flags.listen} (TLS 1.3, pre-shared key); one sender at a time`);
   if (idleS !== undefined) {
     const timer = setInterval(() => {
       if (agent.idleMs < idleS * 1000) return;

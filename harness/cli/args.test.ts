@@ -4,16 +4,19 @@ import test from 'ava';
 import { flagValue, listFlag, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
 
 const SPEC: Record<string, FlagSpec> = {
-  size: { value: '<size>', help: 'bytes' },
-  method: { value: '<name>', repeatable: true, help: 'method' },
-  json: { boolean: true, help: 'json' },
-  help: { boolean: true, help: 'help' },
+  size: { type: 'string', value: '<size>', help: 'bytes' },
+  method: { type: 'string', multiple: true, value: '<name>', help: 'method' },
+  json: { type: 'boolean', help: 'json' },
+  help: { type: 'boolean', help: 'help' },
 };
 
-test('values: --flag value, --flag=value, booleans, repeatable flags, -h, positionals (also after --)', (t) => {
-  const { flags, positional } = parseFlags(['a', '--size', '1MiB', '--method=write', '--json', '--method', 'tee', '-h', '--', '--b'], SPEC);
+test('values: --flag value, --flag=value, booleans, repeatable flags, -h, positionals, and what follows --', (t) => {
+  const { flags, positional, rest } = parseFlags(['a', '--size', '1MiB', '--method=write', '--json', '--method', 'tee', '-h', '--', '--b', '--', 'c'], SPEC);
   t.deepEqual(flags, { size: '1MiB', method: ['write', 'tee'], json: true, help: true });
-  t.deepEqual(positional, ['a', '--b']);
+  t.deepEqual(positional, ['a']);
+  t.deepEqual(rest, ['--b', '--', 'c'], 'after the first --, every argument as given');
+  t.is(parseFlags(['a'], SPEC).rest, undefined, 'no --: no rest');
+  t.deepEqual(parseFlags(['--'], SPEC).rest, [], 'a trailing --: an empty rest');
   t.deepEqual(parseFlags(['--size='], SPEC).flags, { size: '' }, 'an explicit empty value is a value (the parser of the flag judges it)');
   t.deepEqual(parseFlags(['--size', '-5'], SPEC).flags, { size: '-5' }, 'a negative number is a value');
 });

@@ -1,15 +1,13 @@
-// zcprobe baseline write: runs the suites that record observations (kernel- and
-// transport-dependent rates, harness/model/baselines.ts) and writes baselines/<major.minor>-<transport>.json
-// from what they recorded on this kernel. zcprobe baseline show: the baselines for this kernel.
-// zcprobe baseline migrate FILE…: rewrites baselines of the first format (one outcome string each)
-// as rates, by the rule in migrateEntry, each entry marked with what it was.
+// zcprobe baseline write: runs the observing suites and writes baselines/<major.minor>-<transport>.json (rates,
+// model/baselines.ts) from what they recorded on this kernel; show prints them; migrate rewrites first-format files as rates.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { baselineFrom, baselinePath, describeRate, parseBaseline, readBaseline, writeBaseline } from '../model/baselines.ts';
 import type { BaselineEntry } from '../model/baselines.ts';
-import { helpText, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { UsageError, type FlagSpecs } from './args.ts';
+import { defineCommand } from './command.ts';
 
 /** The property files that record observations (t-observe.ts); a new one is added here. */
 export const OBSERVING_FILES = [
@@ -29,31 +27,30 @@ export const OBSERVING_FILES = [
   'properties/tun.test.ts',
 ];
 
-const SPEC: Record<string, FlagSpec> = {
-  from: { value: '<file>', help: 'write from observations a test run already recorded (npm test writes captures/observations/<uname -r>.jsonl) instead of running the suites' },
-  help: { boolean: true, help: 'this help' },
-};
+const OPTIONS = {
+  from: { type: 'string', value: '<file>', help: 'write from observations a test run already recorded (npm test writes captures/observations/<uname -r>.jsonl) instead of running the suites' },
+} satisfies FlagSpecs;
 
-const USAGE =
-  'usage: zcprobe baseline write [--from FILE] | show | migrate FILE...\n\n' +
-  '  write    run the observing suites on this kernel (or read what a test run recorded, --from) and\n' +
-  '           write baselines/<major.minor>-<transport>.json\n' +
-  '  show     print the baselines for this kernel (each observation a rate: seen/runs, 95 % interval)\n' +
-  '  migrate  rewrite baseline files of the first format (one outcome each) as rates, in place';
-
-export async function run(argv: string[]): Promise<number> {
-  const { flags, positional } = parseFlags(argv, SPEC);
-  if (flags.help) {
-    process.stdout.write(helpText(USAGE, SPEC));
-    return 0;
-  }
-  const [what, ...extra] = positional;
-  if (what === 'migrate') return migrate(extra);
-  if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  if (what === 'show') return show();
-  if (what === 'write') return flags.from === undefined ? write() : writeFrom(String(flags.from));
-  throw new UsageError(`the first argument must be write, show or migrate, got ${what === undefined ? 'nothing' : `"${what}"`}`);
-}
+export const command = defineCommand({
+  name: 'baseline',
+  usage: 'write [--from FILE] | show | migrate FILE...',
+  about: [
+    '  write    run the observing suites on this kernel (or read what a test run recorded, --from) and',
+    '           write baselines/<major.minor>-<transport>.json',
+    '  show     print the baselines for this kernel (each observation a rate: seen/runs, 95 % interval)',
+    '  migrate  rewrite baseline files of the first format (one outcome each) as rates, in place',
+  ].join('\n'),
+  options: OPTIONS,
+  positionals: true,
+  run(flags, positional) {
+    const [what, ...extra] = positional;
+    if (what === 'migrate') return migrate(extra);
+    if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    if (what === 'show') return show();
+    if (what === 'write') return flags.from === undefined ? write() : writeFrom(flags.from);
+    throw new UsageError(`the first argument must be write, show or migrate, got ${what === undefined ? 'nothing' : `"${what}"`}`);
+  },
+});
 
 function show(): number {
   for (const transport of ['loopback', 'veth', 'tun', 'remote']) {

@@ -1,30 +1,30 @@
 // zcprobe bench: throughput and CPU cost of each send method (and of each safeguard) over
 // loopback, harness and C reference side by side. A script that prints figures, not a test.
 import { formatSize, parseSize } from '../model/experiment.ts';
-import { BENCH_METHODS, BENCH_TRANSPORTS, DEFAULT_CONFIG, loopbackTarget, type BenchConfig, type BenchMethod, type BenchTransport } from '../tools/bench/config.ts';
-import { openBenchTarget } from '../tools/bench/target.ts';
-import { summarize } from '../tools/bench/report.ts';
-import { runBench } from '../tools/bench/runner.ts';
-import { formatSideBySide, formatTable } from '../tools/bench/table.ts';
-import { flagValue, helpText, listFlag, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { BENCH_METHODS, BENCH_TRANSPORTS, DEFAULT_CONFIG, loopbackTarget, type BenchConfig, type BenchMethod, type BenchTransport } from '../suites/bench/config.ts';
+import { openBenchTarget } from '../suites/bench/target.ts';
+import { summarize } from '../suites/bench/report.ts';
+import { runBench } from '../suites/bench/runner.ts';
+import { formatSideBySide, formatTable } from '../suites/bench/table.ts';
+import { flagValue, listFlag, nonNegativeInt, oneOf, UsageError, type FlagSpecs, type FlagValues } from './args.ts';
+import { defineCommand } from './command.ts';
 
 const D = DEFAULT_CONFIG;
 const MAX_MESSAGE = 256 << 20;
 
-const SPEC: Record<string, FlagSpec> = {
-  sizes: { value: '<size,...>', help: `message sizes (default ${D.sizes.map(formatSize).join(',')})` },
-  methods: { value: '<method,...>', help: `send methods (default all: ${BENCH_METHODS.join(',')})` },
-  total: { value: '<size>', help: `bytes per plain run (default ${formatSize(D.total)})` },
-  'safeguard-total': { value: '<size>', help: `bytes per safeguard run, 0 = no safeguard rows (default ${formatSize(D.safeguardTotal)})` },
-  runs: { value: '<n>', help: `rounds; figures are medians over them (default ${D.runs})` },
-  'c-sizes': { value: '<size,...>|none', help: `sizes (of --sizes) at which the C reference runs too (default ${D.cSizes.map(formatSize).join(',')})` },
-  'pipe-size': { value: '<size>', help: `pipe capacity for splice/vmsplice (default ${formatSize(D.pipeSize)})` },
-  'poll-interval-ms': { value: '<ms>', help: `siocoutq poll interval, 0 = spin (default ${D.pollIntervalMs})` },
-  transport: { value: '<name>', repeatable: true, help: `${BENCH_TRANSPORTS.join(', ')}; repeatable: one table each, then MB/s side by side (default loopback)` },
-  family: { value: '4|6', help: 'IP version (default 4)' },
-  json: { boolean: true, help: 'print the JSON report on stdout (the table goes to stderr)' },
-  help: { boolean: true, help: 'this help' },
-};
+const OPTIONS = {
+  sizes: { type: 'string', value: '<size,...>', help: `message sizes (default ${D.sizes.map(formatSize).join(',')})` },
+  methods: { type: 'string', value: '<method,...>', help: `send methods (default all: ${BENCH_METHODS.join(',')})` },
+  total: { type: 'string', value: '<size>', help: `bytes per plain run (default ${formatSize(D.total)})` },
+  'safeguard-total': { type: 'string', value: '<size>', help: `bytes per safeguard run, 0 = no safeguard rows (default ${formatSize(D.safeguardTotal)})` },
+  runs: { type: 'string', value: '<n>', help: `rounds; figures are medians over them (default ${D.runs})` },
+  'c-sizes': { type: 'string', value: '<size,...>|none', help: `sizes (of --sizes) at which the C reference runs too (default ${D.cSizes.map(formatSize).join(',')})` },
+  'pipe-size': { type: 'string', value: '<size>', help: `pipe capacity for splice/vmsplice (default ${formatSize(D.pipeSize)})` },
+  'poll-interval-ms': { type: 'string', value: '<ms>', help: `siocoutq poll interval, 0 = spin (default ${D.pollIntervalMs})` },
+  transport: { type: 'string', multiple: true, value: '<name>', help: `${BENCH_TRANSPORTS.join(', ')}; repeatable: one table each, then MB/s side by side (default loopback)` },
+  family: { type: 'string', value: '4|6', help: 'IP version (default 4)' },
+  json: { type: 'boolean', help: 'print the JSON report on stdout (the table goes to stderr)' },
+} satisfies FlagSpecs;
 
 function list<T>(parse: (v: string) => T): (v: string) => T[] {
   return (text) => {
@@ -48,11 +48,8 @@ function positive(parse: (v: string) => number): (v: string) => number {
   };
 }
 
-/** The bench configuration the flags ask for, or null for --help. Bad flags throw UsageError. */
-export function benchConfigFromFlags(argv: string[]): { cfg: BenchConfig; json: boolean; transports: BenchTransport[] } | null {
-  const { flags, positional } = parseFlags(argv, SPEC);
-  if (flags.help) return null;
-  if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
+/** The bench configuration the flags ask for. Bad flags throw UsageError. */
+export function benchConfigFromFlags(flags: FlagValues<typeof OPTIONS>): { cfg: BenchConfig; json: boolean; transports: BenchTransport[] } {
   const transports = flags.transport === undefined ? (['loopback'] as BenchTransport[]) : [...new Set(listFlag(flags, 'transport', BENCH_TRANSPORTS))];
   const family = flagValue(flags, 'family', (v) => Number(oneOf(['4', '6'] as const)(v)) as 4 | 6) ?? 4;
   const pipeSize = flagValue(flags, 'pipe-size', parseSize) ?? D.pipeSize;
@@ -77,13 +74,14 @@ export function benchConfigFromFlags(argv: string[]): { cfg: BenchConfig; json: 
   return { cfg, json: Boolean(flags.json), transports };
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const parsed = benchConfigFromFlags(argv);
-  if (!parsed) {
-    process.stdout.write(helpText('usage: zcprobe bench [flags]   (prints figures; takes a few minutes with the defaults)', SPEC));
-    return 0;
-  }
-  const { cfg, json, transports } = parsed;
+export const command = defineCommand({
+  name: 'bench',
+  usage: '[flags]   (prints figures; takes a few minutes with the defaults)',
+  options: OPTIONS,
+  run: (flags) => bench(benchConfigFromFlags(flags)),
+});
+
+async function bench({ cfg, json, transports }: ReturnType<typeof benchConfigFromFlags>): Promise<number> {
   const progress = (line: string) => process.stderr.write(`zcprobe bench: ${line}\n`);
   const reports = [];
   for (const transport of transports) {

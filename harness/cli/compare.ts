@@ -4,13 +4,13 @@ import { readFileSync } from 'node:fs';
 import type { MatrixCell, Report } from '../report/types.ts';
 import { assertValidReport } from '../report/validate.ts';
 import { columnFromReport, compareColumns, renderKernelsView } from '../tools/kernels/compare.ts';
-import { helpText, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { UsageError, type FlagSpecs, type FlagValues } from './args.ts';
+import { defineCommand } from './command.ts';
 
-const SPEC: Record<string, FlagSpec> = {
-  json: { boolean: true, help: 'print the differences as JSON' },
-  kernels: { boolean: true, help: 'the kernels view: a column per report, universal-claim failures vs findings (also for 3+ files)' },
-  help: { boolean: true, help: 'this help' },
-};
+const OPTIONS = {
+  json: { type: 'boolean', help: 'print the differences as JSON' },
+  kernels: { type: 'boolean', help: 'the kernels view: a column per report, universal-claim failures vs findings (also for 3+ files)' },
+} satisfies FlagSpecs;
 
 function load(path: string): Report {
   let data: unknown;
@@ -46,12 +46,15 @@ export function compareReports(a: Report, b: Report): CellChange[] {
   return changes;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const { flags, positional } = parseFlags(argv, SPEC);
-  if (flags.help) {
-    process.stdout.write(helpText('usage: zcprobe compare <a/report.json> <b/report.json> [more report.json …]', SPEC));
-    return 0;
-  }
+export const command = defineCommand({
+  name: 'compare',
+  usage: '<a/report.json> <b/report.json> [more report.json …]',
+  options: OPTIONS,
+  positionals: true,
+  run: compare,
+});
+
+function compare(flags: FlagValues<typeof OPTIONS>, positional: string[]): number {
   if (positional.length < 2) throw new UsageError(`needs exactly two report.json paths, got ${positional.length} (or more, for the kernels view)`);
   if (positional.length > 2 || flags.kernels) return kernelsView(positional.map(load), Boolean(flags.json));
   const [a, b] = positional.map(load) as [Report, Report];

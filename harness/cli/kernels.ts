@@ -1,8 +1,6 @@
-// zcprobe kernels --kernel PKG|PATH [--kernel …] [--suite smoke]: runs a suite under each kernel
-// (qemu guests; the host's own kernel too unless --no-host) and prints them side by side.
-// Exit 0: every run completed and no universal claim failed (findings do not fail); 1: a universal
-// claim was contradicted, a test failed, a suite crashed or a guest hung until its limit;
-// 3: the kernels could not be run here (tools, packages, image, or qemu could not boot the kernel).
+// zcprobe kernels: runs a suite under each kernel (qemu guests; the host's own too unless --no-host)
+// and prints them side by side. Exit 1: a universal claim contradicted, a test failed, a suite crashed
+// or a guest hung; 3 (CANNOT_RUN): no tools, package, image or boot here. Findings never fail a run.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareKernels, renderKernelsView } from '../tools/kernels/compare.ts';
@@ -12,34 +10,35 @@ import { loadKernelResults } from '../tools/kernels/results.ts';
 import { runKernels, SUITES, type RunAll, type Suite } from '../tools/kernels/runner.ts';
 import { ensureHostTools } from '../tools/kernels/setup.ts';
 import { CAPTURES_DIR, newRunId } from '../session/session.ts';
-import { flagValue, helpText, nonNegativeInt, oneOf, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { flagValue, nonNegativeInt, oneOf, UsageError, type FlagSpecs, type FlagValues } from './args.ts';
+import { defineCommand } from './command.ts';
 
-const SPEC: Record<string, FlagSpec> = {
-  kernel: { value: '<pkg|path>', repeatable: true, help: 'a Debian kernel package (e.g. linux-image-cloud-amd64), a .deb or a vmlinuz; repeatable' },
-  suite: { value: '<name>', help: `what to run under each kernel: ${SUITES.join(', ')} (default smoke)` },
-  'test-file': { value: '<path>', repeatable: true, help: 'suite test: run only this ava file (repeatable), e.g. properties/sendfile.test.ts' },
-  'no-host': { boolean: true, help: 'do not run the suite on the host kernel for comparison' },
-  accel: { value: '<mode>', help: 'auto (KVM if a probe boot works, else TCG), kvm or tcg (default auto)' },
-  'time-limit': { value: '<s>', help: 'seconds each kernel\'s suite may take (default: smoke 420, doctor 120, test 5400, report 5400)' },
-  memory: { value: '<MiB>', help: 'guest memory (default 3072)' },
-  out: { value: '<dir>', help: 'results directory (default captures/kernels-<run-id>)' },
-  json: { boolean: true, help: 'print the comparison as JSON' },
-  help: { boolean: true, help: 'this help' },
-};
+const OPTIONS = {
+  kernel: { type: 'string', multiple: true, value: '<pkg|path>', help: 'a Debian kernel package (e.g. linux-image-cloud-amd64), a .deb or a vmlinuz; repeatable' },
+  suite: { type: 'string', value: '<name>', help: `what to run under each kernel: ${SUITES.join(', ')} (default smoke)` },
+  'test-file': { type: 'string', multiple: true, value: '<path>', help: 'suite test: run only this ava file (repeatable), e.g. properties/sendfile.test.ts' },
+  'no-host': { type: 'boolean', help: 'do not run the suite on the host kernel for comparison' },
+  accel: { type: 'string', value: '<mode>', help: 'auto (KVM if a probe boot works, else TCG), kvm or tcg (default auto)' },
+  'time-limit': { type: 'string', value: '<s>', help: 'seconds each kernel\'s suite may take (default: smoke 420, doctor 120, test 5400, report 5400)' },
+  memory: { type: 'string', value: '<MiB>', help: 'guest memory (default 3072)' },
+  out: { type: 'string', value: '<dir>', help: 'results directory (default captures/kernels-<run-id>)' },
+  json: { type: 'boolean', help: 'print the comparison as JSON' },
+} satisfies FlagSpecs;
 
 /** exit status: the kernels could not be run on this host (a reason was printed) */
 export const CANNOT_RUN = 3;
 
 const DEFAULT_LIMIT_S: Record<Suite, number> = { doctor: 120, smoke: 420, test: 5400, report: 5400 };
 
-export async function run(argv: string[]): Promise<number> {
-  const { flags, positional } = parseFlags(argv, SPEC);
-  if (flags.help) {
-    process.stdout.write(helpText('usage: zcprobe kernels --kernel <pkg|path> [--kernel …] [--suite doctor|smoke|test|report]', SPEC));
-    return 0;
-  }
-  if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
-  const specs = (flags.kernel as string[] | undefined) ?? [];
+export const command = defineCommand({
+  name: 'kernels',
+  usage: '--kernel <pkg|path> [--kernel …] [--suite doctor|smoke|test|report]',
+  options: OPTIONS,
+  run: kernels,
+});
+
+async function kernels(flags: FlagValues<typeof OPTIONS>): Promise<number> {
+  const specs = flags.kernel ?? [];
   if (!specs.length) throw new UsageError('needs at least one --kernel (e.g. --kernel linux-image-cloud-amd64)');
   const suite = flagValue(flags, 'suite', oneOf(SUITES)) ?? 'smoke';
   const accel = flagValue(flags, 'accel', oneOf(['auto', 'kvm', 'tcg'] as const)) ?? 'auto';
@@ -47,10 +46,10 @@ export async function run(argv: string[]): Promise<number> {
   const memoryMiB = flagValue(flags, 'memory', nonNegativeInt) ?? 3072;
   if (timeLimitS < 10) throw new UsageError('--time-limit must be at least 10 s');
   if (memoryMiB < 512) throw new UsageError('--memory must be at least 512 MiB');
-  const testFiles = flags['test-file'] as string[] | undefined;
+  const testFiles = flags['test-file'];
   if (testFiles && suite !== 'test') throw new UsageError('--test-file goes with --suite test');
   for (const f of testFiles ?? []) if (!existsSync(join(PROJECT_ROOT, f))) throw new UsageError(`--test-file ${f}: no such file in the project`);
-  const outDir = (flags.out as string | undefined) ?? join(CAPTURES_DIR, `kernels-${newRunId()}`);
+  const outDir = flags.out ?? join(CAPTURES_DIR, `kernels-${newRunId()}`);
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
   const cannot = (why: string) => {

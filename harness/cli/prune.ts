@@ -3,28 +3,29 @@ import { rmSync } from 'node:fs';
 import { formatBytes } from '../host/disk.ts';
 import { listRunDirs, parseAge, selectForPruning, type PrunePolicy } from '../host/prune.ts';
 import { CAPTURES_DIR } from '../session/session.ts';
-import { flagValue, helpText, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { flagValue, nonNegativeInt, UsageError, type FlagSpecs, type FlagValues } from './args.ts';
+import { defineCommand } from './command.ts';
 
-const SPEC: Record<string, FlagSpec> = {
-  keep: { value: '<n>', help: 'keep the newest n runs, delete the others' },
-  'older-than': { value: '<age>', help: 'delete runs last written more than <age> ago (e.g. 7d, 12h, 30m)' },
-  dir: { value: '<dir>', help: `the captures directory (default ${CAPTURES_DIR})` },
-  'dry-run': { boolean: true, help: 'only list what would be deleted' },
-  help: { boolean: true, help: 'this help' },
-};
+const OPTIONS = {
+  keep: { type: 'string', value: '<n>', help: 'keep the newest n runs, delete the others' },
+  'older-than': { type: 'string', value: '<age>', help: 'delete runs last written more than <age> ago (e.g. 7d, 12h, 30m)' },
+  dir: { type: 'string', value: '<dir>', help: `the captures directory (default ${CAPTURES_DIR})` },
+  'dry-run': { type: 'boolean', help: 'only list what would be deleted' },
+} satisfies FlagSpecs;
 
-export async function run(argv: string[]): Promise<number> {
-  const { flags, positional } = parseFlags(argv, SPEC);
-  if (flags.help) {
-    process.stdout.write(helpText('usage: zcprobe prune (--keep <n> | --older-than <age>) [--dry-run]', SPEC));
-    return 0;
-  }
-  if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
+export const command = defineCommand({
+  name: 'prune',
+  usage: '(--keep <n> | --older-than <age>) [--dry-run]',
+  options: OPTIONS,
+  run: prune,
+});
+
+function prune(flags: FlagValues<typeof OPTIONS>): number {
   const keep = flagValue(flags, 'keep', nonNegativeInt);
   const age = flagValue(flags, 'older-than', parseAge);
   if ((keep === undefined) === (age === undefined)) throw new UsageError('give exactly one of --keep <n> or --older-than <age>');
   const policy: PrunePolicy = keep !== undefined ? { keep } : { olderThanMs: age! };
-  const dir = (flags.dir as string | undefined) ?? CAPTURES_DIR;
+  const dir = flags.dir ?? CAPTURES_DIR;
   const runs = listRunDirs(dir);
   const doomed = selectForPruning(runs, policy);
   const dry = Boolean(flags['dry-run']);

@@ -4,38 +4,46 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatCaseLine } from '../verdict/case-report.ts';
 import { parseReplay } from '../model/claims/index.ts';
-import { makeExperiment, type Experiment } from '../model/experiment.ts';
+import { defaultSenderCapture, makeExperiment, type Experiment, type SenderCapture } from '../model/experiment.ts';
 import { Session } from '../session/session.ts';
-import { flagValue, helpText, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
+import { flagValue, nonNegativeInt, UsageError, type FlagSpecs, type FlagValues } from './args.ts';
+import { defineCommand } from './command.ts';
 import { familyOf } from '../roles/agent/remote-transport.ts';
 import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
 import { replayedExperiment } from './run.ts';
+import { judgeCase } from '../evidence/judge.ts';
 
-const SPEC: Record<string, FlagSpec> = {
-  repeat: { value: '<n>', help: 'run it n times (default 3)' },
-  json: { boolean: true, help: 'one JSON object per run' },
+const OPTIONS = {
+  repeat: { type: 'string', value: '<n>', help: 'run it n times (default 3)' },
+  json: { type: 'boolean', help: 'one JSON object per run' },
   ...REMOTE_FLAGS,
-  help: { boolean: true, help: 'this help' },
-};
+} satisfies FlagSpecs;
 
-function fromReport(reportPath: string, caseId: string): { exp: Experiment; before: string } {
+function fromReport(reportPath: string, caseId: string): { exp: Experiment; before: string; senderCapture?: SenderCapture } {
   if (!existsSync(reportPath)) throw new UsageError(`no such report: ${reportPath}`);
   const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { counterexamples?: { caseId: string; caseJson: string; verdict: string }[] };
   const cx = report.counterexamples?.find((c) => c.caseId === caseId);
   if (!cx) throw new UsageError(`case ${caseId} is not a counterexample in ${reportPath} (known: ${(report.counterexamples ?? []).map((c) => c.caseId).join(', ') || 'none'})`);
-  const caseJson = JSON.parse(readFileSync(join(dirname(reportPath), cx.caseJson), 'utf8')) as { experiment: Experiment; verdict: string };
-  return { exp: makeExperiment(caseJson.experiment), before: caseJson.verdict };
+  type CaseJson = { experiment: Experiment; verdict: string; senderCapture?: SenderCapture };
+  const caseJson = JSON.parse(readFileSync(join(dirname(reportPath), cx.caseJson), 'utf8')) as CaseJson;
+  // The capture placement is part of the case: a tcpdump on the sending device changes zero-copy sends.
+  const recorded = caseJson.senderCapture ? { senderCapture: caseJson.senderCapture } : {};
+  return { exp: makeExperiment(caseJson.experiment), before: caseJson.verdict, ...recorded };
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const { flags, positional } = parseFlags(argv, SPEC);
-  if (flags.help) {
-    process.stdout.write(helpText('usage: zcprobe replay <report.json> <case-id>\n       zcprobe replay <claim>:<seed>:<path>', SPEC));
-    return 0;
-  }
+export const command = defineCommand({
+  name: 'replay',
+  usage: ['<report.json> <case-id>', '<claim>:<seed>:<path>'],
+  options: OPTIONS,
+  positionals: true,
+  run: replay,
+});
+
+async function replay(flags: FlagValues<typeof OPTIONS>, positional: string[]): Promise<number> {
   let exp: Experiment;
   let before: string | null = null;
-  if (positional.length === 2) ({ exp, before } = fromReport(positional[0]!, positional[1]!));
+  let recorded: SenderCapture | undefined;
+  if (positional.length === 2) ({ exp, before, senderCapture: recorded } = fromReport(positional[0]!, positional[1]!));
   else if (positional.length === 1) {
     let parsed;
     try {
@@ -50,11 +58,12 @@ export async function run(argv: string[]): Promise<number> {
   // With an agent the case runs over its path (a remote counterexample needs one).
   const remote = remoteFromFlags(flags);
   if (remote) exp = makeExperiment({ ...exp, transport: 'remote', family: familyOf(remote) });
-  const session = await Session.open({ transport: exp.transport, family: exp.family, fs: exp.fs, remote });
+  const senderCapture = recorded ?? defaultSenderCapture(exp.method, exp.transport);
+  const session = await Session.open({ transport: exp.transport, family: exp.family, fs: exp.fs, remote, senderCapture });
   const verdicts: string[] = [];
   try {
     for (let i = 0; i < repeat; i++) {
-      const r = await session.run(exp);
+      const r = await judgeCase(session, exp);
       verdicts.push(r.verdict);
       process.stdout.write((flags.json ? JSON.stringify(r) : formatCaseLine(r)) + '\n');
     }

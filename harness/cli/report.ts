@@ -1,51 +1,32 @@
 // zcprobe report (npm start): runs the evidence suite and writes captures/<run-id>/report.{html,json,md}.
 import { join } from 'node:path';
-import { LOCAL_TRANSPORTS, METHODS, parseSize } from '../model/experiment.ts';
-import { runEvidenceSuite } from '../suites/evidence-suite.ts';
+import { parseSize } from '../model/experiment.ts';
 import { diskUsage, formatBytes } from '../host/disk.ts';
 import { listRunDirs } from '../host/prune.ts';
 import { writeReport } from '../report/write.ts';
 import { CAPTURES_DIR, newRunId } from '../session/session.ts';
-import { flagValue, helpText, listFlag, nonNegativeInt, parseFlags, UsageError, type FlagSpec } from './args.ts';
-import { filesystemsFlag } from './fs-flag.ts';
-import { progressPrinter } from './progress.ts';
-import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
-import { NIC_FLAG, transportsFromFlags } from './transport-flags.ts';
+import { flagValue, type FlagValues } from './args.ts';
+import { defineCommand } from './command.ts';
+import { runSuite, suiteFlags } from './suite.ts';
 
-const SPEC: Record<string, FlagSpec> = {
-  repeats: { value: '<n>', help: 'repetitions of each stress case per cell (default 2)' },
-  transport: { value: '<name>', repeatable: true, help: `limit to a transport (${LOCAL_TRANSPORTS.join(', ')}); repeatable (default: all)` },
-  method: { value: '<name>', repeatable: true, help: 'limit to a method; repeatable (default: all)' },
-  fs: { value: '<fs>', repeatable: true, help: 'filesystems for the file methods\' section: tmpfs, ext4, xfs, btrfs, or none; repeatable (default: all)' },
-  'cost-total': { value: '<size>', help: 'bytes per bench run for the cost chart; 0 skips it (default 256MiB)' },
-  out: { value: '<dir>', help: 'output directory (default captures/<run-id>)' },
-  ...REMOTE_FLAGS,
-  ...NIC_FLAG,
-  help: { boolean: true, help: 'this help' },
-};
+const SUITE = suiteFlags(2, {
+  'cost-total': { type: 'string', value: '<size>', help: 'bytes per bench run for the cost chart; 0 skips it (default 256MiB)' },
+  out: { type: 'string', value: '<dir>', help: 'output directory (default captures/<run-id>)' },
+});
 
-export async function run(argv: string[]): Promise<number> {
-  const { flags, positional } = parseFlags(argv, SPEC);
-  if (flags.help) {
-    process.stdout.write(helpText('usage: zcprobe report [flags]   (also: npm start)', SPEC));
-    return 0;
-  }
-  if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"`);
-  const repeats = flagValue(flags, 'repeats', nonNegativeInt) ?? 2;
-  if (repeats < 1) throw new UsageError('--repeats must be at least 1');
-  // With an agent, its path is the one transport; without, every transport this machine builds.
-  const remote = remoteFromFlags(flags);
-  if (remote && flags.transport !== undefined) throw new UsageError('--transport cannot be combined with --remote (or ZCPROBE_REMOTE): the agent is the transport');
-  const { transports, nicPair } = remote ? { transports: ['remote' as const], nicPair: undefined } : transportsFromFlags(flags);
-  const methods = listFlag(flags, 'method', METHODS);
-  const filesystems = filesystemsFlag(flags);
+export const command = defineCommand({
+  name: 'report',
+  usage: '[flags]   (also: npm start)',
+  options: SUITE.options,
+  run: report,
+});
+
+async function report(flags: FlagValues<typeof SUITE.options>): Promise<number> {
+  const scope = SUITE.scope(flags);
   const costTotal = flagValue(flags, 'cost-total', parseSize) ?? 256 << 20;
   const runId = newRunId();
-  const runDir = (flags.out as string | undefined) ?? join(CAPTURES_DIR, runId);
-  const progress = progressPrinter();
-  progress.line(`zcprobe evidence suite → ${runDir}`);
-  const report = await runEvidenceSuite({ runDir, runId, repeats, transports, methods, costTotal, filesystems, onProgress: progress.update, onPhase: progress.line, remote, nicPair });
-  progress.done();
+  const runDir = flags.out ?? join(CAPTURES_DIR, runId);
+  const report = await runSuite({ ...scope, runDir, runId, costTotal }, `zcprobe evidence suite → ${runDir}`);
   const paths = writeReport(runDir, report);
   const counts = new Map<string, number>();
   for (const c of report.cells) counts.set(c.verdict, (counts.get(c.verdict) ?? 0) + 1);

@@ -1,21 +1,13 @@
-// The evidence bundle of a non-clean case: captures/<run-id>/<case-id>/ with the connection's
-// packets as tcpdump wrote them (case.pcap) and the same packets annotated for Wireshark
-// (case.pcapng: the case and verdict in the file's comment, a comment on each frame that proves
-// the verdict), the case as JSON (case.json) and a hex diff I/W/R around the first mismatch plus
-// the display filter that shows the proving frames (hexdiff.txt).
+// The evidence bundle of a non-clean case, captures/<run-id>/<case-id>/: case.pcapng (the case's packets, comments on the frames
+// that prove the verdict), case.json, and hexdiff.txt (I/W/R around the first mismatch, with the display filter). docs/wireshark.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pcapToPcapng } from './pcapng.ts';
-import { markFrames, type MarkInput, type WiresharkPointers } from './wireshark.ts';
+import type { EvidencePaths, HexDiff, WiresharkPointers } from '../verdict/evidence-refs.ts';
+import { markFrames, type MarkInput } from './wireshark.ts';
 
-export interface HexDiff {
-  offset: number;
-  intended: string;
-  wire: string | null;
-  received: string;
-  /** what the source holds there after the mutation (M): new bytes, zeros, or the old ones */
-  mutated?: string;
-}
+export type { EvidencePaths, HexDiff };
+
 
 const WINDOW = 64;
 
@@ -78,8 +70,11 @@ export interface WiresharkEvidence {
   pcapng: Buffer;
 }
 
-/** The frames that prove the verdict, their comments in a pcapng, and the filter showing them. */
-export function wiresharkEvidence(c: CaseSummary, mark: MarkInput & { iface?: string; application?: string }): WiresharkEvidence {
+/** The frames that prove the verdict, their comments in a pcapng, and the filter showing them. The frames are found in
+ * `mark.pcap`; the pcapng holds `records` (default the same), e.g. a copy cut to the proving frames with the same numbering. */
+export function wiresharkEvidence(
+  c: CaseSummary, mark: MarkInput & { iface?: string; application?: string }, records: Buffer = mark.pcap,
+): WiresharkEvidence {
   const { comments, pointers } = markFrames(mark);
   const sectionComments = [
     `zcprobe case ${c.id}: ${c.method}, ${c.size} bytes, mutation ${c.mutation} (${c.mutationRange}), safeguard ${c.safeguard}, receiver delay ${c.receiverDelayMs} ms, ${c.transport} IPv${c.family}, kernel ${c.kernel}`,
@@ -88,20 +83,11 @@ export function wiresharkEvidence(c: CaseSummary, mark: MarkInput & { iface?: st
     'stream offset = relative tcp.seq - 1; intended byte at offset o: o % 251 + 1; the mutation writes that value XOR 0xff',
   ];
   const frameComments = new Map([...comments].map(([frame, texts]) => [frame - 1, texts]));
-  const pcapng = pcapToPcapng(mark.pcap, { sectionComments, os: `Linux ${c.kernel}`, application: mark.application ?? 'zcprobe', interfaceName: mark.iface, frameComments });
+  const application = mark.application ?? 'zcprobe';
+  const pcapng = pcapToPcapng(records, { sectionComments, os: `Linux ${c.kernel}`, application, interfaceName: mark.iface, frameComments });
   return { pointers, pcapng };
 }
 
-export interface EvidencePaths {
-  dir: string;
-  pcap: string | null;
-  /** the same packets as pcap, with comments for Wireshark */
-  pcapng: string | null;
-  /** remote runs: the agent's capture of what arrived (pcap is the sender's, what left) */
-  arrivalPcap?: string;
-  caseJson: string;
-  hexDiff: string;
-}
 
 /** hexdiff.txt's trailer: the filter and what each selected frame is. */
 export function formatWiresharkHint(p: WiresharkPointers): string {
@@ -112,17 +98,13 @@ export function formatWiresharkHint(p: WiresharkPointers): string {
   return `\nWireshark (open case.pcapng, paste into the display filter bar; each frame's comment says why):\n  ${p.filter}\n${what.map((w) => `  ${w}\n`).join('')}`;
 }
 
-export function writeEvidence(dir: string, caseJson: unknown, diff: HexDiff, pcap: Buffer | null, wireshark?: WiresharkEvidence): EvidencePaths {
+/** One packet file per bundle: case.pcapng holds the records exactly as captured (or cut, as case.json's evidencePcap says)
+ * plus the comments, and Wireshark, tshark and tcpdump read it, so a classic case.pcap beside it would only double the disk. */
+export function writeEvidence(dir: string, caseJson: unknown, diff: HexDiff, wireshark?: WiresharkEvidence): EvidencePaths {
   mkdirSync(dir, { recursive: true });
-  const paths: EvidencePaths = {
-    dir,
-    pcap: pcap ? join(dir, 'case.pcap') : null,
-    pcapng: wireshark ? join(dir, 'case.pcapng') : null,
-    caseJson: join(dir, 'case.json'),
-    hexDiff: join(dir, 'hexdiff.txt'),
-  };
-  if (pcap && paths.pcap) writeFileSync(paths.pcap, pcap);
-  if (wireshark && paths.pcapng) writeFileSync(paths.pcapng, wireshark.pcapng);
+  const packets = wireshark ? join(dir, 'case.pcapng') : null;
+  const paths: EvidencePaths = { dir, pcap: packets, pcapng: packets, caseJson: join(dir, 'case.json'), hexDiff: join(dir, 'hexdiff.txt') };
+  if (wireshark && packets) writeFileSync(packets, wireshark.pcapng);
   writeFileSync(paths.caseJson, JSON.stringify(caseJson, null, 2) + '\n');
   writeFileSync(paths.hexDiff, formatHexDiff(diff) + (wireshark?.pointers ? formatWiresharkHint(wireshark.pointers) : ''));
   return paths;

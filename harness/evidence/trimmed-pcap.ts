@@ -1,10 +1,5 @@
-// Size policy for a case's evidence pcap. A slice up to `wholeUpToBytes` is kept as captured.
-// A larger one (a 64 MiB case is a 67 MB pcap) keeps whole only the frames that matter to the
-// verdict — every frame without sender payload (handshake, ACKs, FIN, RST), and the sender's
-// frames carrying bytes within `contextBytes` of a focus range (the first differing byte of W
-// and of R, each differing retransmission) — and the headers of the rest: their records are cut
-// after the TCP header (incl_len shortened, orig_len kept), which Wireshark shows as "packet size
-// limited during capture" and our decoder as uncaptured bytes. The policy is recorded with the case.
+// Size policy for a case's evidence pcap: up to wholeUpToBytes kept as captured; above, frames without sender payload and those
+// within contextBytes of a focus range stay whole, the rest are cut after the TCP header (orig_len kept). docs/wireshark.md.
 import type { ReassembledStream } from '../capture/reassembly.ts';
 import { decodePcap } from '../capture/pcap.ts';
 import type { ConnectionTuple } from '../capture/wire.ts';
@@ -17,6 +12,10 @@ export interface EvidencePcapPolicy {
 }
 
 export const EVIDENCE_PCAP_POLICY: EvidencePcapPolicy = { wholeUpToBytes: 4 << 20, contextBytes: 256 << 10 };
+
+/** A reduced bundle (bundle-policy.ts): whole only the frames carrying a focus offset (the frames that
+ * prove the verdict), headers of every other frame, whatever the size. */
+export const PROOF_ONLY_POLICY: EvidencePcapPolicy = { wholeUpToBytes: 0, contextBytes: 0 };
 
 export interface Focus {
   /** stream offsets [start, end) of the sender→receiver direction */

@@ -1,25 +1,11 @@
-// Which frames of a case's capture prove its verdict, a comment for each, and the Wireshark
-// display filter that shows exactly those frames. Frame numbers are the case capture's own
-// (1-based, as Wireshark shows them; case.pcap and case.pcapng hold the same records in the same
-// order), computed from that file, so they hold whatever else the session captured.
+// Which frames of a case's capture prove its verdict, a comment for each, and the display filter that shows exactly those.
+// Frame numbers are the case capture's own (1-based, as Wireshark shows them; case.pcap and case.pcapng hold the same records).
 import { decodePcap, type TcpSegment } from '../capture/pcap.ts';
 import { reassemble } from '../capture/reassembly.ts';
+import type { WiresharkPointers } from '../verdict/evidence-refs.ts';
 
-export interface WiresharkPointers {
-  /** paste into Wireshark's display filter bar with case.pcapng (or case.pcap) open */
-  filter: string;
-  /** every frame the filter selects, ascending */
-  frames: number[];
-  /** the first frame whose bytes differ from the intended stream */
-  firstMutatedFrame?: number;
-  /** retransmissions whose bytes differ from the first transmission */
-  conflictFrames?: number[];
-  /** the frames that first carried those bytes, pairwise with conflictFrames (also selected, so
-   * both versions can be compared) */
-  conflictFirstFrames?: number[];
-  /** the wire carried the intended bytes here, yet the receiver read others from this offset on */
-  receiverDiffFrame?: number;
-}
+export type { WiresharkPointers };
+
 
 /** A comment for one frame from elsewhere, e.g. a relay transport's "dropped"/"delayed by N ms". */
 export interface FrameNote {

@@ -1,8 +1,5 @@
-// The run ledger: every host resource a zcprobe process creates (namespaces, links, work
-// directories, mounts, loop devices, helper processes) is recorded in
-// <state dir>/runs/<pid>-<start ticks>.json *before* it is created and dropped after it is removed.
-// After a crash the file names the dead owner and what it left; the sweep (sweep.ts) removes
-// exactly that, and never anything listed by a live owner.
+// The run ledger, <state dir>/runs/<pid>-<start ticks>.json: every host resource a process creates is recorded *before* it is
+// created and dropped after removal, so the sweep removes exactly what a dead owner left, never a live owner's.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selfOwner, type Owner } from './owner.ts';

@@ -1,9 +1,5 @@
-// What the nic transport must give back: both interfaces exactly as it found them (namespace,
-// addresses, MTU, up/down). The state is written to a file before anything changes, so
-// scripts/cleanup-netns.sh can restore it after a SIGKILL (it reads the same KEY=VALUE lines), and
-// the steps that restore it are data, run by an async or a synchronous `ip` (the cleanup
-// registry's exit pass). Also: which interfaces may be used at all (never one that carries the
-// default route, an address the host uses, or a bridge/bond port).
+// What the nic transport must give back (namespace, addresses, MTU, up/down), written to a state file before anything changes
+// so scripts/cleanup.sh can restore it after SIGKILL; restore steps are data. Also which interfaces may be used at all.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 

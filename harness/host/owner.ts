@@ -1,7 +1,5 @@
-// Who owns a host resource, and is that owner still running? A pid alone is not an identity
-// (pids are recycled), so an owner is (pid, start time in clock ticks since boot), both read from
-// /proc/<pid>/stat. Resources named only by pid (netns zcprobe-<pid>-N, /dev/shm/zcprobe-<pid>-*)
-// are judged by comparing the process's start time with the resource's creation time.
+// Who owns a host resource, and is it still running? Pids are recycled, so an owner is (pid, start ticks) from /proc/<pid>/stat;
+// resources named only by pid are judged by comparing the process's start time with the resource's creation time.
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
@@ -57,10 +55,10 @@ export function startedAtMs(pid: number): number | null {
 
 // btime has whole-second resolution: a process started up to this long after the resource may
 // still be its creator, and is given the benefit of the doubt (kept, never removed by mistake).
-const SLACK_MS = 2000;
+export const OWNER_SLACK_MS = 2000;
 
 /** Could the process now running as `pid` have created a resource at `createdAtMs`? */
 export function couldOwn(pid: number, createdAtMs: number): boolean {
   const started = startedAtMs(pid);
-  return started !== null && started <= createdAtMs + SLACK_MS;
+  return started !== null && started <= createdAtMs + OWNER_SLACK_MS;
 }

@@ -1,17 +1,6 @@
-// Host-wide, reference-counted /proc/sys overrides. Several zcprobe runs may lower the same value
-// at once (two test runs both shorten fs.lease-break-time), and a run may die by SIGKILL while
-// it holds one. So every override goes through one record per key under the state directory
-// (<state>/sysctl/<key>.json: the host's original value, the value last applied, and the live
-// users with the value each asked for), read and changed under a host-wide lock:
-// - the first user saves the original; the newest user's value is the one in effect;
-// - a user leaving re-applies the value of the newest user still there, and the last one puts
-//   the original back (unless someone outside zcprobe changed the value meanwhile: then it is
-//   left alone, with a warning);
-// - users that died are dropped by the next user and by the sweep (`zcprobe cleanup`), which
-//   restores the original when none is left.
-// fs/lease-break-time is guarded: with 0 the kernel never times a lease out (fl_break_time 0
-// means "no break time"), so a writer would wait forever on a holder that never releases; only
-// whole seconds ≥ 1 are accepted.
+// Host-wide, reference-counted /proc/sys overrides under a lock: the first user saves the original, the newest user's value is in
+// effect, the last one out restores it; dead users are dropped (docs/operating.md). fs/lease-break-time 0 means "never time out":
+// only whole seconds ≥ 1 are accepted.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,11 +1,6 @@
-// Observations are results that depend on the kernel, the transport and sizes (what MSG_ZEROCOPY
-// reuse does on loopback, whether SIOCOUTQ = 0 protects with a small receive buffer, what a
-// truncation does). Each is a rate: in how many of the cases run an event was seen (e.g. 3 of 12
-// corrupted), with its exact (Clopper–Pearson) 95 % interval. The suite records them and compares
-// them with a baseline committed under baselines/, one file per kernel major.minor and transport,
-// written by `zcprobe baseline write`. A finding is a rate that differs from the baseline's beyond
-// chance: Fisher's exact test, two-sided, p < 1 %. It is printed loudly — not a test failure,
-// unless ZCPROBE_STRICT=1.
+// Observations: kernel- and transport-dependent rates (seen/runs, Clopper–Pearson 95 %) compared with baselines/<series>-<transport>.json
+// by Fisher's exact test, two-sided, at 1 %: a difference beyond chance is a FINDING (printed; a failure only under ZCPROBE_STRICT=1).
+// Reads both baseline formats: the first (one outcome string each) is converted by migrateEntry's written rule; mixing is refused.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join, resolve } from 'node:path';

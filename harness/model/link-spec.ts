@@ -1,12 +1,5 @@
-// The faults a `tun` link injects (the netem this kernel lacks), as plain data on the Experiment,
-// their validation, and their translation into the relay's config line. Pure: no I/O.
-//
-// Loss and reorder specs count the sender→receiver TCP segments that carry data, per connection,
-// from 1 (the first data segment after the handshake is #1; a retransmission gets its own number):
-//   "0.02" or "2%"    each data segment with this probability (draws depend on --link-seed and the
-//                     segment's number only, so a case replays the same faults)
-//   "#3"  "#3,#10-12" exactly these data segments
-// Delay, jitter and rate apply to every packet in both directions; jitter never reorders.
+// The faults a tun link injects (the netem this kernel lacks) as data on the Experiment, their validation and the relay's config
+// line. Pure: no I/O. Loss and reorder count data segments per connection from #1; the spec syntax is in docs/tun.md.
 
 export interface LinkFaults {
   /** one-way delay added to every packet, ms */
@@ -99,6 +92,40 @@ export function describeFaults(f: LinkFaults = {}): Record<string, string | numb
   if (f.loss) out.loss = f.loss;
   if (f.reorder) out.reorder = f.reorder;
   if (f.loss || f.reorder || f.jitterMs) out.seed = f.seed ?? DEFAULT_SEED;
+  return out;
+}
+
+/** A case's recorded link config (describeFaults plus the MTU) back to faults and MTU. */
+export function faultsFromConfig(config: Record<string, string | number>): { link: LinkFaults; mtu?: number } {
+  const link: LinkFaults = {};
+  const num = (k: string) => (config[k] === undefined ? undefined : Number(config[k]));
+  const str = (k: string) => (config[k] === undefined ? undefined : String(config[k]));
+  const set = <K extends keyof LinkFaults>(k: K, v: LinkFaults[K] | undefined) => {
+    if (v !== undefined) link[k] = v;
+  };
+  set('delayMs', num('delayMs'));
+  set('jitterMs', num('jitterMs'));
+  set('loss', str('loss'));
+  set('reorder', str('reorder'));
+  set('rate', str('rate'));
+  set('seed', num('seed'));
+  const mtu = num('mtu');
+  return { link, ...(mtu !== undefined ? { mtu } : {}) };
+}
+
+/** The `zcprobe run` flags asking for these faults and MTU again (the inverse of cli/transport-flags.ts linkFromFlags). */
+export function linkFlagArgs(link: LinkFaults = {}, mtu?: number): string[] {
+  const out: string[] = [];
+  const add = (flag: string, v: string | number | undefined) => {
+    if (v !== undefined) out.push(`--${flag}`, String(v));
+  };
+  add('link-delay-ms', link.delayMs);
+  add('link-jitter-ms', link.jitterMs);
+  add('link-loss', link.loss);
+  add('link-reorder', link.reorder);
+  add('link-rate', link.rate);
+  add('link-seed', link.seed);
+  add('link-mtu', mtu);
   return out;
 }
 

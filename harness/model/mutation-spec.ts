@@ -1,12 +1,5 @@
-// A mutation as text (what --mutation takes, what a case records) and as data. Pure: no addon.
-//   overwrite                      store into the sender's buffer or the file's shared mapping
-//   pwrite | pwrite:OFFSET:LENGTH  write(2) the new bytes over the file (all of it, or a range)
-//   truncate:LENGTH (ftruncate = truncate:0)
-//   punch-hole:OFFSET:LENGTH       fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)
-//   odirect-write | odirect-write:OFFSET:LENGTH   O_DIRECT write (4 KiB aligned)
-//   rename-replace                 new file with the new bytes, fsync, rename() over the old name
-//   reflink-then-write             FICLONE the file into a snapshot, then pwrite the new bytes
-// Numbers take size units (4KiB, 1MiB) and are stored as bytes: "truncate:600000".
+// A mutation as text (what --mutation takes, what a case records) and as data; the kinds are listed in docs/filesystems.md.
+// Numbers take size units (4KiB, 1MiB) and are stored as bytes: "truncate:600000". Pure: no addon.
 
 export const MUTATION_KINDS = ['overwrite', 'pwrite', 'truncate', 'punch-hole', 'odirect-write', 'rename-replace', 'reflink-then-write'] as const;
 export type MutationKind = (typeof MUTATION_KINDS)[number];

@@ -1,8 +1,5 @@
-// Byte patterns, sources and the record of a mutation (the mutations themselves live in
-// harness/mutations/, one module per kind). The new pattern is built before the send so the
-// mutation is one memcpy (or one pwrite): a slow overwrite lets the reader win the race and
-// hides the bug. Every byte of B differs from A and neither contains zero, so a mismatching
-// byte can be classified as "the mutation", "zero" (truncation, holes) or "other".
+// Byte patterns (A[i] = i % 251 + 1, B = A ^ 0xff: every byte differs, neither has zero), sources and the record of a mutation.
+// B is built before the send so the mutation is one memcpy or pwrite: a slow overwrite would let the reader win the race.
 import type { Mutation } from './experiment.ts';
 
 let cachedA = Buffer.alloc(0);

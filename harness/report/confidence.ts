@@ -1,7 +1,5 @@
-// How sure a run of clean cases lets us be. After 0 corrupted cases out of n, the exact one-sided
-// (Clopper–Pearson) upper confidence bound on the corruption rate is the rate p at which seeing no
-// corruption in n independent cases still has probability 1 − level: (1 − p)^n = 1 − level, so
-// p = 1 − (1 − level)^(1/n). At 95 % that is close to 3/n, the "rule of three".
+// How sure n clean cases let us be: the exact one-sided (Clopper–Pearson) upper bound on the corruption rate,
+// p = 1 − (1 − level)^(1/n); at 95 % close to 3/n, the "rule of three".
 
 /** 1 − the confidence level: the chance that a rate at the bound still shows no corruption. */
 export const ALPHA = 0.05;

@@ -1,7 +1,5 @@
-// The filesystem section of the report: file methods × mutation × safeguard on each filesystem
-// (harness/suites/fs-matrix.ts). Data model (FsCell, built from the cases like the matrix cells) and a
-// minimal rendering: one table per safeguard, rows method · mutation, one column per filesystem,
-// each cell its verdict counts and where the receiver's bytes were not the old ones.
+// The report's filesystem section (suites/fs-matrix.ts): FsCell built from the cases like the matrix cells, and one table per
+// safeguard, rows method · mutation, a column per filesystem: verdict counts and where the received bytes were not the old ones.
 import type { FilesystemSection, FsCell, FsFactsRow } from './fs-types.ts';
 import { MUTATION_KINDS } from '../model/mutation-spec.ts';
 import { cellVerdict } from './cells.ts';
@@ -24,7 +22,10 @@ const shapeOf = (c: FsCaseLike): string => {
   return changed.length ? changed.slice(0, 4).map((r) => `${r.class} [${r.start},${r.end})`).join(' ') + (changed.length > 4 ? ' …' : '') : 'old';
 };
 
-export function buildFsSection(cases: readonly FsCaseLike[], skipped: readonly { fs: string; method: string; mutation: string; safeguard: string; reason: string }[]): FilesystemSection {
+export function buildFsSection(
+  cases: readonly FsCaseLike[],
+  skipped: readonly { fs: string; method: string; mutation: string; safeguard: string; reason: string }[],
+): FilesystemSection {
   const facts = new Map<string, FsFactsRow>();
   const cells = new Map<string, FsCell & { shapes: Map<string, number> }>();
   const cellOf = (fs: string, method: string, mutation: string, safeguard: string) => {

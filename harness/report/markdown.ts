@@ -1,7 +1,5 @@
-// The report as GitHub-flavoured Markdown, for pasting into an issue or a mailing-list post:
-// the recommendation table first, then the host, one matrix table per transport (narrow enough
-// for GitHub without a horizontal scroll), the legend and the counterexamples' replay commands.
-// No colour in Markdown, so each verdict also gets a mark.
+// The report as GitHub-flavoured Markdown for an issue or a mailing list: recommendation, host, one narrow matrix table per
+// transport, legend and replay commands. No colour in Markdown, so each verdict also gets a mark.
 import { fsMarkdown } from './filesystems.ts';
 import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
 import { OBSERVATION_STATUS, pText } from './observations.ts';

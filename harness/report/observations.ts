@@ -1,7 +1,5 @@
-// The report's view of the kernel-dependent observations (harness/model/baselines.ts) that the last
-// `npm test` on this kernel recorded (captures/observations/<uname -r>.jsonl): each a rate with its
-// interval, next to the committed baseline's rate for this kernel series; a difference beyond
-// chance (Fisher's exact test, p < 1 %) is a finding, shown as such.
+// The report's view of the observations the last `npm test` recorded here (captures/observations/<uname -r>.jsonl): each a rate
+// next to the committed baseline's rate for this kernel series; a difference beyond chance (Fisher, p < 1 %) is a finding.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';

@@ -1,9 +1,6 @@
-// The recommendation table: for each method in each scope (method × transport today; a new
-// dimension such as the filesystem is one more entry in `dimensions`), which safeguards held in
-// every case, which failed (with their counterexample), the cheapest that held and that the
-// method's documented contract allows, and a one-line rule generated from those facts. For a
-// method that sends by reference, clean cases never make reuse at once the advice: the rule names
-// the contract's safe point and quotes it. Pure: report data in, report data out.
+// The recommendation table: per method and scope, which safeguards held, which failed (with their counterexample), the cheapest held one
+// that the method's documented contract (model/contracts.ts) allows, and a one-line rule. A by-reference method is never advised
+// "none" on clean cases; a documented safe point that failed is a FINDING. Pure: report data in, report data out.
 import { allowedBy, contractOf, sendsByReference, type SendContract } from '../model/contracts.ts';
 import { formatSize } from '../model/experiment.ts';
 import { CONFIDENCE_LEVEL, formatRate } from './confidence.ts';

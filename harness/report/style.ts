@@ -1,6 +1,4 @@
-// The report's stylesheet, inlined into <style> (the CSP allows nothing external). Laid out for
-// a 1280 px wide window: the recommendation table first, then the matrix with one column per
-// safeguard (rows are method × transport); cell text wraps anywhere rather than overflow, and
+// The report's stylesheet, inlined (the CSP allows nothing external), for a 1280 px window: cell text wraps anywhere,
 // reasons are clamped to three lines (the full text stays in the cell's title tooltip).
 export const CSS = `
 :root { color-scheme: light; --muted: #666; --line: #d0d4d9; }

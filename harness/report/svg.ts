@@ -1,7 +1,5 @@
-// Hand-written inline SVG for the HTML report (no chart library, no script): the safeguard cost
-// bar chart and a counterexample's timeline. Every string goes through esc(). The <svg> elements
-// carry no xmlns: inside HTML the parser puts them in the SVG namespace, and the report then holds
-// no URL at all.
+// Hand-written inline SVG (no chart library, no script): the safeguard cost chart and a counterexample's timeline; every string
+// goes through esc(). No xmlns: inside HTML the parser puts <svg> in the SVG namespace, so the report holds no URL at all.
 import { VERDICT_STYLE } from './legend.ts';
 import { byMethod, bySafeguard, type Counterexample, type CostRow, type MatrixCell } from './types.ts';
 

@@ -1,7 +1,5 @@
-// A small JSON Schema (draft 2020-12) validator for exactly the keywords schema/report.schema.json
-// uses: type, required, properties, additionalProperties (false or a schema), items, enum, minimum
-// and $ref to #/$defs/…. A keyword outside that subset is a SchemaError rather than ignored, so
-// the schema can never look stricter than what is actually checked (and no dependency is needed).
+// A JSON Schema (2020-12) validator for exactly the keywords schema/report.schema.json uses; any other keyword is a SchemaError,
+// so the schema can never look stricter than what is checked (ajv cross-checks it in test/self-checks/report-schema.test.ts).
 import { readFileSync } from 'node:fs';
 
 export type Schema = { [keyword: string]: unknown };

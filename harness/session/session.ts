@@ -4,32 +4,49 @@
 // file methods' sources live on (harness/fs: tmpfs by default, or a loop-image ext4/xfs/btrfs that
 // is made and removed with the session), and the run directory where evidence of non-clean cases
 // goes.
-import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statfsSync } from 'node:fs';
 import { release } from 'node:os';
 import { join, resolve } from 'node:path';
-import { hostFacts } from '../roles/agent/host-facts.ts';
+import { hostFacts, type HostPair } from '../host/host-facts.ts';
 import { openRemote, remoteFromEnv, type RemoteOptions } from '../roles/agent/remote-transport.ts';
-import { evidencePcap, focusOf } from '../evidence/trimmed-pcap.ts';
 import { WireCapture, type WireObservation } from '../capture/wire.ts';
-import { toCaseReport, type CaseReport } from '../verdict/case-report.ts';
 import { sweepOnce } from '../host/sweep.ts';
 import { makeWorkDir, type WorkDir } from '../host/workdir.ts';
-import { hexDiff, wiresharkEvidence, writeEvidence } from '../evidence/bundle.ts';
-import { FILE_METHODS, type Experiment, type Transport } from '../model/experiment.ts';
+import { FILE_METHODS, type Experiment, type SenderCapture, type Transport } from '../model/experiment.ts';
 import { openFilesystem } from '../world/fs/index.ts';
 import type { Filesystem, FsSpec } from '../model/fs-spec.ts';
 import { MutatorProcess } from '../roles/mutator/client.ts';
 import { ReceiverProcess } from '../roles/receiver/client.ts';
 import type { ReceiverRole } from '../roles/receiver/role.ts';
 import { openTransport, type TransportEndpoint } from '../world/transport/index.ts';
-import { linkReport, type LinkReport } from '../verdict/link-facts.ts';
-import { runCase } from './run-case.ts';
+import type { CaptureSpec, LinkCaseFacts } from '../world/transport/types.ts';
+import { runCase, type CaseRun } from './run-case.ts';
+
+/** One case as the session saw it: the run, each capture's view of its connection, the link's facts. */
+export interface CaseObservation {
+  run: CaseRun;
+  /** the capture that is W: the sender side's, or the receiving side's with --sender-capture off
+   * (`wireBy`); absent without capture */
+  wire?: WireObservation;
+  wireBy?: 'sender' | 'receiver';
+  /** whether a tcpdump ran on the sending device */
+  senderCapture: SenderCapture;
+  /** the receiver-side capture when it is not W (tun: what reached the receiving kernel) */
+  arrived?: WireObservation;
+  linkFacts?: LinkCaseFacts;
+  hosts: HostPair;
+  /** where this session's evidence goes */
+  runDir: string;
+}
 
 export interface SessionOptions {
   transport: Transport;
   family: 4 | 6;
   /** capture the wire with tcpdump (three-way verdicts); false: two-stream verdicts only */
   capture?: boolean;
+  /** 'off': no tcpdump on the sending device; W is the receiving side's capture (the transport's
+   * arrival capture, or the agent's). Default 'on'. See docs/capture-placement.md. */
+  senderCapture?: SenderCapture;
   /** where evidence goes (default captures/<run-id>) */
   runDir?: string;
   /** keep the whole-session pcap after close (default: only per-case evidence is kept) */
@@ -46,10 +63,28 @@ export interface SessionOptions {
   nicPair?: string;
 }
 
-/** One capture of the session: 'sender' is the wire (W), 'receiver' what reached the receiver. */
+/** One capture of the session: 'sender' is the wire (W), 'receiver' what reached the receiver;
+ * `arrival`: a receiver-side capture serving as W because the sender's is off. */
 export interface SessionCapture {
   side: 'sender' | 'receiver';
+  arrival?: true;
+  /** where tcpdump runs */
+  iface: string;
+  netns?: string;
   capture: WireCapture;
+}
+
+/** The transport's capture points this session starts; throws when `off` leaves nothing to serve as W. */
+export function capturePlan(transport: Pick<TransportEndpoint, 'kind' | 'captures'>, senderCapture: SenderCapture): CaptureSpec[] {
+  if (senderCapture === 'on') return transport.captures.filter((c) => !c.arrival);
+  const rest = transport.captures.filter((c) => c.side !== 'sender');
+  // remote: the agent captures what arrived, outside this list
+  if (transport.kind !== 'remote' && !rest.some((c) => c.arrival))
+    throw new Error(
+      `--sender-capture off: ${transport.kind} has no other capture that can serve as W (only veth, nic and remote do); ` +
+        'use --no-capture for a two-stream verdict',
+    );
+  return rest;
 }
 
 export function newRunId(): string {
@@ -69,12 +104,25 @@ export class Session {
     readonly transport: TransportEndpoint,
     readonly filesystem: Filesystem,
     /** both ends of the path, in every case report */
-    readonly hosts: NonNullable<CaseReport['hosts']>,
+    readonly hosts: HostPair,
   ) {}
 
   /** the sender-side capture (the wire, W), or null without capture */
   get capture(): WireCapture | null {
     return this.captures.find((c) => c.side === 'sender')?.capture ?? null;
+  }
+
+  /** Where each capture runs and which one is W, for the report's transport line. */
+  get captureLine(): string {
+    const where = (c: SessionCapture) => `${c.iface}${c.netns ? ` in ${c.netns}` : ''}`;
+    const sender = this.captures.find((c) => c.side === 'sender');
+    const arrival = this.captures.find((c) => c.arrival);
+    if (this.options.capture === false) return 'no capture (two-stream verdicts)';
+    if (this.options.transport === 'remote')
+      return `W: the agent's arrival capture; sender capture ${sender ? `on (${where(sender)}: what left)` : 'off'}`;
+    if (arrival) return `sender capture off; W: ${where(arrival)} (receiving side)`;
+    const plus = this.captures.some((c) => c.side === 'receiver') ? ', plus the receiving side' : '';
+    return `W: sender capture on ${sender ? where(sender) : '?'}${plus}`;
   }
 
   get workDir(): string {
@@ -119,7 +167,7 @@ export class Session {
       }
       // After the children: they never see the loop mount in their mount namespace.
       filesystem = await openFilesystem(options.fs ?? 'tmpfs');
-      for (const spec of options.capture === false ? [] : transport!.captures) {
+      for (const spec of options.capture === false ? [] : capturePlan(transport!, options.senderCapture ?? 'on')) {
         const capture = await WireCapture.start({
           iface: spec.iface,
           netns: spec.netns,
@@ -131,7 +179,8 @@ export class Session {
           sendSentinel: spec.sendSentinel,
           keepFile: options.keepFullCapture,
         });
-        captures.push({ side: spec.side, capture });
+        const { side, arrival, iface, netns } = spec;
+        captures.push({ side, ...(arrival ? { arrival } : {}), iface, ...(netns ? { netns } : {}), capture });
       }
       return new Session(options, receiver!, mutator!, work, runDir, captures, transport!, filesystem, hosts!);
     } catch (e) {
@@ -150,13 +199,9 @@ export class Session {
     return release();
   }
 
-  /** Runs one case; writes its evidence bundle when it is not clean. */
-  async run(exp: Experiment): Promise<CaseReport> {
-    return (await this.runObserved(exp)).report;
-  }
-
-  /** run(), plus the capture's view of the case (tests cross-check it with tshark). */
-  async runObserved(exp: Experiment): Promise<{ report: CaseReport; wire?: WireObservation }> {
+  /** Runs one case and collects what every capture and the transport saw of it: plain data, no
+   * verdict (harness/evidence/judge.ts decides it and writes the evidence). */
+  async observe(exp: Experiment): Promise<CaseObservation> {
     if (exp.transport !== this.options.transport || exp.family !== this.options.family)
       throw new Error(`experiment wants ${exp.transport}/IPv${exp.family}, session is ${this.options.transport}/IPv${this.options.family}`);
     if (FILE_METHODS.includes(exp.method) && exp.fs !== this.filesystem.spec)
@@ -169,41 +214,13 @@ export class Session {
     // Both flushes at once: their sentinels leave the sender within a fraction of a millisecond,
     // after the case has finished, so the chunks can differ only by packets sent in that window
     // (a spurious retransmission at worst), which the link check reports, never hides.
-    const [wire, arrived] = await Promise.all([observed('sender'), observed('receiver')]);
-    const facts = await this.transport.afterCase?.(run.connection);
-    const link: LinkReport | undefined = facts && linkReport(run.connection, run.streams.intended, run.streams.mutated, wire, arrived, facts);
-    const report = toCaseReport(run, wire, link);
-    report.hosts = this.hosts;
-    if (report.verdict !== 'clean') {
-      // Remote runs: W is what arrived at the agent; the sender's capture is case.pcap, the
-      // agent's arrival.pcap.
-      const arrival = run.receiver.remote?.observation ?? null;
-      const shown = arrival ?? wire;
-      const w = report.wire.capture === 'captured' ? report.wire : null;
-      // A stream that only ended early has no differing byte: show where it ended.
-      const short = report.received.lengthDelta < 0 ? report.received.bytes : Infinity;
-      const first = Math.min(report.received.firstOffset ?? Infinity, w?.firstOffset ?? Infinity, short);
-      report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, run.streams.intended, shown ? shown.stream.bytes : null, run.streams.received, run.streams.mutated);
-      const dir = join(this.runDir, report.id);
-      // Very large cases keep whole frames only around what differs (policy recorded in case.json).
-      const pcap = wire && evidencePcap(wire.pcap, run.connection, wire.stream, focusOf(w?.firstOffset ?? null, report.received.firstOffset, wire.stream));
-      const ws = pcap && wire && wiresharkEvidence(report, { pcap: pcap.pcap, iface: wire.iface, connection: run.connection, ...run.streams, receivedFirstOffset: report.received.firstOffset });
-      if (ws?.pointers) report.wireshark = ws.pointers;
-      const arrivalPcap = arrival ? join(dir, 'arrival.pcap') : null;
-      const caseJson = { ...report, evidence: undefined, experiment: exp, arrivalPcap, ...(pcap ? { evidencePcap: pcap.record } : {}) };
-      report.evidence = writeEvidence(dir, caseJson, report.hexDiff, pcap?.pcap ?? null, ws);
-      if (arrival && arrivalPcap) {
-        writeFileSync(arrivalPcap, arrival.pcap);
-        report.evidence.arrivalPcap = arrivalPcap;
-      }
-      // tun: the receiver side's capture joins the bundle: what reached the receiving kernel.
-      if (arrived && report.link?.arrived) {
-        mkdirSync(dir, { recursive: true });
-        report.link.arrived.pcap = join(dir, 'arrived.pcap');
-        writeFileSync(report.link.arrived.pcap, arrived.pcap);
-      }
-    }
-    return { report, wire };
+    const [sent, arrived] = await Promise.all([observed('sender'), observed('receiver')]);
+    const linkFacts = await this.transport.afterCase?.(run.connection);
+    const senderCapture = this.options.capture === false ? 'off' : (this.options.senderCapture ?? 'on');
+    // Without a sender capture the arrival capture is W (not a second view of the link).
+    const common = { run, senderCapture, linkFacts, hosts: this.hosts, runDir: this.runDir };
+    if (this.captures.some((c) => c.arrival)) return { ...common, wire: arrived, wireBy: 'receiver' };
+    return { ...common, wire: sent, ...(sent ? { wireBy: 'sender' as const } : {}), arrived };
   }
 
   /** A source file plus a second copy (rename-replace, reflink) must fit, with slack for metadata. */

@@ -1,11 +1,6 @@
-// Runs a Claim (claims.ts) as a fast-check property against the kernel, without any test
-// framework: the property suites (properties/helpers/t-claims.ts) assert on its outcome, and
-// `zcprobe baseline write` records it. The property is "no case is corrupted"; a counterexample
-// counts only when it is a conclusive corrupted case whose safeguard reached its safe point.
-// A harness error (a throw) is never a counterexample: it is reported as such.
-// An observation (kind 'observation') is a rate, so its cases are a fixed sample: every one of the
-// claim's numRuns cases runs (fast-check does not stop at the first corrupted one), the corrupted
-// ones are counted, and only then is the first of them shrunk — shrinking runs are not counted.
+// Runs a Claim (model/claims) as a fast-check property, without a test framework, for the property suites and `baseline write`.
+// A counterexample counts only if conclusive, corrupted and its safeguard reached its safe point; a throw is a harness error.
+// An observation is a rate: its whole sample runs and is counted, then its first corrupted case is shrunk (shrinks not counted).
 import fc from 'fast-check';
 import type { CaseReport } from '../verdict/case-report.ts';
 import type { Claim, ExperimentPartial } from '../model/claims/index.ts';
@@ -152,7 +147,8 @@ export async function runClaimCases(
   // The evidence is the run fast-check saw fail for the shrunk value (the last such run).
   const failing = [...tried].reverse().find((x) => x.key === key && proves(x.report))?.report;
   if (!failing) return { ...base, outcome: 'error', error: new Error(`fast-check reported a counterexample (${key}) that no recorded case proves`) };
-  return { ...base, outcome: 'falsified', counterexample: { experiment, path: result.counterexamplePath ?? '', shrinks: result.numShrinks, failing } };
+  const path = result.counterexamplePath ?? '';
+  return { ...base, outcome: 'falsified', counterexample: { experiment, path, shrinks: result.numShrinks, failing } };
 }
 
 /** An observation: the whole sample, its rate, then the first proving case shrunk. */

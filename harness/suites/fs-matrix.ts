@@ -1,13 +1,12 @@
-// The filesystem dimension of the evidence suite: the file methods × mutations × safeguards on
-// each filesystem, one session per filesystem (its source files there), loopback only, one
-// stress condition (1 MiB read 50 ms late: the send returns long before the receiver reads).
-// Mutations a filesystem cannot do are skipped with the probed reason; leases run as the
-// safeguard would (another process makes the change).
+// The evidence suite's filesystem part: file methods × mutations × safeguards, one session per filesystem, loopback, 1 MiB read
+// 50 ms late. Mutations a filesystem cannot do are skipped with the probed reason; leases use another process (docs/filesystems.md).
 import type { CaseReport } from '../verdict/case-report.ts';
 import { makeExperiment, type Method, type Safeguard } from '../model/experiment.ts';
 import type { FsSpec } from '../model/fs-spec.ts';
 import { CaseUnsupported } from '../session/run-case.ts';
 import { Session } from '../session/session.ts';
+import { judgeCase } from '../evidence/judge.ts';
+import { BundlePolicy } from '../evidence/bundle-policy.ts';
 
 export interface FsPlan {
   filesystems: FsSpec[];
@@ -46,11 +45,16 @@ export async function runFsMatrix(
   for (const fs of plan.filesystems) {
     const away = plan.unavailable.find((u) => u.fs === fs);
     if (away) {
-      for (const method of plan.methods) for (const mutation of plan.mutations) for (const safeguard of plan.safeguards) skipped.push({ fs, method, mutation, safeguard, reason: away.reason });
+      for (const method of plan.methods) {
+        for (const mutation of plan.mutations) {
+          for (const safeguard of plan.safeguards) skipped.push({ fs, method, mutation, safeguard, reason: away.reason });
+        }
+      }
       done += each * plan.repeats;
       continue;
     }
     const session = await Session.open({ transport: 'loopback', family: 4, runDir: opts.runDir, fs });
+    const bundles = new BundlePolicy(); // one full bundle per cell and verdict (each filesystem is its own cell)
     try {
       for (const method of plan.methods)
         for (const mutation of plan.mutations)
@@ -59,7 +63,7 @@ export async function runFsMatrix(
             for (let rep = 0; rep < plan.repeats; rep++) {
               const exp = makeExperiment({ method, fs, safeguard, mutation: mutation as never, transport: 'loopback', ...FS_STRESS });
               try {
-                const r = await session.run(exp);
+                const r = await judgeCase(session, exp, bundles);
                 cases.push(r);
                 opts.onProgress?.({ done: ++done, total, cell, lastVerdict: r.verdict });
               } catch (e) {

@@ -1,7 +1,5 @@
-// Where a stream differs from what was meant, as ranges of byte classes: old (the intended bytes),
-// new (what the mutation wrote there), zero, other (none of these), missing (the stream ended
-// early), extra (it went on past the message). The verdict counts bytes (verdict.ts); this says
-// where they are: "old [0,600000) zero [600000,1048576)".
+// Where a stream differs from what was meant, as ranges of byte classes (old, new, zero, other, missing, extra), e.g.
+// "old [0,600000) zero [600000,1048576)"; verdict.ts counts the bytes, this says where they are.
 
 export const BYTE_CLASSES = ['old', 'new', 'zero', 'other', 'missing', 'extra'] as const;
 export type ByteClass = (typeof BYTE_CLASSES)[number];

@@ -1,12 +1,5 @@
-// A link with two capture points (tun: the sender's device and the receiver's) says more than one
-// capture: which segments left the sender (W), which reached the receiving kernel (A), and what
-// the link says it did in between (its events and counters). This module turns them into facts:
-// - every data segment that arrived must have left the sender with the same bytes; one that did
-//   not means the link (relay) changed bytes → an integrity problem (the case proves nothing);
-// - segments that left and never arrived must be explained by the link's drops (injected loss,
-//   its queue, the devices' own drop counters); unexplained ones are an integrity problem too;
-// - injected faults are not problems: they are notes, visible with the verdict.
-// Pure: decoded captures and counters in, facts out.
+// Facts from a link with two capture points (tun): bytes changed in flight or segments lost without a drop to explain them are
+// integrity problems; injected faults are notes. Pure: decoded captures and counters in, facts out (docs/tun.md).
 import { decodePcap, type TcpSegment } from '../capture/pcap.ts';
 import type { ConnectionTuple, WireObservation } from '../capture/wire.ts';
 import { compareStreams, type Mismatch } from './verdict.ts';

@@ -1,7 +1,5 @@
-// Hypothesis: no combination of incomplete or foreign evidence yields a "corrupted" (or "clean")
-// verdict. Each test builds a capture frame by frame (packet-builder → pcap → decoder →
-// reassembler), pairs it with a case run, and asks toCaseReport for the verdict — the same path a
-// live case takes. Each path below was reachable before (issue 10) and gave a false verdict.
+// No combination of incomplete or foreign evidence yields a "corrupted" (or "clean") verdict: each capture is built frame by frame
+// (packet builder → pcap → decoder → reassembler), judged by toCaseReport as a live case is; each once gave a false verdict (issue 10).
 import test from 'ava';
 import type { WireObservation } from '../capture/wire.ts';
 import { buildTcpPacket, writePcap } from '../../test-support/packet-builder.ts';
@@ -11,7 +9,6 @@ import { toCaseReport } from './case-report.ts';
 import { makeExperiment } from '../model/experiment.ts';
 import { patternA, patternB } from '../model/patterns.ts';
 import type { CaseRun } from '../session/run-case.ts';
-import { compareStreams } from './verdict.ts';
 
 const SENDER = { src: '127.0.0.1', srcPort: 41000 };
 const RECEIVER = { dst: '127.0.0.1', dstPort: 5000 };
@@ -71,7 +68,6 @@ function caseRun(size: number, received: Uint8Array, more: Partial<CaseRun> = {}
     expectation: { changes: [{ start: 0, end: size, to: 'new' }] },
     filesystem: null,
     receiver: { id: 'case-test', bytes: received.length, acceptedAt: 1000, firstReadAt: 1050, doneAt: 1100, rcvbufEffective: 0, peer: { address: SENDER.src, port: SENDER.srcPort }, ackSentAt: null },
-    received: compareStreams(intended, received, mutated),
     streams: { intended, mutated, received: Buffer.from(received) },
     ...more,
   };
@@ -137,7 +133,8 @@ test('5. a segment before the stream start (older connection on the 4-tuple) →
 });
 
 test('5. frames with truncated headers in the case chunk → inconclusive', (t) => {
-  const r = toCaseReport(caseRun(SIZE, I), observe([synFrame, ...dataFrames(I), fin(SIZE)], { undecoded: { headerTruncated: 1, fragments: 0 } }));
+  const truncated = observe([synFrame, ...dataFrames(I), fin(SIZE)], { undecoded: { headerTruncated: 1, fragments: 0 } });
+  const r = toCaseReport(caseRun(SIZE, I), truncated);
   t.is(r.verdict, 'inconclusive');
   t.regex(r.reasons.join(), /truncated headers/);
 });

@@ -1,7 +1,5 @@
-// Feature probes: each one exercises the feature itself and never compares kernel versions, so a
-// backported, compiled-out or policy-disabled feature is reported as it really is. Results are
-// memoized per process (the netns and tcpdump probes cost a few hundred ms), and every probe cleans
-// up what it created (namespace, tcpdump, files), also when it fails.
+// Feature probes: each exercises the feature itself, never compares kernel versions, so a backported or disabled feature shows
+// as it is. Memoized per process; every probe removes what it created, also when it fails.
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';

@@ -1,10 +1,6 @@
-// Runs the filesystem claims (harness/model/claims/fs.ts) on one filesystem: one session with its source
-// files there, one serial test per mutation. Universal checks fail the test; whether what arrives
-// changed is observed as a rate: a fixed fast-check sample runs whole, the cases that changed are
-// counted (recorded and compared with the baseline), then the first of them is shrunk to the minimal
-// one, and the test prints it (with where the receiver saw old, new and zero bytes, relative to the
-// mutation's range) next to a tally of every case, the observed checks' counts, and what the file
-// itself holds afterwards. Nothing about the outcome is asserted.
+// Filesystem claims (model/claims/fs.ts) on one filesystem: universal checks fail the test; whether what arrives changed is a rate over
+// a fixed fast-check sample (recorded, compared with the baseline), then the first change is shrunk and printed with where the receiver
+// saw old, new and zero bytes relative to the mutation's range, a tally of every case and what the file itself holds afterwards.
 import type { ExecutionContext, Implementation, TestFn } from 'ava';
 import test from 'ava';
 import { formatClasses, type ByteClasses } from '../../harness/verdict/byte-classes.ts';

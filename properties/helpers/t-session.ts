@@ -5,6 +5,7 @@ import { familyOf, remoteFromEnv } from '../../harness/roles/agent/remote-transp
 import type { CaseReport } from '../../harness/verdict/case-report.ts';
 import { FILE_METHODS, makeExperiment, type Experiment } from '../../harness/model/experiment.ts';
 import { Session, type SessionOptions } from '../../harness/session/session.ts';
+import { judgeCase } from '../../harness/evidence/judge.ts';
 
 export interface SessionHandle {
   run(partial: Partial<Experiment> & Pick<Experiment, 'method' | 'size'>): Promise<CaseReport>;
@@ -42,7 +43,7 @@ export function useSession(
         // File methods put their source on the session's filesystem (buffer methods have none).
         const fs = options.fs && FILE_METHODS.includes(partial.method) ? { fs: options.fs } : {};
         const exp = makeExperiment({ transport: options.transport, family: options.family, ...fs, ...partial });
-        const report = await session.run(exp);
+        const report = await judgeCase(session, exp);
         stats.cases++;
         stats.bytes += exp.size;
         return report;

@@ -1,9 +1,6 @@
-// Runs a tun claim whose outcome depends on the kernel (an "observation") as a fixed fast-check
-// sample: the rate of corrupted cases is recorded and compared with the baseline; the first corrupted
-// case is shrunk, with its evidence and the replay command.
-// What is asserted is the soundness of the evidence, never the kernel's answer: every case
-// conclusive when the claim held, a bundle with both captures when it did not, and (lossy claims)
-// that the link really injected losses.
+// A tun observation (model/claims/tun.ts) as a fixed fast-check sample: the rate of corrupted cases is recorded and compared with the
+// baseline, then the first corrupted case is shrunk (evidence, replay command). Asserted is only the evidence's soundness: every case
+// conclusive when none corrupted, a bundle with both captures when one did, and (lossy claims) that the link really dropped segments.
 import type { ExecutionContext } from 'ava';
 import { existsSync } from 'node:fs';
 import type { CaseReport } from '../../harness/verdict/case-report.ts';

@@ -13,6 +13,7 @@ import { makeExperiment, type Experiment } from '../../harness/model/experiment.
 import { diskUsage, formatBytes } from '../../harness/host/disk.ts';
 import { native } from '../../harness/native.ts';
 import { Session } from '../../harness/session/session.ts';
+import { judgeCase } from '../../harness/evidence/judge.ts';
 
 const CASES = Number(process.env.ZCPROBE_SOAK_CASES ?? 200);
 const SAMPLES = 40;
@@ -45,7 +46,16 @@ const rssOf = (pid: number | undefined): number => {
   return m ? Number(m[1]) * 1024 : 0;
 };
 
-interface Sample { at: number; rss: number; receiverRss: number; mutatorRss: number; tcpdumpRss: number; fds: number; maps: number; shm: number }
+interface Sample {
+  at: number;
+  rss: number;
+  receiverRss: number;
+  mutatorRss: number;
+  tcpdumpRss: number;
+  fds: number;
+  maps: number;
+  shm: number;
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 /** median of the last third minus the median of the first third, after a 10 % warm-up */
@@ -73,7 +83,7 @@ if (why) {
       const every = Math.max(1, Math.floor(CASES / SAMPLES));
       for (let i = 0; i < CASES; i++) {
         const mix = MIX[i % MIX.length]!;
-        const r = await session.run(makeExperiment({ ...mix, method: mix.method!, size: mix.size! }));
+        const r = await judgeCase(session, makeExperiment({ ...mix, method: mix.method!, size: mix.size! }));
         verdicts.set(`${r.method}:${r.verdict}`, (verdicts.get(`${r.method}:${r.verdict}`) ?? 0) + 1);
         if (r.method === 'write') t.is(r.verdict, 'clean', `write() case ${i}: ${r.reasons.join('; ')}`);
         if (r.evidence) {

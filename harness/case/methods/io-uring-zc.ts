@@ -1,8 +1,5 @@
-// io_uring IORING_OP_SEND_ZC: the result CQE says the send was queued; the buffer may be reused
-// only after the F_NOTIF CQE, which follows every result CQE flagged F_MORE.
-// IORING_SEND_ZC_REPORT_USAGE makes the notification say whether the kernel copied after all (it
-// does on loopback); kernels before 6.2 refuse that flag (EINVAL): the send is retried without
-// it, the fallback is recorded and COPIED is marked unknown.
+// io_uring IORING_OP_SEND_ZC: the buffer may be reused only after the F_NOTIF CQE. REPORT_USAGE says whether the kernel
+// copied; kernels before 6.2 refuse it with EINVAL, so the send is retried without it and COPIED is unknown (docs/results-6.18.md).
 import { constants } from 'node:os';
 import { native } from '../../native.ts';
 import { nowMs } from '../../model/patterns.ts';

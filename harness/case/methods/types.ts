@@ -1,7 +1,5 @@
-// What every send method provides. A method only sends: it never waits for safety, mutates or
-// judges. Short counts are looped over here (in TS), and counted. The loop of each method is
-// written once (MessageSender.send) and used by both a case (one message) and the bench (many
-// messages on one connection).
+// What every send method provides. A method only sends (never waits, mutates or judges); short counts are looped over and counted
+// here, in one loop per method (MessageSender.send) that a case (one message) and the bench (many messages) share.
 import type { Experiment } from '../../model/experiment.ts';
 import type { Source } from '../../model/patterns.ts';
 

@@ -1,7 +1,5 @@
-// The zero-copy senders against this kernel on a loopback pair: a SEND_ZC flag the kernel does
-// not know (as IORING_SEND_ZC_REPORT_USAGE is unknown before 6.2) is retried without it and
-// recorded, not a crash; with the flags it knows, nothing is recorded and COPIED is known. Uses
-// sockets: run under the live lock.
+// The zero-copy senders on a loopback pair: a SEND_ZC flag the kernel does not know (REPORT_USAGE before 6.2) is retried
+// without it and recorded, not a crash; with known flags nothing is recorded and COPIED is known. Sockets: run under the live lock.
 import { testWithNeeds } from '../../../properties/helpers/requirements.ts';
 import { native } from '../../native.ts';
 import { openIoUringZc } from './io-uring-zc.ts';

@@ -1,7 +1,5 @@
-// Does a file's content (read through its name) match a mutation's expectation? Bytes [0, size)
-// must equal `after`, except where the file legitimately ended early (truncation: the bytes past
-// the new length are missing, not zero). Past `size`: only what the mutation itself wrote may be
-// there (an O_DIRECT block, a truncation that grew the file). For tests of the mutation modules.
+// For tests of the mutation modules: does a file (read by name) match a mutation's expectation? Bytes past a truncation are
+// missing, not zero; past the original size only what the mutation itself wrote may be there.
 import { readFileSync } from 'node:fs';
 import { fileSource, releaseSource } from '../methods/sources.ts';
 import { patternA } from '../../model/patterns.ts';

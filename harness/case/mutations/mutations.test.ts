@@ -1,7 +1,5 @@
-// Mutation specs parse to one canonical text; every mutation module, applied to a real file by the
-// sender (its own fd) or by the mutator process (only the path), leaves the file's name holding
-// exactly what its expectation says — the "mutated" stream the verdict classifies bytes against.
-// No sockets: runs on tmpfs and on the disk under /var/tmp (loop filesystems: harness/world/fs/fs.test.ts).
+// Mutation specs parse to one canonical text; every mutation, applied by the sender (its fd) or the mutator (only the path),
+// leaves the name holding exactly its expectation. No sockets: tmpfs and /var/tmp (loop filesystems: harness/world/fs/fs.test.ts).
 import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

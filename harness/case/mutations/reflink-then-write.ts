@@ -1,7 +1,5 @@
-// reflink-then-write: keep the old version as a reflinked snapshot (FICLONE: the snapshot shares
-// the file's extents, as `cp --reflink` does), then pwrite the new bytes over the served file.
-// On disk the write goes copy-on-write to new blocks; whether the page cache pages an skb holds
-// change is what the case shows.
+// reflink-then-write: FICLONE a snapshot of the served file (sharing its extents), then pwrite the new bytes over it;
+// whether the page-cache pages an skb holds change is what the case shows (docs/filesystems.md).
 import { rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { nowMs, patternB } from '../../model/patterns.ts';

@@ -1,8 +1,5 @@
-// rename-replace: the usual advice for changing a served file — write the new version to a new
-// file, fsync it, rename() it over the old name. The name now means the new inode; the sender's
-// fd (and every page an skb holds) still belongs to the old one, whose bytes nobody changed.
-// The new file is written and fsynced in prepare (before the send: the new version is ready),
-// so the mutation itself is the rename; another process does all three steps at once.
+// rename-replace: the new version is written and fsynced before the send, and the mutation is the rename() over the old name;
+// the sender's fd and the skbs keep the old inode. Another process does all three steps at once (docs/filesystems.md).
 import { renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { nowMs, patternB } from '../../model/patterns.ts';

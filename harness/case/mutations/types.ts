@@ -1,7 +1,5 @@
-// A mutation module: one per kind (spec.ts). It says what the served name holds afterwards (the
-// expectation the verdict classifies bytes against), prepares what does not touch the served file
-// before the send, and applies the change after it — in the sender, or in another process that
-// has only the file's path (the mutator, for lease cases).
+// A mutation module, one per kind (model/mutation-spec.ts): what the served name holds afterwards (the verdict's expectation),
+// prepare before the send, apply after it, in the sender or in the mutator process that has only the path (lease cases).
 import type { Source } from '../../model/patterns.ts';
 import type { ResolvedMutation } from '../../model/mutation-spec.ts';
 
@@ -54,4 +52,21 @@ export interface MutationModule {
   /** probes whether the filesystem holding `dir` can do this (O_DIRECT, FICLONE, punch hole):
    * null when it can, else the one-line reason */
   unsupportedIn?: (dir: string) => string | null;
+}
+
+/** What the other process saw, epoch ms (performance.timeOrigin + now, comparable across processes). */
+export interface WriterRecord {
+  pid: number;
+  /** the canonical mutation text it applied */
+  mutation: string;
+  /** when it called open() on the served file (rename-replace opens only its new file: then
+   * equal to when it began) */
+  openStartedAt: number;
+  /** when open returned: a lease break in progress keeps it blocked in the kernel until then */
+  openedAt: number;
+  blockedMs: number;
+  /** when the last step returned: the mutation is in the page cache (or the name) from here on */
+  mutatedAt: number;
+  steps?: { what: string; at: number }[];
+  error?: string;
 }

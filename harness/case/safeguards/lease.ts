@@ -1,20 +1,6 @@
-// Safeguards 'lease' and 'lease-early': the sender holds an F_RDLCK lease on its source file
-// while sending, and the mutation comes from another process (harness/mutator) whose
-// open(O_WRONLY) the kernel holds back while the lease stands. 'lease' releases only after the
-// receiving application's ack (it has read every byte); 'lease-early' releases as soon as the
-// send returns, which shows a lease by itself protects nothing once it is gone.
-//
-// Facts this relies on (checked on 6.18, see properties/lease.test.ts):
-// - the lease is taken before the send (the beforeSend hook), on a read-only fd: a read
-//   lease is refused with EAGAIN while any process has the file open for writing or mapped
-//   shared-writable — reported as the reason, not as a failure;
-// - the kernel signals the holder (SIGIO by default) when a writer breaks the lease. Node's
-//   default action for SIGIO is to terminate, so a handler is installed first. That handler runs
-//   only when the event loop turns, and the sender is blocked in synchronous calls, so the break
-//   is detected synchronously instead: during a break F_GETLEASE returns the target type, F_UNLCK
-//   for a writer (it reads F_RDLCK until then);
-// - if fs.lease-break-time runs out first, the kernel removes the lease itself and lets the
-//   writer go; our F_SETLEASE F_UNLCK then fails with EAGAIN (no lease of ours left).
+// Safeguards 'lease' (an F_RDLCK lease released after the receiver's ack) and 'lease-early' (released when the send returns);
+// the change comes from the mutator process, whose open(O_WRONLY) the lease holds back. The break is detected with F_GETLEASE,
+// synchronously, because the sender blocks in sync calls; the kernel facts this relies on are in docs/results-6.18.md.
 import type { Experiment } from '../../model/experiment.ts';
 import { readOnlyFileSource } from '../methods/sources.ts';
 import { isNativeError, FILE, native, SOCK } from '../../native.ts';
@@ -75,7 +61,10 @@ function leaseWait(policy: LeaseRecord['policy']): SafeguardWait {
   return (ctx: SafeguardContext): SafeguardResult => {
     const lease = ctx.lease;
     if (!lease) throw new Error(`safeguard lease${policy === 'early' ? '-early' : ''}: no lease was taken before the send`);
-    const record: LeaseRecord = { policy, takenAt: lease.takenAt, refused: lease.refused, breakSeenAt: null, releaseCalledAt: null, releasedAt: null, revokedByKernel: false, sigio: sigioSeen };
+    const record: LeaseRecord = {
+      policy, takenAt: lease.takenAt, refused: lease.refused,
+      breakSeenAt: null, releaseCalledAt: null, releasedAt: null, revokedByKernel: false, sigio: sigioSeen,
+    };
     const start = nowMs();
     if (lease.refused) return { waitedMs: 0, signal: lease.refused, reached: false, lease: record };
     const seeBreak = () => {

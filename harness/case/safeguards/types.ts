@@ -2,7 +2,7 @@
 import type { Experiment } from '../../model/experiment.ts';
 import type { SendMethod, SendResult } from '../methods/types.ts';
 import type { Source } from '../../model/patterns.ts';
-import type { WriterRecord } from '../../roles/mutator/protocol.ts';
+import type { WriterRecord } from '../mutations/types.ts';
 
 export interface SafeguardContext {
   fd: number;

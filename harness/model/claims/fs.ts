@@ -1,11 +1,6 @@
-// Claims about changing a file that an already-returned sendfile/splice is still delivering, one
-// per mutation, as data: the sentence, the generated cases (sizes, ranges, truncation lengths near
-// page and folio boundaries, receiver delays; the filesystem comes from the session), and what is
-// universal (checked in every case: no byte the experiment cannot explain; rename-replace: the old
-// inode keeps every old byte) versus observed (whether what arrives changes, how, and whether
-// bytes outside the mutation's range change too: printed, never asserted — it depends on the
-// kernel and the filesystem; XFS zeroes whole blocks around a small punched hole in what an skb
-// still holds). Replayable: `zcprobe run --replay fs-truncate:<seed>:<path> --fs ext4`.
+// Claims about changing a file an already-returned sendfile/splice still delivers, one per mutation, as data: what is universal
+// (checked in every case) and what is observed (printed, never asserted: it depends on kernel and filesystem). docs/filesystems.md.
+// Replayable: `zcprobe run --replay fs-truncate:<seed>:<path> --fs ext4`.
 import fc from 'fast-check';
 import type { Experiment, Method } from '../experiment.ts';
 import { ODIRECT_ALIGN, type MutationKind } from '../mutation-spec.ts';

@@ -131,7 +131,7 @@ export const CLAIMS: Record<string, Claim> = Object.fromEntries(
   ].map((c) => [c.id, c]),
 );
 
-/** Claims a replay can name: these and the filesystem claims (fs-claims.ts). */
+/** Claims a replay can name: these and the filesystem claims (fs.ts). */
 type Replayable = Pick<Claim, 'id' | 'statement' | 'experiments'>;
 
 /** "vmsplice-reuse:12345:0:1:0" → claim, seed, path */

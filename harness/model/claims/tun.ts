@@ -1,8 +1,5 @@
-// Claims over a copying link (the tun transport), as data: the statement, the generated cases
-// (with the link faults, so a counterexample replays with its drops), what this kernel showed, and
-// whether that outcome is a contract (universal: the test asserts it) or depends on the kernel
-// (observation: the test reports it and asserts only that the evidence is sound).
-// claims.ts merges these into CLAIMS, so `zcprobe run --replay <id>:<seed>:<path>` finds them.
+// Claims over a copying link (tun) as data, with their link faults so a counterexample replays with its drops; universal ones are
+// asserted, observations reported (docs/tun.md). claims/index.ts merges them into CLAIMS for `zcprobe run --replay`.
 import fc from 'fast-check';
 import type { Experiment, Method, Safeguard } from '../experiment.ts';
 import type { LinkFaults } from '../link-spec.ts';

@@ -1,15 +1,12 @@
-// The agent's side of one authenticated sender: after "open" it starts a receiver process (the
-// same one local runs use) on the control address and a tcpdump on the interface that faces the
-// sender, then serves cases one at a time: announce, accept, read, summarise, and send back the
-// receiver's record with the case's pcap records. Messages out of order, malformed or invalid get
-// an error and the session goes on; only a framing error or the peer leaving ends it.
+// The agent's side of one authenticated sender: a receiver process and a tcpdump facing the sender, then cases one at a time
+// (announce, accept, read, summarise, send back with the pcap records). Bad messages get an error; only framing errors end it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { WireCapture } from '../../capture/wire.ts';
 import { ReceiverProcess } from '../receiver/client.ts';
 import { Channel, nowMs } from './channel.ts';
-import { hostFacts, ifaceToward } from './host-facts.ts';
+import { hostFacts, ifaceToward } from '../../host/host-facts.ts';
 import {
   CLIENT_FRAME_LIMITS,
   FrameError,
@@ -159,11 +156,16 @@ export class AgentSession {
       let pcap: Buffer = Buffer.alloc(0);
       if (this.capture) {
         try {
-          const obs = await this.capture.collect({ src: got.peer.address, srcPort: got.peer.port, dst: local.address, dstPort: local.port });
+          const obs = await this.capture.collect({
+            src: got.peer.address, srcPort: got.peer.port, dst: local.address, dstPort: local.port,
+          });
           if (obs.pcap.length > MAX_PCAP_BYTES) capture = { error: `the case's pcap has ${obs.pcap.length} bytes, more than the ${MAX_PCAP_BYTES} the agent sends` };
           else {
             pcap = obs.pcap;
-            capture = { iface: obs.iface, pcapLength: pcap.length, droppedByKernel: obs.droppedByKernel, undecoded: obs.undecoded, finished: obs.finished };
+            capture = {
+              iface: obs.iface, pcapLength: pcap.length, droppedByKernel: obs.droppedByKernel,
+              undecoded: obs.undecoded, finished: obs.finished,
+            };
           }
         } catch (e) {
           capture = { error: (e as Error).message };

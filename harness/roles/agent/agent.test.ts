@@ -1,9 +1,6 @@
-// Two hosts on one machine: `zcprobe agent` runs in its own network namespace, reached over a
-// veth pair, exactly as on a receiving machine; the sender is `zcprobe run --remote` in the root
-// namespace. Hypotheses: a remote round gives the verdicts a local run gives on the same path;
-// a wrong token, garbage, oversized or out-of-order messages run nothing and the agent goes on
-// serving; a second sender is told "busy"; an agent killed mid-case makes that case inconclusive
-// with the reason and the sender exits cleanly. Traffic stays inside the namespace we made.
+// Two hosts on one machine: the agent in its own namespace over veth, the sender `zcprobe run --remote` in the root namespace.
+// Remote verdicts match local ones; bad tokens, garbage, oversized or out-of-order messages run nothing; a second sender is
+// told "busy"; an agent killed mid-case makes that case inconclusive. Traffic stays inside the namespace we made.
 import test from 'ava';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -90,7 +87,9 @@ async function openWhenFree(target: { host: string; port: number }, psk: Buffer)
 }
 
 /** A TLS client that speaks raw frames, to send what a well-behaved sender never would. */
-async function rawSession(a: Agent): Promise<{ send: (b: Buffer) => void; next: (ms?: number) => Promise<AgentMessage>; closed: Promise<void>; end: () => void }> {
+async function rawSession(a: Agent): Promise<{
+  send: (b: Buffer) => void; next: (ms?: number) => Promise<AgentMessage>; closed: Promise<void>; end: () => void;
+}> {
   const socket = tlsConnect({ host: topo!.nsAddr, port: a.port, ...clientTlsOptions(pskFromToken(readTokenFile(token))) });
   await new Promise<void>((res, rej) => socket.once('secureConnect', res).once('error', rej));
   const reader = new FrameReader(AGENT_FRAME_LIMITS);

@@ -2,7 +2,7 @@
 // what arrived, decoded here from the pcap records it sent, and the clock offset that puts the
 // agent's timestamps on ours. Plain data; the verdict (case-report.ts) reads it.
 import type { WireObservation } from '../../capture/wire.ts';
-import type { ClockEstimate } from './clock.ts';
+import type { ClockEstimate } from '../../model/clock.ts';
 
 export interface RemoteArrival {
   /** "ADDR:PORT" of the agent's control channel */

@@ -3,7 +3,7 @@
 // rejects every waiter with the reason, so a lost agent never leaves the sender hanging.
 import { connect } from 'node:tls';
 import { Channel, nowMs } from './channel.ts';
-import { estimateOffset, type ClockEstimate, type ClockSample } from './clock.ts';
+import { estimateOffset, type ClockEstimate, type ClockSample } from '../../model/clock.ts';
 import { AGENT_FRAME_LIMITS, FrameError, PROTOCOL_VERSION, type AgentMessage, type ClientMessage, type Welcome } from './protocol.ts';
 import { clientTlsOptions } from './psk.ts';
 import { formatHostPort } from './address.ts';
@@ -40,7 +40,9 @@ export class AgentConnection {
   }
 
   /** Connects, authenticates (TLS handshake with the PSK) and opens a session. */
-  static async open(target: AgentTarget, psk: Buffer, opts: { capture: boolean; timeoutMs?: number }): Promise<{ conn: AgentConnection; welcome: Welcome }> {
+  static async open(
+    target: AgentTarget, psk: Buffer, opts: { capture: boolean; timeoutMs?: number },
+  ): Promise<{ conn: AgentConnection; welcome: Welcome }> {
     const timeoutMs = opts.timeoutMs ?? 30_000;
     const conn = new AgentConnection(target);
     const socket = connect({ host: target.host, port: target.port, ...clientTlsOptions(psk) });

@@ -1,12 +1,8 @@
-// The control channel between `zcprobe run --remote` (client) and `zcprobe agent`: frames of
-// length-prefixed JSON with an optional binary attachment (pcap records, received bytes), over
-// TLS 1.3 with a pre-shared key (harness/roles/agent/psk.ts). Every size is bounded before anything is
-// buffered, and every message a client sends is checked field by field (no paths, no commands:
-// the agent only ever runs the receiver role).
-//
+// The control channel between `zcprobe run --remote` and `zcprobe agent` over TLS-PSK (psk.ts): every size bounded before
+// buffering, every client message checked field by field (no paths, no commands).
 //   frame := u32 jsonLength | u32 binaryLength | JSON (UTF-8) | binary      (big-endian)
-import type { ClockSample } from './clock.ts';
-import type { HostFacts } from './host-facts.ts';
+import type { ClockSample } from '../../model/clock.ts';
+import type { HostFacts } from '../../host/host-facts.ts';
 import type { ReceiverResult } from '../receiver/protocol.ts';
 import type { ReceivedSummary } from './received-summary.ts';
 
@@ -144,7 +140,13 @@ export interface CaseResult {
   local: { address: string; port: number };
   received: ReceivedSummary;
   capture:
-    | { iface: string; pcapLength: number; droppedByKernel: number; undecoded: { headerTruncated: number; fragments: number }; finished: { ok: boolean; reason: string; waitedMs: number } }
+    | {
+      iface: string;
+      pcapLength: number;
+      droppedByKernel: number;
+      undecoded: { headerTruncated: number; fragments: number };
+      finished: { ok: boolean; reason: string; waitedMs: number };
+    }
     | { error: string }
     | null;
 }

@@ -1,10 +1,5 @@
-// Authentication of the control channel: TLS 1.3 with an external pre-shared key derived from a
-// token file both machines hold. Why TLS-PSK and not a hand-made challenge-response: Node's tls
-// does it with two options; the token never crosses the wire (the handshake proves possession
-// with HMACs that OpenSSL compares in constant time); both ends are authenticated (a fake agent
-// cannot feed the sender made-up results); and every later message is encrypted, integrity-
-// protected and replay-proof without any code of ours. No certificates to make or distribute.
-// A wrong or missing key fails the handshake, so nothing of the protocol runs before it.
+// Authentication of the control channel: TLS 1.3 with an external pre-shared key derived from a token file both machines hold;
+// the token never crosses the wire, both ends are authenticated, a wrong key fails the handshake. Why TLS-PSK: docs/two-machines.md.
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';

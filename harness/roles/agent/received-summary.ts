@@ -1,10 +1,5 @@
-// What a remote receiving application read, sent back compactly: the bytes are described against
-// the patterns both ends can build (A[i] = i % 251 + 1, B = A ^ 0xff, zero), as runs of B, runs
-// of zero and runs of raw bytes (the attachment); every byte outside a run is A. The sender
-// rebuilds the exact bytes and checks them against the SHA-256 the agent computed, so the verdict
-// compares real bytes, not a description. When the description would be long (bytes alternating
-// between classes), all bytes are sent raw instead; either way the size is bounded by what the
-// receiver may read (the case's size plus 64 KiB).
+// What a remote receiver read, sent back compactly: runs of B, zero and raw bytes against the patterns (the rest is A), rebuilt
+// on the sender and checked against the agent's SHA-256; all raw when that is shorter. Bounded by the case's size + 64 KiB.
 import { createHash } from 'node:crypto';
 import { patternA, patternB } from '../../model/patterns.ts';
 

@@ -1,10 +1,5 @@
-// The receiver role played by a remote agent (harness/roles/receiver/role.ts): run-case connects to the
-// agent's data port as it would to the local receiver. Per case the agent sends back what its
-// application read (rebuilt here exactly, checked against its SHA-256), its pcap records of what
-// arrived (decoded here, so the sender trusts bytes, not the agent's conclusions) and timestamps
-// that a clock estimate taken right after the case puts on our clock. A lost agent, a timeout or
-// a summary that does not check out becomes the case's receiver error — the case is then
-// inconclusive with that reason — never a hang.
+// The receiver role played by a remote agent (roles/receiver/role.ts): what its application read, its pcap of what arrived and
+// its timestamps on our clock. A lost agent, a timeout or a summary that does not check out is the case's receiver error, never a hang.
 import { decodePcap, type TcpSegment } from '../../capture/pcap.ts';
 import { reassemble } from '../../capture/reassembly.ts';
 import type { WireObservation } from '../../capture/wire.ts';
@@ -13,7 +8,7 @@ import type { ReceiverCase } from '../receiver/protocol.ts';
 import type { ReceiverRole } from '../receiver/role.ts';
 import type { RemoteArrival } from './arrival.ts';
 import { AgentConnection, AgentRefusedError, type AgentTarget } from './client.ts';
-import { toLocalMs, type ClockEstimate } from './clock.ts';
+import { toLocalMs, type ClockEstimate } from '../../model/clock.ts';
 import type { CaseResult, Welcome } from './protocol.ts';
 import { rebuildReceived } from './received-summary.ts';
 
@@ -137,9 +132,15 @@ function decodeArrival(
       (s.src === conn.src && s.srcPort === conn.srcPort && s.dst === conn.dst && s.dstPort === conn.dstPort) ||
       (s.src === conn.dst && s.srcPort === conn.dstPort && s.dst === conn.src && s.dstPort === conn.srcPort);
     const segments = decoded.segments.filter(mine);
-    const undecoded = { headerTruncated: cap.undecoded.headerTruncated + decoded.skipped.headerTruncated, fragments: cap.undecoded.fragments + decoded.skipped.fragments };
+    const undecoded = {
+      headerTruncated: cap.undecoded.headerTruncated + decoded.skipped.headerTruncated,
+      fragments: cap.undecoded.fragments + decoded.skipped.fragments,
+    };
     return {
-      observation: { stream: reassemble(segments, conn), pcap, packets: segments.length, droppedByKernel: cap.droppedByKernel, iface: cap.iface, undecoded, finished: cap.finished },
+      observation: {
+        stream: reassemble(segments, conn), pcap, packets: segments.length,
+        droppedByKernel: cap.droppedByKernel, iface: cap.iface, undecoded, finished: cap.finished,
+      },
       captureError: null,
     };
   } catch (e) {

@@ -3,7 +3,7 @@
 // the sender's own tcpdump captures what left — and the host facts of both ends.
 import { readTokenFile, pskFromToken } from './psk.ts';
 import { formatHostPort, parseHostPort } from './address.ts';
-import { describeHost, hostFacts, ifaceToward, type HostFacts } from './host-facts.ts';
+import { describeHost, hostFacts, ifaceToward, type HostFacts } from '../../host/host-facts.ts';
 import { RemoteReceiver } from './remote-receiver.ts';
 import type { TransportEndpoint } from '../../world/transport/types.ts';
 

@@ -1,9 +1,5 @@
-// Parent side of a JSON-lines helper process (receiver, mutator): spawns the TypeScript child
-// under tsx (optionally inside a network namespace), routes its reply lines to waiters, turns a
-// {type: 'fatal'} line, the child's exit or a spawn/pipe error into rejections, and never leaves
-// the child behind (cleanup registry; close() = end stdin, then SIGKILL after a bound).
-// A stdout line that is not a JSON object with a `type` (a stray console.log, a warning from a
-// library) is reported through `onStray` and skipped: it must not take the parent down.
+// Parent side of a JSON-lines helper process (receiver, mutator): spawns it under tsx (optionally in a namespace), routes replies,
+// turns fatal lines, exit and errors into rejections, never leaves it behind. Stray stdout lines go to onStray, not a crash.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { registerCleanup } from '../../host/exit-hooks.ts';

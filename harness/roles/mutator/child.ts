@@ -1,8 +1,5 @@
-// The mutator: a separate process that changes the sender's source file on request. It must be
-// another process because a read lease only holds back *other* openers: the kernel blocks this
-// process's open of the file for writing until the lease holder releases (or fs.lease-break-time
-// runs out). Blocking and simple, like the receiver: one request at a time, over stdin/stdout.
-// It applies the same mutation modules the sender uses (harness/mutations), given only the path.
+// The mutator: a separate process that changes the sender's source file on request, because a read lease holds back only *other*
+// openers. Blocking, one request at a time over stdin/stdout; applies the sender's own mutation modules (case/mutations) by path.
 import { dirname } from 'node:path';
 import { reply as replyLine, serveJsonLines } from '../child/serve.ts';
 import { mutationFor } from '../../case/mutations/index.ts';
@@ -29,10 +26,16 @@ function mutate(m: MutateRequest): WriterRecord {
     if (module.target !== 'file') throw new Error(`${r.text} changes the sender's memory: another process cannot do it`);
     prepared = module.prepare(r, m.size, { path: m.path, dir: m.dir ?? dirname(m.path) });
     const a = prepared.apply();
-    return { pid: process.pid, mutation: text, openStartedAt: a.openStartedAt, openedAt: a.openedAt, blockedMs: a.openedAt - a.openStartedAt, mutatedAt: a.mutatedAt, steps: a.steps };
+    return {
+      pid: process.pid, mutation: text, openStartedAt: a.openStartedAt, openedAt: a.openedAt,
+      blockedMs: a.openedAt - a.openStartedAt, mutatedAt: a.mutatedAt, steps: a.steps,
+    };
   } catch (e) {
     const at = nowMs();
-    return { pid: process.pid, mutation: text, openStartedAt: startedAt, openedAt: at, blockedMs: at - startedAt, mutatedAt: at, error: (e as Error).message };
+    return {
+      pid: process.pid, mutation: text, openStartedAt: startedAt, openedAt: at,
+      blockedMs: at - startedAt, mutatedAt: at, error: (e as Error).message,
+    };
   } finally {
     prepared?.release();
   }

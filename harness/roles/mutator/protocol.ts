@@ -1,6 +1,9 @@
 // The line protocol between the harness and its mutator process (JSON, one object per line).
 // The mutator is "another process" changing the sender's file: it opens the file itself (which a
-// read lease makes the kernel hold back) and applies any file mutation (harness/mutations).
+// read lease makes the kernel hold back) and applies any file mutation (harness/case/mutations).
+import type { WriterRecord } from '../../case/mutations/types.ts';
+
+export type { WriterRecord };
 
 export interface MutateRequest {
   id: string;
@@ -17,23 +20,6 @@ export interface MutateRequest {
 }
 
 export type ToMutator = { type: 'mutate' } & MutateRequest;
-
-/** What the other process saw, epoch ms (performance.timeOrigin + now, comparable across processes). */
-export interface WriterRecord {
-  pid: number;
-  /** the canonical mutation text it applied */
-  mutation: string;
-  /** when it called open() on the served file (rename-replace opens only its new file: then
-   * equal to when it began) */
-  openStartedAt: number;
-  /** when open returned: a lease break in progress keeps it blocked in the kernel until then */
-  openedAt: number;
-  blockedMs: number;
-  /** when the last step returned: the mutation is in the page cache (or the name) from here on */
-  mutatedAt: number;
-  steps?: { what: string; at: number }[];
-  error?: string;
-}
 
 export type FromMutator =
   | { type: 'ready'; pid: number }

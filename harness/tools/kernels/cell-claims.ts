@@ -1,7 +1,5 @@
-// Which claim governs a report cell (method × safeguard), so a side-by-side of kernels can tell a
-// failure from a finding: a cell under a universal claim (harness/model/claims/index.ts, kind 'universal')
-// must show that claim's expected outcome on every kernel; any other cell is an observation,
-// whose differences between kernels are findings.
+// Which claim governs a report cell (method × safeguard): a cell under a universal claim must show its expected outcome on every
+// kernel (a difference is a failure); any other cell is an observation, whose differences are findings.
 import { CLAIMS } from '../../model/claims/index.ts';
 
 export interface CellClaim {

@@ -1,12 +1,6 @@
-// Kernels side by side: one column per kernel for every report cell, doctor probe, observation and
-// the test totals. Universal claims vs observations decide what a difference is:
-// - failure: a kernel's cell contradicts the universal claim that governs it (a "holds" cell
-//   corrupted, a "falsified" cell clean), or a kernel's test suite failed;
-// - finding: the kernels differ where no universal claim is contradicted (observation cells,
-//   probes, recorded observations whose rates differ beyond chance — Fisher's exact test at 1 %, as
-//   against a baseline — two different corruption verdicts of a falsified claim, or the same
-//   verdict from a different mix of case verdicts);
-// - undecided: a kernel could not tell (inconclusive, skipped, absent), so nothing is concluded.
+// Kernels side by side: a column per kernel for every cell, probe, observation and test total. A contradicted universal claim or a
+// failed suite is a failure, any other difference a finding (observation rates: Fisher's exact test at 1 %); an inconclusive,
+// skipped or absent cell decides nothing (docs/kernels.md).
 import { describeRate, FINDING_ALPHA, type Observation } from '../../model/baselines.ts';
 import { ratesDiffer } from '../../model/stats.ts';
 import type { Probe } from '../../world/probes.ts';

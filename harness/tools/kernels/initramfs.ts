@@ -1,7 +1,5 @@
-// The guest's initramfs: a static busybox, the modules that reach the root disk (virtio PCI +
-// virtio_blk, ext4 when it is a module) and an /init that loads them, mounts /dev/vda and hands
-// over to the project's guest-init.sh. Built per kernel on the host (no chroot, no host /boot),
-// because Debian's kernel packages ship no initramfs and this one must not depend on the host's.
+// The guest's initramfs, built per kernel on the host: a static busybox, the virtio/ext4 modules that reach the root disk and an
+// /init that mounts /dev/vda and hands over to guest-init.sh (Debian's kernel packages ship none; docs/kernels.md).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

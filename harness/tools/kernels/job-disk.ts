@@ -1,7 +1,5 @@
-// The channel between host and guest that does not depend on the console: a small ext4 image made
-// with `mke2fs -d` from a directory holding job.env, which the guest mounts as /dev/vdb, runs the
-// suite from and writes its results into (out/). After the guest powered off, the host copies out/
-// with debugfs (no mount, nothing of the guest's is ever mounted on the host).
+// The host↔guest channel that does not depend on the console: a small ext4 image (mke2fs -d) with job.env that the guest mounts as
+// /dev/vdb and writes out/ into; the host copies out/ with debugfs, never mounting anything of the guest's.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './exec.ts';

@@ -1,7 +1,5 @@
-// Turns a --kernel argument into a bootable kernel: a Debian package name (downloaded with
-// `apt-get download` and unpacked with `dpkg-deb -x` into the cache, so the host's /boot and
-// /lib/modules are never touched), a .deb file, or a vmlinuz path whose modules are beside it
-// (../lib/modules/<release>) or in /lib/modules/<release>. "host" is the running kernel itself.
+// A --kernel argument as a bootable kernel: a Debian package (apt-get download + dpkg-deb -x into the cache; the host's /boot is
+// never touched), a .deb, or a vmlinuz with its modules beside it or in /lib/modules/<release>. "host" is the running kernel.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';

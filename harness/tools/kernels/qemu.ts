@@ -1,8 +1,5 @@
-// One bounded qemu run: the argument list (a pure function of what to boot), and a runner that
-// kills the guest at its time limit, when this process exits or is interrupted (cleanup registry),
-// and — through setpriv --pdeathsig — when this process dies without cleaning up. While it runs,
-// a state file in STATE_DIR names the owner pid, qemu's pid and its temporary files, so
-// scripts/kernels/cleanup.sh can remove what a crashed owner left.
+// One bounded qemu run: the argument list (pure), and a runner that kills the guest at its limit, on our exit or interrupt, and via
+// setpriv --pdeathsig when we die; a state file lets scripts/kernels/cleanup.sh remove what a crashed owner left.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,7 +59,9 @@ let seq = 0;
 
 /** Runs qemu with `args` for at most `timeoutMs`; `until` (polled every 200 ms) may stop it early.
  * `tempFiles` are listed in the state file for a cleanup after a crash (the caller removes them). */
-export async function runQemu(args: string[], opts: { timeoutMs: number; tmpDir: string; tempFiles: string[]; until?: () => boolean }): Promise<QemuOutcome> {
+export async function runQemu(
+  args: string[], opts: { timeoutMs: number; tmpDir: string; tempFiles: string[]; until?: () => boolean },
+): Promise<QemuOutcome> {
   const bin = 'qemu-system-x86_64';
   // qemu's snapshot=on overlays go to TMPDIR: ours, so they go with the run's directory
   const env = { ...ENV, TMPDIR: opts.tmpDir };

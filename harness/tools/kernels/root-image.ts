@@ -1,9 +1,5 @@
-// The guest's root disk: a Debian minbase (debootstrap, the host's release, so the host's `node`
-// and the built addon run unchanged) with the runtime packages, the host's node binary and the
-// project tree (tracked and new files, node_modules, the built addon). Two cache levels, each
-// keyed by a hash of its inputs: the base root filesystem (release + package list), and the image
-// (base + node binary + every project file's content + the lockfile + the addon), rebuilt only
-// when one of those changes. Guests boot it through a qemu snapshot, so it is never written.
+// The guest's root disk: a Debian minbase with the runtime packages, the host's node and the project tree, cached at two levels
+// (base, image) each keyed by a hash of its inputs; guests boot it as a qemu snapshot, so it is never written (docs/kernels.md).
 import { createHash } from 'node:crypto';
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -55,7 +51,8 @@ export function projectFiles(root = PROJECT_ROOT): string[] {
  * built binaries. node_modules is represented by package-lock.json. */
 export async function imageKey(baseKey: string, node: string, root = PROJECT_ROOT): Promise<string> {
   const parts: string[] = [baseKey, await sha256File(node)];
-  for (const f of [...projectFiles(root), ...BUILT.filter((b) => existsSync(join(root, b)))]) parts.push(f, await sha256File(join(root, f)));
+  const built = BUILT.filter((b) => existsSync(join(root, b)));
+  for (const f of [...projectFiles(root), ...built]) parts.push(f, await sha256File(join(root, f)));
   return sha(...parts).slice(0, 20);
 }
 

@@ -1,8 +1,5 @@
-// Runs one suite under each kernel: a guest kernel boots under qemu from the cached root image
-// with its own initramfs and modules disk, runs scripts/kernels/suite.sh and powers off; its
-// results come back on the job disk. "host" runs the same script here, directly. Every run is
-// bounded: the guest bounds its suite, the host kills qemu (or the host's suite) at the limit
-// plus a margin, and a run that hit it is reported as a timeout with whatever results it left.
+// Runs one suite under each kernel (qemu from the cached root image, results back on the job disk) or, for "host", here directly.
+// Every run is bounded; one that hit its limit is reported as a timeout with whatever results it left.
 import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -122,7 +119,12 @@ async function runGuest(k: GuestKernel, root: RootImage, accel: AccelChoice, tmp
   const bootS = readNumber(join(dest, 'uptime-at-init'));
   const endS = readNumber(join(dest, 'uptime-at-end'));
   const wallS = secs(performance.now() - t0);
-  const timings = { wallS, qemuS: secs(q.ms), ...(bootS !== undefined ? { bootS } : {}), ...(bootS !== undefined && endS !== undefined ? { suiteS: Math.round((endS - bootS) * 10) / 10 } : {}) };
+  const timings = {
+    wallS,
+    qemuS: secs(q.ms),
+    ...(bootS !== undefined ? { bootS } : {}),
+    ...(bootS !== undefined && endS !== undefined ? { suiteS: Math.round((endS - bootS) * 10) / 10 } : {}),
+  };
   if (q.end === 'timeout') return { ...base, end: 'timeout', suiteStatus, error: `killed after ${o.timeLimitS + BOOT_MARGIN_S} s (the guest did not power off); console: ${join(dest, 'console.log')}`, timings };
   if (suiteStatus === null) {
     const why = error ?? 'the guest wrote no suite status';

@@ -1,8 +1,5 @@
-// The kernels smoke: a few cells governed by universal claims (reuse after write(); after the
-// application's ack; after the zero-copy completion; sendfile and vmsplice reuse without a
-// safeguard is unsafe) and a few observations beside them (MSG_ZEROCOPY before its completion,
-// SIOCOUTQ = 0), on loopback, one repeat of the matrix's stress cases. Short enough for CI under
-// TCG, and written as a normal report.json so `zcprobe compare` reads it.
+// The kernels smoke: a few universal-claim cells and observations on loopback, one repeat of the stress cases, short enough for CI
+// under TCG; writes a normal report.json for `zcprobe compare` (docs/kernels.md).
 //   node --import=tsx harness/tools/kernels/smoke.ts OUTDIR
 import type { Method, Safeguard } from '../../model/experiment.ts';
 import { runEvidenceSuite } from '../../suites/evidence-suite.ts';

@@ -1,8 +1,5 @@
-// ext4, XFS and btrfs on a loop device: a sparse image file in a directory on disk (default
-// /var/tmp, not /dev/shm: an image there would be RAM), formatted, attached to a free loop device
-// and mounted. Everything lives under one directory named zcprobe-fs-<pid>-<random>, so
-// scripts/cleanup-fs.sh can find what a killed run left. close() — and the cleanup registry on
-// Ctrl-C, SIGTERM or exit — unmounts (lazily if something still holds it), detaches and removes.
+// ext4, XFS and btrfs on a loop device: a sparse image under /var/tmp (not /dev/shm: that is RAM) in zcprobe-fs-<pid>-<random>,
+// formatted, attached and mounted; close and the exit hooks unmount (lazily if busy), detach and remove (docs/filesystems.md).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, openSync, closeSync, ftruncateSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,5 @@
-// The nic transport with a veth pair created here, outside zcprobe, standing in for two cabled
-// ports: bytes cross it into the receiver namespace, a port the host uses is refused, and both
-// ports come back exactly as they were (namespace, MTU, up/down, addresses) on close, after
-// SIGINT, and after SIGKILL via scripts/cleanup-netns.sh or removeStaleTopologies.
+// The nic transport with a veth pair made here standing in for two cabled ports: bytes cross, a port the host uses is refused,
+// and both ports come back as they were on close, after SIGINT, and after SIGKILL via scripts/cleanup.sh or removeStaleTopologies.
 import test from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +14,7 @@ import { makeExperiment } from '../../model/experiment.ts';
 import { listNetns, removeStaleTopologies } from './netns.ts';
 import { createNicTopology, parseNicPair } from './nic.ts';
 import { formatState, nicRefusal, parseState, restoreSteps, stateFiles, type NicState } from '../../host/nic-state.ts';
+import { judgeCase } from '../../evidence/judge.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../../test-support/fixtures/topology-child.ts', import.meta.url));
 const CLEANUP = fileURLToPath(new URL('../../../scripts/cleanup-netns.sh', import.meta.url));
@@ -95,7 +94,9 @@ async function standIn(): Promise<{ pair: [string, string]; before: Snapshot[]; 
   return { pair, before, remove: () => void ip('link', 'del', pair[0]) };
 }
 
-async function child(pair: [string, string]): Promise<{ child: ChildProcess; netns: string; exit: Promise<NodeJS.Signals | number | null> }> {
+async function child(
+  pair: [string, string],
+): Promise<{ child: ChildProcess; netns: string; exit: Promise<NodeJS.Signals | number | null> }> {
   const c = spawn(process.execPath, ['--import=tsx', FIXTURE, '4', 'nic', pair.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exit = new Promise<NodeJS.Signals | number | null>((res) => c.once('exit', (code, sig) => res(sig ?? code)));
   const line = await Promise.race([
@@ -160,7 +161,7 @@ if (!netns.ok) {
     try {
       const session = await Session.open({ transport: 'nic', family: 6, nicPair: s.pair.join(','), runDir: mkdtempSync('/tmp/zcprobe-nic-run-') });
       try {
-        const r = await session.run(makeExperiment({ method: 'write', size: 300_000, transport: 'nic', family: 6 }));
+        const r = await judgeCase(session, makeExperiment({ method: 'write', size: 300_000, transport: 'nic', family: 6 }));
         t.is(r.verdict, 'clean', r.reasons.join('; '));
         t.is(r.transport, 'nic');
       } finally {

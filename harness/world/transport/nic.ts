@@ -1,9 +1,5 @@
-// The `nic` transport: two ports of this host cabled to each other (a NIC lab), --nic-pair IF1,IF2.
-// IF1 stays in the root namespace with the sender (this process); IF2 moves into a fresh receiver
-// namespace; both get a private /30 (or ULA /64). Before anything changes, both interfaces' state
-// (namespace, MTU, up/down, addresses) goes to a state file; it is restored on close, on error, at
-// exit, on Ctrl-C, and by scripts/cleanup-netns.sh (or removeStaleTopologies) after a SIGKILL.
-// Interfaces the host uses — a default route, an address, a bridge/bond port — are refused.
+// The nic transport (--nic-pair IF1,IF2): IF1 stays with the sender, IF2 moves into a fresh receiver namespace, private /30 or ULA /64.
+// Both ports' state is saved first and restored on close, error, exit, Ctrl-C or after SIGKILL; ports the host uses are refused.
 import { spawnSync } from 'node:child_process';
 import { registerCleanup } from '../../host/exit-hooks.ts';
 import { CMD_TIMEOUT_MS, ENV, nameTaken, NameTaken, netnsName, nextIndex, run, runGone } from './netns.ts';
@@ -132,7 +128,11 @@ export async function openNic(opts: TransportOptions): Promise<TransportEndpoint
   const t = await createNicTopology({ family: opts.family, pair: parseNicPair(opts.nicPair) });
   return {
     kind: 'nic', receiverHost: t.nsAddr, receiverNetns: t.netns,
-    captures: [{ side: 'sender', iface: t.if1, sentinelHost: t.nsAddr }],
+    captures: [
+      { side: 'sender', iface: t.if1, sentinelHost: t.nsAddr },
+      // the receiving port: what crossed the cable, read after the sending NIC's DMA
+      { side: 'receiver', arrival: true, iface: t.if2, netns: t.netns, sentinelHost: t.nsAddr },
+    ],
     captureIface: t.if1,
     close: () => t.destroy(),
     describe: `nic ${t.if1} ${t.hostAddr} -> ${t.netns}/${t.if2} ${t.nsAddr} (restored on exit)`,

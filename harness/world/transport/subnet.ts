@@ -1,7 +1,5 @@
-// Addresses for a link between the root namespace (the sender: this process) and a namespace
-// we made (the receiver): a free private subnet, and proof that the route to the receiver really
-// leaves through our interface before anything is sent (traffic may only go to loopback or to
-// namespaces we created). Shared by veth and nic.
+// Addresses for a link between the root namespace (the sender) and a namespace we made (the receiver): a free private subnet, and
+// proof that the route to the receiver leaves through our interface before anything is sent. Shared by veth and nic.
 import { BlockList, connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from './netns.ts';

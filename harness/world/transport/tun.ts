@@ -1,12 +1,5 @@
-// The `tun` transport: a link that copies like a real network. The sender's sockets live in one
-// fresh namespace, the receiver in another; each has a TUN device, and zcrelay (native/relay)
-// copies every packet from one device into the other. The receiving kernel therefore builds its
-// own skb from the relay's buffer — it never holds the sender's pages, as behind a NIC — and the
-// relay injects the faults a case asks for (delay, jitter, rate, loss, reorder; link-spec.ts).
-// Both namespaces hold nothing but lo and their TUN device, so the root namespace is untouched and
-// no packet can leave the pair. The devices vanish with the relay (not persistent), and the relay
-// dies with us; the namespaces are removed on close, at exit, on Ctrl-C, or by
-// removeStaleTopologies / scripts/cleanup-netns.sh after a SIGKILL.
+// The tun transport: sender and receiver in two fresh namespaces, each with a TUN device, zcrelay copying every packet between them
+// so the receiving kernel builds its own skb, as behind a NIC, and injecting the link's faults. Lifecycle and cleanup: docs/tun.md.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { registerCleanup } from '../../host/exit-hooks.ts';
 import type { ConnectionTuple } from '../../capture/wire.ts';

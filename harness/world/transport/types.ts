@@ -1,7 +1,5 @@
-// What every transport module gives a session: where the sender connects from, where the receiver
-// listens, what to capture (one or both sides of the link), and — for links that inject faults —
-// per-case hooks whose results are facts for the verdict. A new transport is a new module behind
-// this interface (transport/index.ts registers it); session.ts and run-case.ts name none.
+// What every transport gives a session: where the sender connects from, where the receiver listens, what to capture, and per-case
+// fault hooks whose results are verdict facts. A new transport is a module registered in transport/index.ts; session/ names none.
 import type { Experiment, Transport } from '../../model/experiment.ts';
 import type { ConnectionTuple } from '../../capture/wire.ts';
 
@@ -12,6 +10,9 @@ export interface CaptureSpec {
   iface: string;
   /** tcpdump runs in this network namespace (by name) when set */
   netns?: string;
+  /** a receiver-side capture that stands in for the sender's as W (what arrived) when the sender
+   * capture is off (--sender-capture off); it runs only then */
+  arrival?: true;
   /** tcpdump snaplen (see CaptureOptions.snaplen); unset: whole packets (-s 0) */
   snaplen?: number;
   /** where the flush sentinel datagram goes; it must cross `iface` */

@@ -1,9 +1,5 @@
-// The `veth` transport: the sender stays in the root namespace (it is this process), the receiver
-// lives in a fresh network namespace joined to it by a veth pair. Unlike loopback, packets cross a
-// real device with a qdisc (optionally tbf-shaped), so they can sit in a queue holding page refs.
-// Addresses come from a private range used only inside the pair, and creation verifies that the
-// route to the receiver really leaves via our veth before anything is sent (traffic may only go to
-// loopback or to namespaces we created).
+// The veth transport: the sender in the root namespace, the receiver in a fresh namespace joined by a veth pair, so packets cross a
+// real device with a qdisc (optionally tbf) and can sit in a queue holding page refs; routes are verified first (subnet.ts).
 import { registerCleanup } from '../../host/exit-hooks.ts';
 import { claim } from '../../host/ledger.ts';
 import { ipSyncGone, nameTaken, NameTaken, netnsName, nextIndex, PREFIX, run, runGone, shortId } from './netns.ts';
@@ -131,7 +127,10 @@ export async function openVeth(opts: TransportOptions): Promise<TransportEndpoin
   const t = await createVethTopology({ family: opts.family, rate: opts.rate });
   return {
     kind: 'veth', receiverHost: t.nsAddr, receiverNetns: t.netns,
-    captures: [{ side: 'sender', iface: t.hostIf, sentinelHost: t.nsAddr }],
+    captures: [
+      { side: 'sender', iface: t.hostIf, sentinelHost: t.nsAddr },
+      { side: 'receiver', arrival: true, iface: t.nsIf, netns: t.netns, sentinelHost: t.nsAddr },
+    ],
     captureIface: t.hostIf,
     close: () => t.destroy(),
     describe: `veth ${t.hostIf} ${t.hostAddr} -> ${t.netns}/${t.nsIf} ${t.nsAddr}${t.rate ? `, tbf ${t.rate}` : ''}`,

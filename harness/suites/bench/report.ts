@@ -1,7 +1,5 @@
-// From raw samples to figures: per row the median [min, max] over runs of throughput, sender and
-// receiver CPU per GB and the COPIED fraction, plus two paired ratios computed within a round
-// (so drift between rounds cancels): harness/C for the same method, and each harness row against
-// plain write() ("cost of safety" for the safeguard rows).
+// From raw samples to figures: per row the median [min, max] of throughput, CPU per GB and COPIED fraction, and two ratios paired
+// within a round (so drift cancels): harness/C for the same method, and each row against plain write().
 import { cellKey, type BenchMethod, type BenchSafeguard, type Impl, type Skip } from './config.ts';
 import type { BenchRun, RowRun, Sample } from './runner.ts';
 

@@ -1,8 +1,5 @@
-// The agent's clock relative to ours, estimated as NTP does from four timestamps per exchange:
-// t1 we send, t2 the agent receives, t3 the agent replies, t4 we receive. With a symmetric path
-// the agent is ahead by θ = ((t2 − t1) + (t3 − t4)) / 2; whatever the asymmetry, the true offset
-// lies within ±δ/2 of θ, δ = (t4 − t1) − (t3 − t2) the round trip spent on the network. So of
-// several samples the one with the smallest δ is kept, and δ/2 is the stated uncertainty.
+// The agent's clock relative to ours, from four timestamps per exchange as NTP does: offset θ within ±δ/2, δ the round trip;
+// the sample with the smallest δ is kept and δ/2 is the stated uncertainty (docs/two-machines.md).
 
 /** One exchange, every time in epoch ms (performance.timeOrigin + performance.now()). */
 export interface ClockSample {
@@ -42,7 +39,13 @@ export function estimateOffset(samples: { sample: ClockSample; t4: number }[]): 
     if (!best || o.rttMs < best.rttMs) best = { ...o, at: sample.t1 };
   }
   if (!best) throw new Error(`no usable clock sample among ${samples.length}`);
-  return { offsetMs: best.offsetMs, uncertaintyMs: best.rttMs / 2 + TIMESTAMP_RESOLUTION_MS, rttMs: best.rttMs, samples: samples.length, measuredAt: best.at };
+  return {
+    offsetMs: best.offsetMs,
+    uncertaintyMs: best.rttMs / 2 + TIMESTAMP_RESOLUTION_MS,
+    rttMs: best.rttMs,
+    samples: samples.length,
+    measuredAt: best.at,
+  };
 }
 
 /** An agent timestamp on our clock. */

@@ -8,7 +8,7 @@ export type BenchMethod = (typeof BENCH_METHODS)[number];
 
 export const ZEROCOPY_METHODS: readonly BenchMethod[] = ['msg-zerocopy', 'io-uring-zc'];
 
-/** harness: the TS loops over the addon (harness/tools/bench/loops.ts); c: native/bench/zcbench. */
+/** harness: the TS loops over the addon (harness/suites/bench/loops.ts); c: native/bench/zcbench. */
 export type Impl = 'harness' | 'c';
 
 /** The safeguards a bench row may wait for after every message before reusing the buffer. */

@@ -1,7 +1,5 @@
-// The harness side of the bench: the very send loops of harness/methods (MessageSender.send),
-// run once per message on one connection. A method's pipes, ring and completion count are opened
-// once per run (SendMethod.open), so no message pays for them, and completions are counted, not
-// kept, so no message allocates beyond the addon's own return values.
+// The harness side of the bench: the methods' own send loops (MessageSender.send) once per message on one connection; pipes, ring
+// and completion count are opened once per run, and completions are counted, not kept, so no message allocates beyond the addon.
 import { makeExperiment, type Experiment } from '../../model/experiment.ts';
 import { methodFor } from '../../case/methods/index.ts';
 import { releaseSource } from '../../case/methods/sources.ts';
@@ -29,7 +27,9 @@ export interface HarnessSender {
 /** Bound on collecting the last completions after the receiver said 'D'. */
 const FINAL_COMPLETIONS_TIMEOUT_MS = 10_000;
 
-export function prepareHarnessSender(cfg: BenchConfig, method: BenchMethod, safeguard: BenchSafeguard, size: number, workDir: string): HarnessSender {
+export function prepareHarnessSender(
+  cfg: BenchConfig, method: BenchMethod, safeguard: BenchSafeguard, size: number, workDir: string,
+): HarnessSender {
   const exp: Experiment = makeExperiment({
     method,
     size,

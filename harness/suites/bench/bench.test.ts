@@ -5,7 +5,7 @@ import { testWithNeeds } from '../../../properties/helpers/requirements.ts';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../cli/args.ts';
-import { benchConfigFromFlags } from '../../cli/bench.ts';
+import { benchConfigFromFlags, command } from '../../cli/bench.ts';
 import { DEFAULT_CONFIG, planCells, type BenchConfig } from './config.ts';
 import { summarize, type BenchReport, type Stat } from './report.ts';
 import { runBench } from './runner.ts';
@@ -90,11 +90,12 @@ await testWithNeeds('the JSON report says where and how it was measured', ['soZe
 });
 
 test('flags: defaults, lists, and usage errors that name the flag', (t) => {
-  t.is(benchConfigFromFlags(['--help']), null);
-  const d = benchConfigFromFlags([])!;
+  const fromFlags = (argv: string[]) => benchConfigFromFlags(command.parse(argv).flags);
+  t.regex(command.help(), /^usage: zcprobe bench \[flags\]/);
+  const d = fromFlags([]);
   t.deepEqual(d.cfg.sizes, [64 * 1024, MiB, 16 * MiB]);
   t.false(d.json);
-  const c = benchConfigFromFlags(['--sizes', '64KiB,1MiB', '--methods=write,splice', '--total', '64MiB', '--runs', '2', '--c-sizes', 'none', '--json'])!;
+  const c = fromFlags(['--sizes', '64KiB,1MiB', '--methods=write,splice', '--total', '64MiB', '--runs', '2', '--c-sizes', 'none', '--json']);
   t.like(c.cfg, { sizes: [64 * 1024, MiB], methods: ['write', 'splice'], total: 64 * MiB, runs: 2, cSizes: [] });
   t.true(c.json);
   const bad: [string[], RegExp][] = [
@@ -106,7 +107,7 @@ test('flags: defaults, lists, and usage errors that name the flag', (t) => {
     [['--transport', 'wifi'], /^--transport: /],
     [['--bogus'], /unknown flag --bogus/],
   ];
-  for (const [argv, message] of bad) t.throws(() => benchConfigFromFlags(argv), { instanceOf: UsageError, message }, argv.join(' '));
+  for (const [argv, message] of bad) t.throws(() => fromFlags(argv), { instanceOf: UsageError, message }, argv.join(' '));
 });
 
 test('zcprobe bench --bogus exits 2 with one line naming the flag', (t) => {

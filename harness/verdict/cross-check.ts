@@ -1,11 +1,6 @@
-// Two captures of one connection: what left the sender (its tcpdump copies each packet when the
-// kernel hands it to the device) and what arrived at the agent. On a real NIC the device reads
-// the pages by DMA after that copy, so a byte that left the sender's tap as intended (I) and
-// arrived as the mutation (B) is explained — the device read the source late — and is exactly
-// what "corrupted on the wire" means; the arrival capture is therefore what crossed (W). Any
-// other difference (bytes neither the sender's tap nor a late read can produce) means the path
-// changed them, and then neither capture shows what the kernel sent: an integrity problem.
-import type { ReassembledStream } from '../../capture/reassembly.ts';
+// Two captures of one connection: what left the sender and what arrived at the agent. A byte that left as I and arrived as B is
+// the device reading late, so the arrival is W; any other difference means the path changed bytes: an integrity problem.
+import type { ReassembledStream } from '../capture/reassembly.ts';
 
 export interface CaptureComparison {
   /** offsets [0, compared) were present in both captures */
@@ -18,7 +13,9 @@ export interface CaptureComparison {
   firstUnexplained: number | null;
 }
 
-export function compareCaptures(departed: ReassembledStream, arrived: ReassembledStream, intended: Uint8Array, mutated: Uint8Array): CaptureComparison {
+export function compareCaptures(
+  departed: ReassembledStream, arrived: ReassembledStream, intended: Uint8Array, mutated: Uint8Array,
+): CaptureComparison {
   const n = Math.min(departed.length, arrived.length);
   const out: CaptureComparison = { compared: n, lateRead: 0, firstLateRead: null, unexplained: 0, firstUnexplained: null };
   const d = departed.bytes;
