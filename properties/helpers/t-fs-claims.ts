@@ -25,13 +25,6 @@ import { seedFromEnv, useSession, type SessionHandle } from './t-session.ts';
  * after it is bounded by fast-check's own limits. */
 const MS_PER_CASE = 4_000;
 
-/** Sample sizes above a claim's numRuns, for observations whose rate lies between 0 and 1 on some
- * filesystem (measured on 6.18.44: see README), so that a run does not flip between "held" and
- * "falsified" and its rate is tight enough to compare with the baseline's. */
-const MORE_RUNS: Record<string, number> = {};
-
-const runsOf = (claim: FsClaim, fs: FsSpec): number => MORE_RUNS[`${claim.id}@${fs}`] ?? claim.numRuns;
-
 /** A check's violation in one case, or null. */
 export function violation(check: CaseCheck, r: CaseReport): string | null {
   const streams: [string, ByteClasses][] = [['received', r.received.classes]];
@@ -86,7 +79,7 @@ function arrivals(cases: CaseReport[]): string[] {
 }
 
 export async function runFsClaim(t: ExecutionContext, session: SessionHandle, claim: FsClaim, fs: FsSpec): Promise<void> {
-  const numRuns = runsOf(claim, fs);
+  const numRuns = claim.numRuns;
   const seed = seedFromEnv();
   const broken: string[] = [];
   const seen = new Map<CaseCheck, string[]>(claim.observed.map((c) => [c, []]));
