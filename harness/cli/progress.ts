@@ -2,7 +2,9 @@
 // when CI=true, so logs stay readable.
 import type { MatrixProgress } from '../suites/matrix.ts';
 
-export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): { update: (p: MatrixProgress) => void; line: (s: string) => void; done: () => void } {
+export function progressPrinter(
+  stream: NodeJS.WriteStream = process.stderr,
+): { update: (p: MatrixProgress) => void; line: (s: string) => void; done: () => void } {
   const tty = stream.isTTY && !process.env.CI;
   const started = performance.now();
   let lastPct = -1;

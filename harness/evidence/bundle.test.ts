@@ -21,7 +21,10 @@ const B = (n: number) => Buffer.from(A(n).map((x) => x ^ 0xff));
 
 /** SYN, then 100 intended bytes and 100 mutated bytes in two frames. */
 function capture(): Buffer {
-  const pkt = (seq: number, payload?: Buffer, syn = false) => ({ tsUs: 1_700_000_000_000_000 + seq, data: buildTcpPacket({ ...conn, seq, flags: syn ? { syn: true } : { ack: true }, payload }) });
+  const pkt = (seq: number, payload?: Buffer, syn = false) => ({
+    tsUs: 1_700_000_000_000_000 + seq,
+    data: buildTcpPacket({ ...conn, seq, flags: syn ? { syn: true } : { ack: true }, payload }),
+  });
   return writePcap(1, [pkt(0, undefined, true), pkt(1, A(100)), pkt(101, B(200).subarray(100))]);
 }
 

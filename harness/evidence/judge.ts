@@ -53,14 +53,17 @@ export function writeCaseEvidence(
   const short = report.received.lengthDelta < 0 ? report.received.bytes : Infinity;
   const first = Math.min(report.received.firstOffset ?? Infinity, w?.firstOffset ?? Infinity, short);
   const streams = run.streams;
-  report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, streams.intended, shown ? shown.stream.bytes : null, streams.received, streams.mutated);
+  const wireBytes = shown ? shown.stream.bytes : null;
+  report.hexDiff = hexDiff(Number.isFinite(first) ? first : 0, streams.intended, wireBytes, streams.received, streams.mutated);
   const dir = join(runDir, report.id);
   // Very large cases keep whole frames only around what differs (policy recorded in case.json).
   const focus = wire && focusOf(w?.firstOffset ?? null, report.received.firstOffset, wire.stream);
   const pcap = wire && focus && evidencePcap(wire.pcap, run.connection, wire.stream, focus);
   // The proving frames are found in the policy's pcap; a reduced bundle writes the same records cut to them.
   const kept = !bundle.full && wire && focus ? evidencePcap(wire.pcap, run.connection, wire.stream, focus, PROOF_ONLY_POLICY) : pcap;
-  const mark = pcap && wire && { pcap: pcap.pcap, iface: wire.iface, connection: run.connection, ...streams, receivedFirstOffset: report.received.firstOffset };
+  const mark = pcap && wire && {
+    pcap: pcap.pcap, iface: wire.iface, connection: run.connection, ...streams, receivedFirstOffset: report.received.firstOffset,
+  };
   const ws = mark ? wiresharkEvidence(report, mark, kept ? kept.pcap : undefined) : null;
   if (ws?.pointers) report.wireshark = ws.pointers;
   // Other captures of the case, cut the same way in a reduced bundle.

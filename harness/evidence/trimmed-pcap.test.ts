@@ -59,7 +59,8 @@ test('a large slice keeps whole frames around the focus and the headers of the r
 });
 
 test('focusOf: W and R first offsets and each differing retransmission', (t) => {
-  const f = focusOf(10, null, { conflicts: [{ seqStart: 100, seqEnd: 200, firstPacket: 3, againPacket: 9, firstTsUs: 0, againTsUs: 1, identical: false }] });
+  const conflict = { seqStart: 100, seqEnd: 200, firstPacket: 3, againPacket: 9, firstTsUs: 0, againTsUs: 1, identical: false };
+  const f = focusOf(10, null, { conflicts: [conflict] });
   t.deepEqual(f.map((x) => [x.start, x.end]), [[10, 11], [100, 200]]);
   t.regex(f[1]!.why, /packet 9\) differs from packet 3/);
 });

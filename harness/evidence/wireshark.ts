@@ -47,7 +47,8 @@ export function markFrames(input: MarkInput): FrameMarks {
   const segments = decodePcap(input.pcap).segments;
   const stream = reassemble(segments, dir);
   const base = stream.sawSyn ? (stream.isn! + 1) >>> 0 : (stream.isn ?? 0);
-  const data = segments.filter((s) => s.src === dir.src && s.srcPort === dir.srcPort && s.dst === dir.dst && s.dstPort === dir.dstPort && s.payloadLength > 0);
+  const sameDir = (s: TcpSegment) => s.src === dir.src && s.srcPort === dir.srcPort && s.dst === dir.dst && s.dstPort === dir.dstPort;
+  const data = segments.filter((s) => sameDir(s) && s.payloadLength > 0);
   const startOf = (s: TcpSegment) => ((s.flags.syn ? s.seq + 1 : s.seq) - base) | 0;
   // Capture order: the first frame covering an offset is the one whose bytes the stream holds.
   const firstCarrier = (offset: number) => data.find((s) => startOf(s) <= offset && offset < startOf(s) + s.payloadLength);

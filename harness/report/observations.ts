@@ -17,7 +17,11 @@ const entryRow = (b: BaselineEntry) => ({
 });
 
 /** null when no test run recorded observations on this kernel. */
-export function loadObservations(file: string, baselineOf: (transport: string) => Baseline | undefined = (t) => readBaseline(t), rel = release()): ReportObservations | null {
+export function loadObservations(
+  file: string,
+  baselineOf: (transport: string) => Baseline | undefined = (t) => readBaseline(t),
+  rel = release(),
+): ReportObservations | null {
   if (!existsSync(file)) return null;
   const last = new Map<string, RecordedObservation>();
   for (const o of parseObservations(readFileSync(file, 'utf8'), file)) last.set(`${o.id}@${o.transport}`, o);

@@ -149,13 +149,15 @@ export class Session {
         // The receiver is a zcprobe agent; only the mutator runs here.
         const target = options.remote ?? remoteFromEnv();
         if (!target) throw new Error('transport remote needs an agent: --remote ADDR:PORT --token-file FILE (or ZCPROBE_REMOTE and ZCPROBE_TOKEN_FILE)');
-        const [r, m] = await Promise.allSettled([openRemote(target, { capture: options.capture !== false, family: options.family }), MutatorProcess.spawn()]);
+        const remote = openRemote(target, { capture: options.capture !== false, family: options.family });
+        const [r, m] = await Promise.allSettled([remote, MutatorProcess.spawn()]);
         if (r.status === 'fulfilled') ({ receiver, endpoint: transport, hosts } = r.value);
         if (m.status === 'fulfilled') mutator = m.value;
         if (r.status === 'rejected') throw r.reason;
         if (m.status === 'rejected') throw m.reason;
       } else {
-        transport = await openTransport(options.transport, { family: options.family, rate: options.rate, mtu: options.mtu, nicPair: options.nicPair });
+        const { family, rate, mtu, nicPair } = options;
+        transport = await openTransport(options.transport, { family, rate, mtu, nicPair });
         const host = transport.receiverHost;
         // Both at once (each is a node start-up); whichever started is closed if the other failed.
         const [r, m] = await Promise.allSettled([ReceiverProcess.spawn({ host, netns: transport.receiverNetns }), MutatorProcess.spawn()]);
@@ -208,7 +210,9 @@ export class Session {
       throw new Error(`experiment wants its file on ${exp.fs}, session is on ${this.filesystem.spec}`);
     if (FILE_METHODS.includes(exp.method)) this.checkRoom(exp.size);
     await this.transport.beforeCase?.(exp);
-    const env = { receiver: this.receiver, mutator: this.mutator, workDir: this.workDir, fs: this.filesystem, senderNetns: this.transport.senderNetnsPath };
+    const env = {
+      receiver: this.receiver, mutator: this.mutator, workDir: this.workDir, fs: this.filesystem, senderNetns: this.transport.senderNetnsPath,
+    };
     const run = await runCase(env, exp);
     const observed = (side: SessionCapture['side']) => this.captures.find((c) => c.side === side)?.capture.collect(run.connection);
     // Both flushes at once: their sentinels leave the sender within a fraction of a millisecond,

@@ -62,7 +62,8 @@ export function plannedCells(plan: MatrixPlan): { method: Method; safeguard: Saf
       for (const safeguard of plan.safeguards) {
         if (!safeguardApplies(method, safeguard)) continue;
         const u = plan.unavailable.find(
-          (x) => (!x.method || x.method === method) && (!x.safeguard || x.safeguard === safeguard) && (!x.transport || x.transport === transport),
+          (x) => (!x.method || x.method === method) && (!x.safeguard || x.safeguard === safeguard)
+            && (!x.transport || x.transport === transport),
         );
         cells.push({ method, safeguard, transport, ...(u ? { skipped: u.reason } : {}) });
       }

@@ -26,7 +26,9 @@ export function verdictCounts(cases: CaseReport[]): string {
   return [...n].map(([v, k]) => `${k} ${v}`).join(', ');
 }
 
-export async function observeClaim(t: ExecutionContext, session: SessionHandle, claim: TunClaim, opts: { numRuns?: number } = {}): Promise<TunObservation> {
+export async function observeClaim(
+  t: ExecutionContext, session: SessionHandle, claim: TunClaim, opts: { numRuns?: number } = {},
+): Promise<TunObservation> {
   const seed = seedFromEnv();
   // The whole sample runs (a rate, not a search), then the first corrupted case is shrunk.
   const numRuns = opts.numRuns ?? claim.numRuns;

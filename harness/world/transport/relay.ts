@@ -12,7 +12,9 @@ const REPLY_TIMEOUT_MS = 5000;
 /** Events kept between two collections (a bound, not an expected size: one is per injected fault). */
 const MAX_EVENTS = 100000;
 
-export interface RelayDirStats { packets: number; bytes: number; dropped: number; reordered: number; overflow: number; errors: number; queued: number }
+export interface RelayDirStats {
+  packets: number; bytes: number; dropped: number; reordered: number; overflow: number; errors: number; queued: number;
+}
 export interface DeviceDrops { rxDropped: number; txDropped: number }
 /** Cumulative since the relay started; deviceA/deviceB: the TUN devices' own drop counters. */
 export interface RelayStats {

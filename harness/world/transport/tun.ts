@@ -8,7 +8,7 @@ import { FILE, isNativeError, native, SOCK, SPLICE } from '../../native.ts';
 import { describeFaults, relayConfigLine } from '../../model/link-spec.ts';
 import { ipSyncGone, nameTaken, NameTaken, netnsName, netnsPath, nextIndex, run, runGone, shortId } from './netns.ts';
 import { Relay, type RelayStats } from './relay.ts';
-import type { LinkCaseFacts, TransportEndpoint, TransportOptions } from './types.ts';
+import type { LinkCaseFacts, LinkEvent, TransportEndpoint, TransportOptions } from './types.ts';
 
 const READY_TIMEOUT_MS = 5000;
 // Jumbo frames by default: a 16 MiB case at MTU 1500 carries ~11,600 packets per capture, and the
@@ -97,7 +97,9 @@ async function build(n: number, family: 4 | 6, mtu: number): Promise<TunTopology
       if (relay.exitReason) throw new Error(relay.exitReason);
       if (Date.now() >= deadline) throw new Error(`tun ${senderIf} -> ${receiverIf}: ${a.receiver} not reachable after ${READY_TIMEOUT_MS} ms (${last})`);
     }
-    return { senderNetns, receiverNetns, senderIf, receiverIf, senderAddr: a.sender, receiverAddr: a.receiver, family, mtu, relay, destroy };
+    return {
+      senderNetns, receiverNetns, senderIf, receiverIf, senderAddr: a.sender, receiverAddr: a.receiver, family, mtu, relay, destroy,
+    };
   } catch (e) {
     await destroy().catch((t: Error) => { (e as Error).message += `; teardown failed too: ${t.message}`; });
     throw e;
@@ -187,7 +189,8 @@ export async function openTun(opts: TransportOptions): Promise<TransportEndpoint
         const zero = { packets: 0, bytes: 0, dropped: 0, reordered: 0, overflow: 0, errors: 0 };
         counters = { relay: { s2r: zero, r2s: zero }, relayCpuMs: 0, deviceDrops: { sender: 0, receiver: 0 } };
       }
-      const events = taken.events.filter((e) => sameTuple(e, conn) || sameTuple({ src: e.dst, srcPort: e.dstPort, dst: e.src, dstPort: e.srcPort }, conn));
+      const reversed = (e: LinkEvent) => ({ src: e.dst, srcPort: e.dstPort, dst: e.src, dstPort: e.srcPort });
+      const events = taken.events.filter((e) => sameTuple(e, conn) || sameTuple(reversed(e), conn));
       return { events, ...counters, config, problems };
     },
     async linkCounters() {
