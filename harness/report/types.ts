@@ -3,6 +3,7 @@
 // The matrix cells are derived from the cases here, so every renderer shows the same verdicts.
 import { METHODS, SAFEGUARDS, TRANSPORTS } from '../model/experiment.ts';
 import type { FilesystemSection } from './fs-types.ts';
+import type { ServersSection } from './server-types.ts';
 
 /** A case's verdict (harness/verdict/verdict.ts) plus 'skipped': the host cannot run that cell. */
 export type Verdict = 'clean' | 'corrupted-on-wire' | 'corrupted-on-retransmit' | 'corrupted-after-wire' | 'corrupted' | 'inconclusive' | 'skipped';
@@ -191,6 +192,8 @@ export interface Report {
   observations?: ReportObservations;
   /** file methods × mutation × safeguard on each filesystem (harness/suites/fs-matrix.ts); absent when not run */
   filesystems?: FilesystemSection;
+  /** real servers (zcprobe serve): server × setting × mutation; absent when not run */
+  servers?: ServersSection;
 }
 
 export interface ReportObservations {

@@ -1,0 +1,93 @@
+// Claims about real servers (zcprobe serve): the file changes the moment the server's access-log
+// line says the response is done. Universal: rename-replace never changes a response; a server that
+// reads into its own buffer (no sendfile, no mmap) is clean after its done signal. Observed per kernel:
+// what sendfile does with pwrite, copy-over and copytruncate, and whether the server logs before it finishes.
+import test, { type ExecutionContext } from 'ava';
+import fc from 'fast-check';
+import { SERVERS, type ServerName } from '../harness/model/serve-spec.ts';
+import { serverUnavailable } from '../harness/roles/server/index.ts';
+import type { ServeCaseRecord } from '../harness/evidence/serve-evidence.ts';
+import { formatClasses } from '../harness/verdict/byte-classes.ts';
+import { testWithNeeds } from './helpers/requirements.ts';
+import { observe } from './helpers/t-observe.ts';
+import { useServeSession } from './helpers/t-serve.ts';
+
+const serve = useServeSession(test);
+const RUNS = Number(process.env.ZCPROBE_SERVE_RUNS ?? 4);
+
+/** Settings under which the server copies the file into its own memory with read() before writing. */
+const OWN_BUFFER: Record<ServerName, string[]> = {
+  nginx: ['sendfile=off'],
+  apache2: ['sendfile=off', 'mmap=off'],
+  lighttpd: ['network-backend=writev'],
+};
+/** Settings that serve with sendfile(). */
+const SENDFILE: Record<ServerName, string[]> = { nginx: ['sendfile=on'], apache2: ['sendfile=on'], lighttpd: ['sendfile=on'] };
+
+const caseArb = fc.record({
+  size: fc.constantFrom(4096, 65536, 1 << 20, 4 << 20),
+  clientDelayMs: fc.constantFrom(0, 50, 300),
+  rcvbuf: fc.constantFrom(undefined, 8 << 20),
+});
+
+function line(r: ServeCaseRecord): string {
+  return `${r.serverVersion} ${r.setting} ${r.mutation} ${r.size} B delay ${r.clientDelayMs} ms → ${r.verdict} (received ${formatClasses(r.received.classes)})${r.evidence ? ` evidence ${r.evidence.dir}` : ''}`;
+}
+
+/** Runs a "holds" claim: every case must be clean and conclusive; a corrupted one is shrunk and shown. */
+async function holds(t: ExecutionContext, server: ServerName, settings: string[], mutations: string[]): Promise<void> {
+  const seen: ServeCaseRecord[] = [];
+  await fc.assert(
+    fc.asyncProperty(caseArb, fc.constantFrom(...mutations), async (c, mutation) => {
+      const r = await serve.run({ server, settings, mutation: mutation as never, size: c.size, clientDelayMs: c.clientDelayMs, rcvbuf: c.rcvbuf });
+      seen.push(r);
+      if (r.verdict !== 'clean') t.log(`counterexample? ${line(r)} — ${r.reasons.join('; ')}`);
+      return r.verdict === 'clean';
+    }),
+    { numRuns: RUNS, seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined, endOnFailure: true },
+  );
+  const bytes = seen.reduce((n, r) => n + r.size, 0);
+  t.log(`${seen.length} cases, ${bytes} bytes, every one clean (${seen[0]?.serverVersion}, ${settings.join(' ')})`);
+}
+
+for (const server of SERVERS) {
+  const missing = serverUnavailable(server);
+  const need = (title: string, body: (t: ExecutionContext) => Promise<void>) =>
+    missing ? test.skip(`${title} [skipped: ${missing}]`, async () => {}) : testWithNeeds(test, title, ['root', 'tcpdump'], body);
+
+  await need(`${server}: rename-replace at the access-log line never changes the response (sendfile on and off)`, async (t) => {
+    await holds(t, server, SENDFILE[server], ['rename-replace']);
+    await holds(t, server, OWN_BUFFER[server], ['rename-replace']);
+  });
+
+  await need(`${server}: reading into its own buffer (${OWN_BUFFER[server].join(' ')}), the response is clean after the access-log line`, async (t) => {
+    await holds(t, server, OWN_BUFFER[server], ['pwrite', 'copy-over', 'copytruncate', 'truncate:0', 'punch-hole:0:4096']);
+  });
+
+  await need(`${server}: with sendfile, what a change at the access-log line does (observations)`, async (t) => {
+    const base = { server, settings: SENDFILE[server], size: 1 << 20, clientDelayMs: 300, rcvbuf: 8 << 20 };
+    for (const mutation of ['pwrite', 'copy-over', 'copytruncate'] as const) {
+      const runs: ServeCaseRecord[] = [];
+      for (let i = 0; i < 3; i++) runs.push(await serve.run({ ...base, mutation }));
+      for (const r of runs) t.log(line(r));
+      const counts = new Map<string, number>();
+      for (const r of runs) counts.set(r.verdict, (counts.get(r.verdict) ?? 0) + 1);
+      t.false(runs.every((r) => r.verdict === 'inconclusive'), `every ${mutation} case was inconclusive: this host could not tell (${runs[0]?.reasons.join('; ')})`);
+      observe(t, {
+        id: `serve-${server}-sendfile-${mutation}`,
+        statement: `${server} with sendfile, 1 MiB, client 300 ms late with an 8 MiB receive buffer: ${mutation} at the access-log line`,
+        outcome: [...counts].sort().map(([v, n]) => `${v} ${n}/${runs.length}`).join(', '),
+        transport: 'loopback',
+        detail: `${runs[0]!.serverVersion}; received: ${formatClasses(runs[0]!.received.classes)}`,
+      });
+    }
+    const r = await serve.run({ ...base, mutation: 'rename-replace' });
+    observe(t, {
+      id: `serve-${server}-logs-before-last-byte`,
+      statement: `${server} with sendfile writes the access-log line before its last body byte has left (1 MiB, client 300 ms late, 8 MiB receive buffer)`,
+      outcome: r.doneSignal?.loggedBeforeLastByte === null || r.doneSignal === null ? 'unknown' : r.doneSignal.loggedBeforeLastByte ? 'yes' : 'no',
+      transport: 'loopback',
+      detail: `${r.serverVersion}; body bytes sent when the line was seen: ${r.doneSignal?.bodyBytesSentBySeen ?? '?'} of ${r.size}`,
+    });
+  });
+}
