@@ -1,7 +1,6 @@
-// Claims about real servers (zcprobe serve): the file changes the moment the server's access-log
-// line says the response is done. Universal: rename-replace never changes a response; a server that
-// reads into its own buffer (no sendfile, no mmap) is clean after its done signal. Observed per kernel:
-// what sendfile does with pwrite, copy-over and copytruncate, and whether the server logs before it finishes.
+// Real servers (zcprobe serve), the file changed at the access-log line. Universal: rename-replace never
+// changes a response; a server reading into its own buffer (no sendfile, no mmap) is clean after its done
+// signal. Observed per kernel: sendfile with pwrite, copy-over, copytruncate; logging before the last byte.
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { SERVERS, type ServerName } from '../harness/model/serve-spec.ts';
@@ -31,7 +30,12 @@ const caseArb = fc.record({
 });
 
 function line(r: ServeCaseRecord): string {
-  return `${r.serverVersion} ${r.setting} ${r.mutation} ${r.size} B delay ${r.clientDelayMs} ms → ${r.verdict} (received ${formatClasses(r.received.classes)})${r.evidence ? ` evidence ${r.evidence.dir}` : ''}`;
+  const t = r.timings;
+  const at = (x: number | null) => (x === null ? '-' : `${Math.round(x - t.connectedAt)} ms`);
+  const when = `log line seen ${at(t.logSeenAt)}, client's first read ${at(t.clientFirstReadAt)} after connect`;
+  const received = formatClasses(r.received.classes);
+  const evidence = r.evidence ? ` ${r.evidence.dir}` : '';
+  return `${r.serverVersion} ${r.setting} ${r.mutation} ${r.size} B → ${r.verdict} (received ${received}; ${when})${evidence}`;
 }
 
 /** Runs a "holds" claim: every case must be clean and conclusive; a corrupted one is shrunk and shown. */
@@ -39,7 +43,20 @@ async function holds(t: ExecutionContext, server: ServerName, settings: string[]
   const seen: ServeCaseRecord[] = [];
   await fc.assert(
     fc.asyncProperty(caseArb, fc.constantFrom(...mutations), async (c, mutation) => {
-      const r = await serve.run({ server, settings, mutation: mutation as never, size: c.size, clientDelayMs: c.clientDelayMs, rcvbuf: c.rcvbuf });
+      let r: ServeCaseRecord;
+      try {
+        r = await serve.run({
+          server,
+          settings,
+          mutation: mutation as never,
+          size: c.size,
+          clientDelayMs: c.clientDelayMs,
+          rcvbuf: c.rcvbuf,
+        });
+      } catch (e) {
+        t.log(`harness error on ${JSON.stringify(c)} ${mutation}: ${(e as Error).stack ?? String(e)}`);
+        throw e;
+      }
       seen.push(r);
       if (r.verdict !== 'clean') t.log(`counterexample? ${line(r)} — ${r.reasons.join('; ')}`);
       return r.verdict === 'clean';
@@ -47,6 +64,7 @@ async function holds(t: ExecutionContext, server: ServerName, settings: string[]
     { numRuns: RUNS, seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined, endOnFailure: true },
   );
   const bytes = seen.reduce((n, r) => n + r.size, 0);
+  t.true(seen.length === RUNS && seen.every((r) => r.verdict === 'clean'), `${seen.length} cases, all clean`);
   t.log(`${seen.length} cases, ${bytes} bytes, every one clean (${seen[0]?.serverVersion}, ${settings.join(' ')})`);
 }
 
@@ -60,7 +78,8 @@ for (const server of SERVERS) {
     await holds(t, server, OWN_BUFFER[server], ['rename-replace']);
   });
 
-  await need(`${server}: reading into its own buffer (${OWN_BUFFER[server].join(' ')}), the response is clean after the access-log line`, async (t) => {
+  const own = OWN_BUFFER[server].join(' ');
+  await need(`${server}: reading into its own buffer (${own}), the response is clean after the access-log line`, async (t) => {
     await holds(t, server, OWN_BUFFER[server], ['pwrite', 'copy-over', 'copytruncate', 'truncate:0', 'punch-hole:0:4096']);
   });
 
@@ -72,7 +91,10 @@ for (const server of SERVERS) {
       for (const r of runs) t.log(line(r));
       const counts = new Map<string, number>();
       for (const r of runs) counts.set(r.verdict, (counts.get(r.verdict) ?? 0) + 1);
-      t.false(runs.every((r) => r.verdict === 'inconclusive'), `every ${mutation} case was inconclusive: this host could not tell (${runs[0]?.reasons.join('; ')})`);
+      t.false(
+        runs.every((r) => r.verdict === 'inconclusive'),
+        `every ${mutation} case was inconclusive: this host could not tell (${runs[0]?.reasons.join('; ')})`,
+      );
       observe(t, {
         id: `serve-${server}-sendfile-${mutation}`,
         statement: `${server} with sendfile, 1 MiB, client 300 ms late with an 8 MiB receive buffer: ${mutation} at the access-log line`,
@@ -82,10 +104,11 @@ for (const server of SERVERS) {
       });
     }
     const r = await serve.run({ ...base, mutation: 'rename-replace' });
+    const early = r.doneSignal?.loggedBeforeLastByte ?? null;
     observe(t, {
       id: `serve-${server}-logs-before-last-byte`,
-      statement: `${server} with sendfile writes the access-log line before its last body byte has left (1 MiB, client 300 ms late, 8 MiB receive buffer)`,
-      outcome: r.doneSignal?.loggedBeforeLastByte === null || r.doneSignal === null ? 'unknown' : r.doneSignal.loggedBeforeLastByte ? 'yes' : 'no',
+      statement: `${server} with sendfile writes the access-log line before its last body byte has left (1 MiB, client 300 ms late)`,
+      outcome: early === null ? 'unknown' : early ? 'yes' : 'no',
       transport: 'loopback',
       detail: `${r.serverVersion}; body bytes sent when the line was seen: ${r.doneSignal?.bodyBytesSentBySeen ?? '?'} of ${r.size}`,
     });

@@ -22,7 +22,10 @@ function serversFlag(given: string[] | undefined): ServerName[] {
 const SUITE = suiteFlags(2, {
   'cost-total': { type: 'string', value: '<size>', help: 'bytes per bench run for the cost chart; 0 skips it (default 256MiB)' },
   out: { type: 'string', value: '<dir>', help: 'output directory (default captures/<run-id>)' },
-  server: { type: 'string', multiple: true, value: '<name>', help: `real servers for the "Real servers" section: ${SERVERS.join(', ')}, or none; repeatable (default: all; one not installed is skipped with the reason)` },
+  server: {
+    type: 'string', multiple: true, value: '<name>',
+    help: `servers of the "Real servers" section: ${SERVERS.join(', ')}, or none; repeatable (default: all; a missing one is skipped)`,
+  },
 });
 
 export const command = defineCommand({

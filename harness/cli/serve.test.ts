@@ -8,7 +8,11 @@ const BIN = new URL('../../bin/zcprobe.js', import.meta.url).pathname;
 const BAD: [string, string[], RegExp][] = [
   ['no server', [], /--server is required \(allowed: nginx, apache2, lighttpd\)/],
   ['unknown server', ['--server', 'caddy'], /--server: "caddy" is not one of nginx, apache2, lighttpd/],
-  ['unknown setting', ['--server', 'apache2', '--set', 'aio=threads'], /--set: apache2 has no setting "aio" \(settings: sendfile=on\|off, mmap=on\|off\)/],
+  [
+    'unknown setting',
+    ['--server', 'apache2', '--set', 'aio=threads'],
+    /--set: apache2 has no setting "aio" \(settings: sendfile=on\|off, mmap=on\|off\)/,
+  ],
   ['bad value', ['--server', 'nginx', '--set', 'sendfile=yes'], /--set: nginx sendfile: "yes" is not one of on, off/],
   ['not KEY=VALUE', ['--server', 'lighttpd', '--set', 'sendfile'], /--set: lighttpd has no setting "sendfile"/],
   ['memory mutation', ['--server', 'nginx', '--mutation', 'overwrite'], /--mutation: overwrite changes a sender's memory/],

@@ -71,13 +71,18 @@ export interface WiresharkEvidence {
 }
 
 /** The frames that prove the verdict, their comments in a pcapng, and the filter showing them. */
-export function wiresharkEvidence(c: CaseSummary, mark: MarkInput & { iface?: string; application?: string; patternNote?: string }): WiresharkEvidence {
+export function wiresharkEvidence(
+  c: CaseSummary,
+  mark: MarkInput & { iface?: string; application?: string; patternNote?: string },
+): WiresharkEvidence {
   const { comments, pointers } = markFrames(mark);
   const sectionComments = [
     `zcprobe case ${c.id}: ${c.method}, ${c.size} bytes, mutation ${c.mutation} (${c.mutationRange}), safeguard ${c.safeguard}, receiver delay ${c.receiverDelayMs} ms, ${c.transport} IPv${c.family}, kernel ${c.kernel}`,
     `verdict: ${c.verdict}${c.reasons.length ? ` (${c.reasons.join('; ')})` : ''}`,
     pointers ? `Wireshark display filter for the frames that prove it: ${pointers.filter}` : 'no single frame proves this verdict (see case.json)',
-    mark.patternNote ?? 'stream offset = relative tcp.seq - 1; intended byte at offset o: o % 251 + 1; the mutation writes that value XOR 0xff',
+    // serve: the body follows an HTTP header, so the pattern is told in body offsets
+    mark.patternNote
+      ?? 'stream offset = relative tcp.seq - 1; intended byte at offset o: o % 251 + 1; the mutation writes that value XOR 0xff',
   ];
   const frameComments = new Map([...comments].map(([frame, texts]) => [frame - 1, texts]));
   const pcapng = pcapToPcapng(mark.pcap, { sectionComments, os: `Linux ${c.kernel}`, application: mark.application ?? 'zcprobe', interfaceName: mark.iface, frameComments });

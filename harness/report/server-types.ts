@@ -37,6 +37,8 @@ export interface ServerRecommendation {
   unproven: { mutation: string; setting: string; why: string }[];
 }
 
+type TimelinePoint = 'loggedMs' | 'logSeenMs' | 'mutatedMs' | 'firstMutatedPacketMs' | 'lastBodyPacketMs' | 'clientFirstReadMs';
+
 export interface ServerCounterexample {
   caseId: string;
   server: string;
@@ -50,7 +52,7 @@ export interface ServerCounterexample {
   /** 64 bytes of each body stream around the first difference (body offsets) */
   hexDiff: { offset: number; intended: string; wire: string | null; received: string };
   /** ms after the client connected; null when it did not happen or was not seen */
-  timeline: { loggedMs: number | null; logSeenMs: number | null; mutatedMs: number | null; firstMutatedPacketMs: number | null; lastBodyPacketMs: number | null; clientFirstReadMs: number | null };
+  timeline: Record<TimelinePoint, number | null>;
   /** paths relative to the report directory */
   pcap: string | null;
   caseJson: string;

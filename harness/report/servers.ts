@@ -13,7 +13,8 @@ export interface ServeSkip { server: string; setting: string; mutation: string; 
 
 const shapeOf = (r: ServeCaseRecord): string => {
   const changed = r.received.classes.ranges.filter((x) => x.class !== 'old');
-  return changed.length ? changed.slice(0, 4).map((x) => `${x.class} [${x.start},${x.end})`).join(' ') + (changed.length > 4 ? ' …' : '') : 'old';
+  if (!changed.length) return 'old';
+  return changed.slice(0, 4).map((x) => `${x.class} [${x.start},${x.end})`).join(' ') + (changed.length > 4 ? ' …' : '');
 };
 const median = (xs: number[]): number | null => {
   if (!xs.length) return null;
@@ -38,19 +39,22 @@ function counterexampleOf(r: ServeCaseRecord, runDir: string): ServerCounterexam
     hexDiff: { offset: r.hexDiff.offset, intended: r.hexDiff.intended, wire: r.hexDiff.wire, received: r.hexDiff.received },
     timeline: {
       loggedMs: ms(r.timings.loggedAt), logSeenMs: ms(r.timings.logSeenAt), mutatedMs: ms(r.timings.mutatedAt),
-      firstMutatedPacketMs: ms(r.timings.firstMutatedPacketAt), lastBodyPacketMs: ms(r.timings.lastBodyPacketAt), clientFirstReadMs: ms(r.timings.clientFirstReadAt),
+      firstMutatedPacketMs: ms(r.timings.firstMutatedPacketAt), lastBodyPacketMs: ms(r.timings.lastBodyPacketAt),
+      clientFirstReadMs: ms(r.timings.clientFirstReadAt),
     },
     pcap: r.evidence.pcap && rel(r.evidence.pcap),
     caseJson: rel(r.evidence.caseJson),
     ...(r.wireshark && r.evidence.pcapng ? { wireshark: { pcapng: rel(r.evidence.pcapng), filter: r.wireshark.filter } } : {}),
-    command: `npx zcprobe serve --server ${r.server}${set} --mutation ${r.mutation} --size ${r.size} --client-delay-ms ${r.clientDelayMs}${r.rcvbuf ? ` --rcvbuf ${r.rcvbuf}` : ''} --transport ${r.transport} --fs ${r.fs}`,
+    command: `npx zcprobe serve --server ${r.server}${set} --mutation ${r.mutation} --size ${r.size} --client-delay-ms ${r.clientDelayMs}`
+      + `${r.rcvbuf ? ` --rcvbuf ${r.rcvbuf}` : ''} --transport ${r.transport} --fs ${r.fs}`,
   };
 }
 
 function headline(c: ServerCell): string {
   const n = (v: Verdict) => c.counts[v] ?? 0;
   const corrupted = CORRUPTED.reduce((s, v) => s + n(v), 0);
-  if (corrupted) return `${corrupted}/${c.cases} corrupted (${CORRUPTED.filter((v) => n(v)).map((v) => `${n(v)} ${v.replace('corrupted-', '').replace('corrupted', 'two-stream')}`).join(', ')})`;
+  const kind = (v: Verdict) => v.replace('corrupted-', '').replace('corrupted', 'two-stream');
+  if (corrupted) return `${corrupted}/${c.cases} corrupted (${CORRUPTED.filter((v) => n(v)).map((v) => `${n(v)} ${kind(v)}`).join(', ')})`;
   if (n('skipped')) return `skipped: ${c.reasons[0] ?? ''}`;
   const inc = n('inconclusive');
   return `${n('clean')}/${c.cases} clean${inc ? `, ${inc} inconclusive` : ''}`;
@@ -64,7 +68,12 @@ function recommend(server: string, version: string, cells: ServerCell[]): Server
   for (const mutation of [...new Set(cells.map((c) => c.mutation))].sort(byMutation)) {
     const held: string[] = [];
     for (const c of cells.filter((x) => x.mutation === mutation)) {
-      if (c.counterexampleIds.length) unsafe.push({ mutation, setting: c.setting, headline: headline(c), counterexample: c.counterexampleIds[0] ?? null });
+      if (c.counterexampleIds.length) unsafe.push({
+        mutation,
+        setting: c.setting,
+        headline: headline(c),
+        counterexample: c.counterexampleIds[0] ?? null,
+      });
       else if (c.verdict === 'clean') held.push(c.setting);
       else unproven.push({ mutation, setting: c.setting, why: headline(c) });
     }
@@ -73,7 +82,9 @@ function recommend(server: string, version: string, cells: ServerCell[]): Server
   const everywhere = safe.filter((s) => s.settings.length === settings.length).map((s) => s.mutation);
   const somewhere = safe.filter((s) => s.settings.length < settings.length);
   const parts = [
-    everywhere.length ? `safe under every setting tried (${settings.join('; ')}): ${everywhere.join(', ')}` : 'no update was safe under every setting tried',
+    everywhere.length
+      ? `safe under every setting tried (${settings.join('; ')}): ${everywhere.join(', ')}`
+      : 'no update was safe under every setting tried',
     ...somewhere.map((s) => `${s.mutation} only with ${s.settings.join(' or ')}`),
     ...(unsafe.length ? [`not safe: ${unsafe.map((u) => `${u.mutation} with ${u.setting} (${u.headline})`).join('; ')}`] : []),
     ...(unproven.length ? [`not settled: ${unproven.map((u) => `${u.mutation} with ${u.setting} (${u.why})`).join('; ')}`] : []),
@@ -81,14 +92,34 @@ function recommend(server: string, version: string, cells: ServerCell[]): Server
   return { server, version, rule: `${version}: ${parts.join('. ')}.`, safe, unsafe, unproven };
 }
 
-export function buildServersSection(records: readonly ServeCaseRecord[], skipped: readonly ServeSkip[], runDir: string, plan: string): ServersSection {
+export function buildServersSection(
+  records: readonly ServeCaseRecord[],
+  skipped: readonly ServeSkip[],
+  runDir: string,
+  plan: string,
+): ServersSection {
   const cells = new Map<string, ServerCell & { shapes: Map<string, number>; times: number[] }>();
   const servers = new Map<string, ServersSection['servers'][number]>();
   const cellOf = (server: string, version: string, setting: string, mutation: string) => {
     const key = JSON.stringify([server, setting, mutation]);
     let c = cells.get(key);
     if (!c) {
-      c = { server, version, setting, mutation, cases: 0, counts: {}, verdict: 'inconclusive', reasons: [], counterexampleIds: [], received: [], loggedBeforeLastByte: 0, harnessMsMedian: null, shapes: new Map(), times: [] };
+      c = {
+        server,
+        version,
+        setting,
+        mutation,
+        cases: 0,
+        counts: {},
+        verdict: 'inconclusive',
+        reasons: [],
+        counterexampleIds: [],
+        received: [],
+        loggedBeforeLastByte: 0,
+        harnessMsMedian: null,
+        shapes: new Map(),
+        times: [],
+      };
       cells.set(key, c);
     }
     return c;
@@ -127,7 +158,11 @@ export function buildServersSection(records: readonly ServeCaseRecord[], skipped
     out.push(c);
   }
   out.sort((a, b) => a.server.localeCompare(b.server) || a.setting.localeCompare(b.setting) || byMutation(a.mutation, b.mutation));
-  const recommendations = [...new Set(out.map((c) => c.server))].map((s) => recommend(s, servers.get(s)?.version ?? s, out.filter((c) => c.server === s)));
+  const recommendations = [...new Set(out.map((c) => c.server))].map((s) => recommend(
+    s,
+    servers.get(s)?.version ?? s,
+    out.filter((c) => c.server === s),
+  ));
   return { plan, servers: [...servers.values()], cells: out, recommendations, counterexamples, skipped: [...skipped] };
 }
 
@@ -136,7 +171,9 @@ function cellText(c: ServerCell): string {
   return `${headline(c)}${seen.length ? ` — ${seen.join('; ')}` : ''}`;
 }
 
-const SECTION_LEAD = 'A real server from the distribution serves a file to zcprobe\'s slow client; the file is changed the moment the server\'s access-log line says the response is done. Each row: cases with the verdict, where the client\'s body bytes were not the old ones, and in how many cases the log line came before the last body byte had left.';
+const SECTION_LEAD = 'A real server from the distribution serves a file to zcprobe\'s slow client; the file is changed the moment the '
+  + 'server\'s access-log line says the response is done. Each row: cases with the verdict, where the client\'s body bytes were not the '
+  + 'old ones, and in how many cases the log line came before the last body byte had left.';
 
 export function serversMarkdown(s: ServersSection | undefined, esc: (x: string) => string): string[] {
   if (!s || !s.cells.length) return [];
@@ -144,12 +181,17 @@ export function serversMarkdown(s: ServersSection | undefined, esc: (x: string) 
   const out = ['', '### Real servers', '', esc(SECTION_LEAD), '', esc(s.plan), ''];
   for (const r of s.recommendations) out.push(`- **${esc(r.server)}**: ${esc(r.rule)}`);
   out.push('', '| server | setting | mutation | result | logged before last byte |', '|---|---|---|---|---|');
-  for (const c of s.cells) out.push(`| ${esc(c.version)} | ${esc(c.setting)} | ${esc(c.mutation)} | ${VERDICT_STYLE[c.verdict].mark} ${esc(cellText(c))} | ${c.loggedBeforeLastByte}/${c.cases} |`);
+  for (const c of s.cells) {
+    const result = `${VERDICT_STYLE[c.verdict].mark} ${esc(cellText(c))}`;
+    out.push(`| ${esc(c.version)} | ${esc(c.setting)} | ${esc(c.mutation)} | ${result} | ${c.loggedBeforeLastByte}/${c.cases} |`);
+  }
   if (s.counterexamples.length) {
     out.push('', '**Server counterexamples:**', '');
     s.counterexamples.forEach((c, i) => {
       const ws = c.wireshark ? `; Wireshark (${esc(c.wireshark.pcapng)}): ${code(c.wireshark.filter)}` : '';
-      out.push(`${i + 1}. ${VERDICT_STYLE[c.verdict].mark} ${esc(`${c.version} ${c.setting} · ${c.mutation}`)}: ${esc(c.verdict)}; ${esc(c.pcap ?? 'no pcap')}; ${code(c.command)}${ws}`);
+      const what = esc(`${c.version} ${c.setting} · ${c.mutation}`);
+      const pcap = esc(c.pcap ?? 'no pcap');
+      out.push(`${i + 1}. ${VERDICT_STYLE[c.verdict].mark} ${what}: ${esc(c.verdict)}; ${pcap}; ${code(c.command)}${ws}`);
     });
   }
   for (const p of s.servers) out.push(`- ${esc(`${p.version} (${p.package})`)}`);
@@ -158,26 +200,34 @@ export function serversMarkdown(s: ServersSection | undefined, esc: (x: string) 
 
 function timelineText(t: ServerCounterexample['timeline']): string {
   const at = (label: string, v: number | null) => (v === null ? null : `${label} ${v} ms`);
-  return [at('server logged', t.loggedMs), at('line seen', t.logSeenMs), at('file changed', t.mutatedMs), at('first changed packet', t.firstMutatedPacketMs),
+  return [at('server logged', t.loggedMs), at('line seen', t.logSeenMs), at('file changed', t.mutatedMs),
+    at('first changed packet', t.firstMutatedPacketMs),
     at('last body packet', t.lastBodyPacketMs), at('client\'s first read', t.clientFirstReadMs)].filter(Boolean).join(' → ');
 }
 
 export function serversHtml(s: ServersSection | undefined, esc: (x: string) => string): string {
   if (!s || !s.cells.length) return '';
-  const rows = s.cells.map((c) => `<tr><th>${esc(c.version)}</th><td><code>${esc(c.setting)}</code></td><td><code>${esc(c.mutation)}</code></td>`
-    + `<td style="background:${VERDICT_STYLE[c.verdict].fill}">${esc(cellText(c))}</td><td>${c.loggedBeforeLastByte}/${c.cases}</td><td>${c.harnessMsMedian ?? ''}</td></tr>`).join('\n');
+  const rows = s.cells.map((c) => `<tr><th>${esc(c.version)}</th><td><code>${esc(c.setting)}</code></td>`
+    + `<td><code>${esc(c.mutation)}</code></td>`
+    + `<td style="background:${VERDICT_STYLE[c.verdict].fill}">${esc(cellText(c))}</td>`
+    + `<td>${c.loggedBeforeLastByte}/${c.cases}</td><td>${c.harnessMsMedian ?? ''}</td></tr>`).join('\n');
+  const link = (p: string) => `<a href="${esc(p)}">${esc(p)}</a>`;
+  const wiresharkLink = (w: { pcapng: string; filter: string }) => `${link(w.pcapng)} (filter <code>${esc(w.filter)}</code>)`;
   const cxs = s.counterexamples.map((c) => `<section class="counterexample" id="srv-${esc(c.caseId)}">
 <h3>${esc(`${c.version} ${c.setting} · ${c.mutation}`)}: ${esc(c.verdict)}</h3>
-<p>${esc(formatSize(c.size))}, client ${c.clientDelayMs} ms late${c.rcvbuf ? `, receive buffer ${esc(formatSize(c.rcvbuf))}` : ''}. Timeline (after the client connected): ${esc(timelineText(c.timeline))}.</p>
+<p>${esc(formatSize(c.size))}, client ${c.clientDelayMs} ms late${c.rcvbuf ? `, receive buffer ${esc(formatSize(c.rcvbuf))}` : ''}.
+Timeline (after the client connected): ${esc(timelineText(c.timeline))}.</p>
 ${hexDiffHtml(c.hexDiff)}
-<p>Evidence: ${c.pcap ? `<a href="${esc(c.pcap)}">${esc(c.pcap)}</a>, ` : ''}<a href="${esc(c.caseJson)}">${esc(c.caseJson)}</a>${c.wireshark ? `, <a href="${esc(c.wireshark.pcapng)}">${esc(c.wireshark.pcapng)}</a> (filter <code>${esc(c.wireshark.filter)}</code>)` : ''}. Run again: <code>${esc(c.command)}</code></p>
+<p>Evidence: ${c.pcap ? `${link(c.pcap)}, ` : ''}${link(c.caseJson)}${c.wireshark ? `, ${wiresharkLink(c.wireshark)}` : ''}.
+Run again: <code>${esc(c.command)}</code></p>
 </section>`).join('\n');
   return `<section class="servers" id="servers">
 <h2>Real servers</h2>
 <p class="lead">${esc(SECTION_LEAD)}</p>
 <p>${esc(s.plan)}</p>
 <ul class="recs">${s.recommendations.map((r) => `<li><strong>${esc(r.server)}</strong>: ${esc(r.rule)}</li>`).join('')}</ul>
-<table class="fs-matrix"><thead><tr><th>server</th><th>setting</th><th>mutation</th><th>result</th><th>logged before last byte</th><th>harness ms/case</th></tr></thead>
+<table class="fs-matrix"><thead><tr><th>server</th><th>setting</th><th>mutation</th><th>result</th><th>logged before last byte</th>
+<th>harness ms/case</th></tr></thead>
 <tbody>${rows}</tbody></table>
 ${cxs}
 <ul class="notes">${s.servers.map((p) => `<li>${esc(`${p.version} (${p.package})`)}</li>`).join('')}</ul>

@@ -258,7 +258,10 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
 
 /** The settings and mutations of the report's real-server cells: sendfile on and off, and the
  * ways operators update a served file. */
-const SERVE_SUITE = { settings: [['sendfile=on'], ['sendfile=off']], mutations: ['rename-replace', 'pwrite', 'copy-over', 'copytruncate'] } as const;
+const SERVE_SUITE = {
+  settings: [['sendfile=on'], ['sendfile=off']],
+  mutations: ['rename-replace', 'pwrite', 'copy-over', 'copytruncate'],
+} as const;
 
 async function serverSection(opts: SuiteOptions): Promise<Report['servers']> {
   const servers = opts.servers!;
@@ -268,8 +271,11 @@ async function serverSection(opts: SuiteOptions): Promise<Report['servers']> {
     SERVE_SUITE.mutations.map((mutation) => makeServeExperiment({ ...base, server, settings: [...settings], mutation }))));
   const outcomes = await runServe({ experiments, repeat: opts.repeats, runDir: opts.runDir, startFailure: 'skip' });
   const records = outcomes.flatMap((o) => (o.kind === 'case' ? [o.record] : []));
-  const skipped = outcomes.flatMap((o) => (o.kind === 'skipped' ? [{ server: o.exp.server, setting: settingsLabel(o.exp.settings.given), mutation: o.exp.mutation, reason: o.reason }] : []));
-  const plan = `1 MiB file, client 300 ms late with an 8 MiB receive buffer, loopback, tmpfs, ${opts.repeats} case(s) per cell; the mutation at the server's access-log line for the request.`;
+  const skipped = outcomes.flatMap((o) => (o.kind === 'skipped'
+    ? [{ server: o.exp.server, setting: settingsLabel(o.exp.settings.given), mutation: o.exp.mutation, reason: o.reason }]
+    : []));
+  const plan = `1 MiB file, client 300 ms late with an 8 MiB receive buffer, loopback, tmpfs, ${opts.repeats} case(s) per cell; `
+    + 'the mutation at the server\'s access-log line for the request.';
   return buildServersSection(records, skipped, opts.runDir, plan);
 }
 

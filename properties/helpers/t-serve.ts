@@ -13,7 +13,10 @@ export interface ServeHandle {
   readonly runDir: string;
 }
 
-export function useServeSession(test: TestFn, options: ServeSessionOptions = { transport: 'loopback', family: 4, fs: 'tmpfs' }): ServeHandle {
+export function useServeSession(
+  test: TestFn,
+  options: ServeSessionOptions = { transport: 'loopback', family: 4, fs: 'tmpfs' },
+): ServeHandle {
   let session: ServeSession | null = null;
   const runDir = join(CAPTURES_DIR, newRunId());
   test.before(async () => {
@@ -28,7 +31,12 @@ export function useServeSession(test: TestFn, options: ServeSessionOptions = { t
     run(partial) {
       const next = queue.then(async () => {
         if (!session) throw new Error('serve session not open (test.before failed?)');
-        const o = await session.run(makeServeExperiment({ transport: options.transport, family: options.family, fs: options.fs, ...partial }));
+        const o = await session.run(makeServeExperiment({
+          transport: options.transport,
+          family: options.family,
+          fs: options.fs,
+          ...partial,
+        }));
         return serveEvidence(runDir, toServeCaseReport(o), o);
       });
       queue = next.catch(() => undefined);

@@ -18,59 +18,67 @@ import { vethUnavailableReason } from '../../harness/world/transport/veth.ts';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ZCPROBE = join(ROOT, 'bin/zcprobe.js');
 const CLEANUP = join(ROOT, 'scripts/cleanup.sh');
-const why = process.getuid?.() !== 0 ? 'needs root' : serverUnavailable('nginx') ?? (await vethUnavailableReason()) ?? captureUnavailableReason(true);
+const serversMissing = serverUnavailable('nginx') ?? serverUnavailable('apache2') ?? serverUnavailable('lighttpd');
+const why = process.getuid?.() !== 0 ? 'needs root' : serversMissing ?? (await vethUnavailableReason()) ?? captureUnavailableReason(true);
 
-/** Processes whose command line names a zcprobe serve work dir (the servers' configs live there). */
-const servers = (): string[] =>
-  readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
+/** What a zcprobe process `pid` can leave on the host, by the names that carry its pid (other runs
+ * on this host come and go meanwhile), and whether the server's port still listens. */
+function host(pid: number, port?: number) {
+  const mine = (name: string) => name.includes(`zcprobe-${pid}-`) || name.includes(`zcprobe-fs-${pid}-`);
+  const servers = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      return /zcprobe-\d+-serve-/.test(cmd) && !cmd.includes('node') ? [`${p} ${cmd.trim()}`] : [];
+      return mine(cmd) && /nginx|apache2|lighttpd|cat/.test(cmd.split(' ')[0] ?? '') ? [`${p} ${cmd.trim()}`] : [];
     } catch {
       return [];
     }
   });
-const listeners = (): string[] => (spawnSync('ss', ['-Hltn'], { encoding: 'utf8' }).stdout ?? '').split('\n').map((l) => l.trim().split(/\s+/)[3] ?? '').filter(Boolean).sort();
-const out = (cmd: string, ...args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
-function host() {
+  const ss = port === undefined ? '' : (spawnSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' }).stdout ?? '');
+  const listening = ss.split('\n').filter(Boolean);
   return {
-    servers: servers(),
-    listeners: listeners(),
-    netns: out('ip', 'netns', 'list').split('\n').map((l) => l.split(' ')[0]!).filter(Boolean).sort(),
-    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.includes('zcprobe')).sort(),
-    shm: readdirSync('/dev/shm').filter((n) => n.startsWith('zcprobe-')).sort(),
-    ledgers: existsSync(join(stateDir(), 'runs')) ? readdirSync(join(stateDir(), 'runs')).sort() : [],
+    servers,
+    listening,
+    netns: out('ip', 'netns', 'list').split('\n').map((l) => l.split(' ')[0]!).filter(mine),
+    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter(mine),
+    shm: readdirSync('/dev/shm').filter(mine),
+    ledgers: existsSync(join(stateDir(), 'runs')) ? readdirSync(join(stateDir(), 'runs')).filter((f) => f.startsWith(`${pid}-`)) : [],
   };
 }
+const out = (cmd: string, ...args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
+const EMPTY = { servers: [], listening: [], netns: [], mounts: [], shm: [], ledgers: [] };
 
-async function settle(t: ExecutionContext, before: ReturnType<typeof host>, what: string): Promise<void> {
+async function settle(t: ExecutionContext, pid: number, port: number | undefined, what: string): Promise<void> {
   const end = Date.now() + 5000;
-  let now = host();
-  while (JSON.stringify(now) !== JSON.stringify(before) && Date.now() < end) {
+  let now = host(pid, port);
+  while (JSON.stringify(now) !== JSON.stringify(EMPTY) && Date.now() < end) {
     await new Promise((r) => setTimeout(r, 100));
-    now = host();
+    now = host(pid, port);
   }
-  t.deepEqual(now, before, what);
+  t.deepEqual(now, EMPTY, what);
 }
 
 if (why) {
   test.skip(`serve leftovers [skipped: ${why}]`, (t) => t.fail());
 } else {
-  test.serial('a serve session: a case, a server that fails to start, a server killed mid-case (inconclusive); nothing left after close', async (t) => {
-    const before = host();
+  const sessionTitle = 'a serve session: a case, a server that fails to start, one killed mid-case (inconclusive); nothing left behind';
+  test.serial(sessionTitle, async (t) => {
     const session = await ServeSession.open({ transport: 'loopback', family: 4, fs: 'tmpfs' });
+    const port = session.port;
     try {
       const ok = toServeCaseReport(await session.run(makeServeExperiment({ server: 'nginx', size: 100_000, mutation: 'rename-replace' })));
       t.is(ok.verdict, 'clean');
-      t.true(host().servers.length >= 2, 'nginx master and worker run during the session');
+      t.true(host(process.pid).servers.length >= 2, 'nginx master and worker run during the session');
       // nginx from Debian is built without --with-file-aio: the start fails with its own words.
-      const e = await t.throwsAsync(session.run(makeServeExperiment({ server: 'nginx', settings: ['aio=on'], size: 1000 })), { instanceOf: ServerStartError });
+      const e = await t.throwsAsync(
+        session.run(makeServeExperiment({ server: 'nginx', settings: ['aio=on'], size: 1000 })),
+        { instanceOf: ServerStartError },
+      );
       t.regex(e.message, /aio.*(unsupported|not supported)|--- .*error\.log/s);
       t.log(e.message.split('\n').slice(0, 4).join(' | '));
       // The server dies while the client sleeps: the case says so instead of judging the bytes.
       const pending = session.run(makeServeExperiment({ server: 'apache2', size: 4 << 20, clientDelayMs: 1500, mutation: 'pwrite' }));
       await new Promise((r) => setTimeout(r, 800));
-      const victims = servers().filter((s) => s.includes('apache2'));
+      const victims = host(process.pid).servers.filter((s) => s.includes('apache2'));
       t.true(victims.length > 0, 'apache2 runs');
       for (const v of victims) process.kill(Number(v.split(' ')[0]), 'SIGKILL');
       const dead = toServeCaseReport(await pending);
@@ -78,38 +86,71 @@ if (why) {
       t.log(dead.reasons.join('; '));
       t.true(dead.reasons.some((r) => /apache2 exited|wrote no access-log line|client:/.test(r)), dead.reasons.join('; '));
       // The next setting starts a fresh server on the same port.
-      t.is(toServeCaseReport(await session.run(makeServeExperiment({ server: 'lighttpd', size: 100_000, mutation: 'rename-replace' }))).verdict, 'clean');
+      t.is(
+        toServeCaseReport(await session.run(makeServeExperiment({
+          server: 'lighttpd',
+          size: 100_000,
+          mutation: 'rename-replace',
+        }))).verdict,
+        'clean',
+      );
     } finally {
       await session.close();
     }
-    await settle(t, before, 'no server, port, work dir or ledger left');
+    await settle(t, process.pid, port, 'no server, port, work dir or ledger left');
   });
 
-  for (const [sig, expected] of [['SIGINT', 130], ['SIGKILL', null]] as const) {
-    test.serial(`zcprobe serve (veth, ext4) stopped by ${sig}${sig === 'SIGKILL' ? ', then scripts/cleanup.sh' : ''}: servers, ports, mounts, namespaces and work dirs are gone`, async (t) => {
-      const before = host();
-      const child = spawn(process.execPath, [ZCPROBE, 'serve', '--server', 'nginx', '--transport', 'veth', '--fs', 'ext4', '--size', '64KiB', '--client-delay-ms', '500', '--repeat', '100', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const sig of ['SIGINT', 'SIGKILL'] as const) {
+    const how = `${sig}${sig === 'SIGKILL' ? ', then scripts/cleanup.sh' : ''}`;
+    test.serial(`zcprobe serve (veth, ext4) stopped by ${how}: servers, ports, mounts, namespaces and work dirs are gone`, async (t) => {
+      const child = spawn(
+        process.execPath,
+        [
+          ZCPROBE,
+          'serve',
+          '--server',
+          'nginx',
+          '--transport',
+          'veth',
+          '--fs',
+          'ext4',
+          '--size',
+          '64KiB',
+          '--client-delay-ms',
+          '500',
+          '--repeat',
+          '100',
+          '--json',
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       t.teardown(() => child.kill('SIGKILL'));
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
       child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-      const exited = new Promise<number | null>((r) => child.once('exit', (code, s) => r(code ?? (s === 'SIGKILL' ? null : -1))));
+      const exited = new Promise<string>((r) => child.once('exit', (code, s) => r(s ?? `exit ${code}`)));
       const end = Date.now() + 60_000;
       while (!stdout.includes('\n') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
       t.truthy(stdout.includes('"verdict"'), `a first case ran; stderr: ${stderr}`);
-      const during = host();
-      t.true(during.servers.length >= 2 && during.mounts.length > before.mounts.length && during.netns.length > before.netns.length, JSON.stringify(during));
+      const pid = child.pid!;
+      const port = (JSON.parse(stdout.split('\n')[0]!) as { connection: { srcPort: number } }).connection.srcPort;
+      const during = host(pid, port);
+      t.true(
+        during.servers.length >= 2 && during.mounts.length > 0 && during.netns.length > 0 && during.listening.length > 0,
+        JSON.stringify(during),
+      );
       child.kill(sig);
-      t.is(await exited, expected, stderr);
+      // SIGINT: zcprobe cleans up, then re-raises the signal (exit 130 from a shell)
+      t.is(await exited, sig, stderr);
       if (sig === 'SIGKILL') {
-        t.true(host().servers.length >= 1, 'nothing stopped the server: it outlives a SIGKILLed zcprobe');
+        t.true(host(pid).servers.length >= 1, 'nothing stopped the server: it outlives a SIGKILLed zcprobe');
         const r = spawnSync('bash', [CLEANUP], { encoding: 'utf8', timeout: 60_000 });
         t.is(r.status, 0, r.stderr);
         t.regex(r.stdout, /process group \d+ \(nginx/);
         t.log(r.stdout.trim());
       }
-      await settle(t, before, 'the host is as it was');
+      await settle(t, pid, port, 'nothing of the run is left');
     });
   }
 }

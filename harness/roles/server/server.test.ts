@@ -1,7 +1,6 @@
-// Each server module writes a config that keeps the server to its own site (port, docroot, logs in
-// the work dir, foreground, keep-alive off, the setting's directives) and reads back its own log line;
-// the access-log tail sees appended lines at once; a started server is one process group that stop()
-// ends and the sweep finds after its master was killed.
+// Each server module's config keeps the server to its own site (port, docroot, logs, foreground, no
+// keep-alive, the setting's directives) and it reads its own log line; the log tail sees new lines at once;
+// a started server is one process group that stop() ends and the sweep finds after its master was killed.
 import test from 'ava';
 import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +20,16 @@ const site = (settings: Record<string, string>): ServerSite => ({
 test('nginx: foreground, own files only, the settings as directives', (t) => {
   const c = serverModule('nginx').configure(site(parseServerSettings('nginx', ['sendfile=off', 'directio=4MiB', 'aio=threads']).resolved));
   const text = c.files[0]!.text;
-  for (const want of ['daemon off;', 'listen 127.0.0.1:4242;', 'root /d;', 'keepalive_timeout 0;', 'sendfile off;', `directio ${4 << 20};`, 'aio threads;', 'access_log /w/logs/access.log zcprobe;'])
+  for (const want of [
+    'daemon off;',
+    'listen 127.0.0.1:4242;',
+    'root /d;',
+    'keepalive_timeout 0;',
+    'sendfile off;',
+    `directio ${4 << 20};`,
+    'aio threads;',
+    'access_log /w/logs/access.log zcprobe;',
+  ])
     t.true(text.includes(want), want);
   t.deepEqual(c.argv, ['/usr/sbin/nginx', '-p', '/w', '-c', '/w/nginx.conf', '-e', '/w/logs/error.log']);
   t.notRegex(text, /\/etc\/|\/var\/log/, 'nothing of the system-wide installation');
@@ -29,7 +37,14 @@ test('nginx: foreground, own files only, the settings as directives', (t) => {
 
 test('apache2 and lighttpd: the same site, their directives', (t) => {
   const a = serverModule('apache2').configure(site(parseServerSettings('apache2', ['sendfile=on', 'mmap=off']).resolved)).files[0]!.text;
-  for (const want of ['Listen 127.0.0.1:4242', 'KeepAlive Off', 'EnableSendfile On', 'EnableMMAP Off', 'DocumentRoot /d', 'CustomLog /w/logs/access.log zcprobe'])
+  for (const want of [
+    'Listen 127.0.0.1:4242',
+    'KeepAlive Off',
+    'EnableSendfile On',
+    'EnableMMAP Off',
+    'DocumentRoot /d',
+    'CustomLog /w/logs/access.log zcprobe',
+  ])
     t.true(a.includes(want), want);
   t.notRegex(a, /Include|\/etc\/apache2/);
   const l = serverModule('lighttpd').configure(site(parseServerSettings('lighttpd', ['sendfile=off']).resolved));
@@ -41,7 +56,10 @@ test('apache2 and lighttpd: the same site, their directives', (t) => {
 
 test('each module reads its own access-log line', (t) => {
   const n = serverModule('nginx').parseLogLine('1796648448.060 200 4194304 4194559 0.008 "GET /f.bin HTTP/1.0"');
-  t.deepEqual(n && { ...n, line: '' }, { loggedAt: 1796648448060, status: 200, bodyBytes: 4194304, totalBytes: 4194559, request: 'GET /f.bin HTTP/1.0', line: '' });
+  t.deepEqual(
+    n && { ...n, line: '' },
+    { loggedAt: 1796648448060, status: 200, bodyBytes: 4194304, totalBytes: 4194559, request: 'GET /f.bin HTTP/1.0', line: '' },
+  );
   const a = serverModule('apache2').parseLogLine('1796648448205594 200 4194304 4194534 2163 "GET /f.bin HTTP/1.0"');
   t.is(a?.loggedAt, 1796648448205.594);
   const l = serverModule('lighttpd').parseLogLine('1796648462328006 200 - 245 "GET /f.bin HTTP/1.0"');
@@ -67,7 +85,8 @@ test('the access-log tail returns the first matching line written after the mark
 });
 
 const noServer = serverUnavailable('nginx');
-(noServer ? test.skip : test)(`a started server is one process group: stop() ends it, and the sweep kills workers left by a killed master${noServer ? ` (skipped: ${noServer})` : ''}`, async (t) => {
+const groupTitle = 'a started server is one process group: stop() ends it, and the sweep kills workers left by a killed master';
+(noServer ? test.skip : test)(`${groupTitle}${noServer ? ` [skipped: ${noServer}]` : ''}`, async (t) => {
   const dir = mkdtempSync('/dev/shm/zcprobe-server-test-');
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const docroot = join(dir, 'doc');
@@ -80,7 +99,15 @@ const noServer = serverUnavailable('nginx');
   const start = () => {
     const d = mkdtempSync(join(dir, 'nginx-'));
     chmodSync(d, 0o755);
-    return RunningServer.start({ name: 'nginx', settings: parseServerSettings('nginx', []).resolved, host: '127.0.0.1', port, family: 4, dir: d, docroot });
+    return RunningServer.start({
+      name: 'nginx',
+      settings: parseServerSettings('nginx', []).resolved,
+      host: '127.0.0.1',
+      port,
+      family: 4,
+      dir: d,
+      docroot,
+    });
   };
   const s = await start();
   t.teardown(() => s.stop());
