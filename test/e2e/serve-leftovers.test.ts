@@ -25,14 +25,18 @@ const why = process.getuid?.() !== 0 ? 'needs root' : serversMissing ?? (await v
  * on this host come and go meanwhile), and whether the server's port still listens. */
 function host(pid: number, port?: number) {
   const mine = (name: string) => name.includes(`zcprobe-${pid}-`) || name.includes(`zcprobe-fs-${pid}-`);
-  const servers = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
+  // A server's master names its work dir; its workers ("nginx: worker process") are in its group.
+  const procs = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
     try {
-      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      return mine(cmd) && /nginx|apache2|lighttpd|cat/.test(cmd.split(' ')[0] ?? '') ? [`${p} ${cmd.trim()}`] : [];
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      return [{ pid: Number(p), pgid, cmd: readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').trim() }];
     } catch {
       return [];
     }
   });
+  const groups = new Set(procs.filter((p) => mine(p.cmd) && /nginx|apache2|lighttpd/.test(p.cmd.split(' ')[0] ?? '')).map((p) => p.pgid));
+  const servers = procs.filter((p) => groups.has(p.pgid)).map((p) => `${p.pid} ${p.cmd}`);
   const ss = port === undefined ? '' : (spawnSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' }).stdout ?? '');
   const listening = ss.split('\n').filter(Boolean);
   return {
