@@ -88,7 +88,14 @@ export class ServerProcess {
     // Recorded synchronously after spawn: no await lies between, so no crash can fall in between.
     const what = `${l.name} ${l.argv.join(' ')}`.slice(0, 300);
     const release = claim({ kind: 'process-group', pgid: pid, startTicks: leaderTicks, what });
-    const unregister = registerCleanup(`${l.name} (process group ${pid})`, () => killGroup(pid, leaderTicks));
+    // Ctrl-C: SIGKILL to the group at once (also the only part that runs at exit), then its ledger
+    // entry goes once no member is left.
+    const unregister = registerCleanup(`${l.name} (process group ${pid})`, async () => {
+      killGroup(pid, leaderTicks);
+      const until = performance.now() + GONE_WAIT_MS;
+      while (groupOf(pid, leaderTicks).length && performance.now() < until) await sleep(10);
+      if (!groupOf(pid, leaderTicks).length) release();
+    });
     const server = new ServerProcess(l, child, pid, leaderTicks, release, unregister);
     try {
       await server.waitAccepting(l.startTimeoutMs ?? 10000);
