@@ -29,6 +29,22 @@
       "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra"]
     },
     {
+      "target_name": "zcshim",
+      "type": "shared_library",
+      "product_prefix": "",
+      "product_extension": "so",
+      "sources": ["native/shim/zcshim.c"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-fPIC"],
+      "cflags_c": ["-std=gnu11", "-O2", "-g", "-Wall", "-Wextra"],
+      "ldflags": ["-ldl"],
+      "conditions": [
+        ["'<!(test -f /usr/include/liburing.h && echo yes || echo no)'=='yes'", {
+          "defines": ["ZCSHIM_HAVE_LIBURING"]
+        }]
+      ]
+    },
+    {
       "target_name": "zcbench",
       "type": "executable",
       "sources": ["native/bench/zcbench.c", "native/bench/loops.c"],

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, Entry> = {
   prune: { summary: 'delete old evidence runs under captures/ (--keep N | --older-than D)', load: () => import('./cli/prune.ts') },
   kernels: { summary: 'run a suite under other kernels in qemu (and this one) and compare them side by side', load: () => import('./cli/kernels.ts') },
   agent: { summary: 'serve the receiver role to a remote sender (zcprobe run --remote): the receiving machine of a two-host run', load: () => import('./cli/agent.ts') },
+  wrap: { summary: 'find premature buffer reuse in any program: run it under a preload shim, connect as a slow client, prove it on the wire', load: () => import('./cli/wrap.ts') },
   doctor: { summary: 'check what this host can run (root, tcpdump, io_uring, netns, ...) and how to fix it', load: () => import('./cli/doctor.ts') },
 };
 

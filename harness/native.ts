@@ -71,7 +71,9 @@ export interface Native {
   /** IORING_SEND_ZC_REPORT_USAGE (kernel 6.2+): the notification says whether the kernel copied. */
   uringSendZcReportUsage: number;
   /** One SEND_ZC; zcFlags defaults to REPORT_USAGE, timeoutMs (bound on the result CQE; ETIME) to 30000. */
-  uringSendZc(ring: Ring, fd: number, buf: Bytes, off: number, len: number, flags: number, zcFlags?: number, timeoutMs?: number): { res: number; more: boolean; id: number };
+  uringSendZc(
+    ring: Ring, fd: number, buf: Bytes, off: number, len: number, flags: number, zcFlags?: number, timeoutMs?: number,
+  ): { res: number; more: boolean; id: number };
   uringWaitNotif(ring: Ring, timeoutMs: number): { id: number; res: number; copied: boolean } | null;
 
   open(path: string, flags: number, mode?: number): number;

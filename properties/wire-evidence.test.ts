@@ -8,6 +8,7 @@
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { decodePcap } from '../harness/capture/pcap.ts';
+import { pcapngToPcap } from '../harness/evidence/pcapng.ts';
 import { readFileSync } from 'node:fs';
 import { isCorrupted, type Verdict } from '../harness/verdict/verdict.ts';
 import { testWithNeeds } from './helpers/requirements.ts';
@@ -32,7 +33,7 @@ await testWithNeeds(test, 'sendfile 64KiB, pwrite after return, receiver waits 5
     verdicts.push(r.verdict);
     t.is(r.received.equalsMutation, r.received.mismatchedBytes, 'every differing byte is the new file content');
     t.true(r.evidence !== undefined && existsSync(r.evidence.dir));
-    const pcap = decodePcap(readFileSync(r.evidence!.pcap!));
+    const pcap = decodePcap(pcapngToPcap(readFileSync(r.evidence!.pcap!)));
     t.true(pcap.segments.every((s) => s.srcPort === r.connection.srcPort || s.dstPort === r.connection.srcPort), 'the evidence pcap holds only this connection');
   }
   observe(t, { id: 'wire-evidence-sendfile-64k', statement: 'where sendfile + pwrite right after return (64 KiB, reader 50 ms late) shows', outcome: tally(verdicts), transport: 'loopback' });

@@ -24,7 +24,9 @@ const DROPPED = 'tcpdump reported 3 packet(s) dropped by the kernel';
 const GAP = 'the capture does not hold every byte of the stream (gap or snaplen)';
 
 /** What one stress case of a cell would yield on a 6.1 kernel. */
-function outcome(method: Method, safeguard: Safeguard, transport: string, stress: number, rep: number): { verdict: Verdict; reasons: string[] } {
+function outcome(
+  method: Method, safeguard: Safeguard, transport: string, stress: number, rep: number,
+): { verdict: Verdict; reasons: string[] } {
   const clean = { verdict: 'clean' as Verdict, reasons: [] };
   // Two-stream verdicts: tcpdump could not attach to the veth for the tee cells (see notes).
   const captured = !(method === 'tee' && transport === 'veth');
@@ -69,7 +71,7 @@ function sampleCases(): { cases: CaseLike[]; skipped: SkippedCell[] } {
         for (let rep = 0; rep < REPEATS; rep++)
           STRESS.forEach((s, i) => {
             const { verdict, reasons } = outcome(method, safeguard, transport, i, rep);
-            cases.push({ id: `case-12846-${++n}`, method, safeguard, transport, size: s.size, verdict, reasons, received: { bytes: s.size } });
+            cases.push({ id: `case-12846-${++n}`, method, safeguard, transport, ...s, verdict, reasons, received: { bytes: s.size } });
           });
       }
   return { cases, skipped };

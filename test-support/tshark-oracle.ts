@@ -110,7 +110,9 @@ export function plainReassembly(frames: TsharkFrame[], dir: Direction): { bytes:
     const close = () => {
       if (!run) return;
       const { end: _end, ...rec } = run;
-      overlaps.push(rec.identical ? { firstFrame: rec.firstFrame, againFrame: rec.againFrame, seqStart: rec.seqStart, seqEnd: rec.seqEnd, identical: true } : rec);
+      overlaps.push(rec.identical
+        ? { firstFrame: rec.firstFrame, againFrame: rec.againFrame, seqStart: rec.seqStart, seqEnd: rec.seqEnd, identical: true }
+        : rec);
       run = null;
     };
     for (let k = 0; k < f.payload.length; k++) {
@@ -157,7 +159,8 @@ const describe = (r: OverlapRecord) =>
 
 /** Disagreements between two lists of overlaps, each naming the retransmitting frame. */
 export function compareOverlaps(label: string, expected: OverlapRecord[], got: OverlapRecord[]): string[] {
-  const key = (r: OverlapRecord) => JSON.stringify([r.againFrame, r.seqStart, r.firstFrame, r.seqEnd, r.identical, r.firstDifferenceAt, r.differingBytes]);
+  const key = (r: OverlapRecord) =>
+    JSON.stringify([r.againFrame, r.seqStart, r.firstFrame, r.seqEnd, r.identical, r.firstDifferenceAt, r.differingBytes]);
   const have = new Set(got.map(key));
   const want = new Set(expected.map(key));
   return [
@@ -188,7 +191,10 @@ export function crossCheckWithTshark(file: string, pcap: Buffer, dir: Direction,
   // Which frame first carried a stream offset, for naming it in a disagreement.
   const frameAt = (offset: number): number | undefined => {
     const base = stream.sawSyn ? stream.isn! + 1 : stream.isn ?? 0;
-    const f = ours.find((s) => s.src === dir.src && s.srcPort === dir.srcPort && ((s.seq - base) | 0) <= offset && ((s.seq - base) | 0) + s.payloadLength > offset);
+    // stream offset of a segment's first byte (32-bit sequence arithmetic)
+    const offsetOf = (s: TcpSegment) => (s.seq - base) | 0;
+    const carries = (s: TcpSegment) => offsetOf(s) <= offset && offsetOf(s) + s.payloadLength > offset;
+    const f = ours.find((s) => s.src === dir.src && s.srcPort === dir.srcPort && carries(s));
     return f && f.index + 1;
   };
   const disagreements = [...frames.disagreements];

@@ -1,10 +1,6 @@
-// Classic pcap (as written by `tcpdump -w`) → TCP segments.
-//
-// Record framing is done here rather than with the pcap-parser package: pcap-parser only
-// works as an asynchronous stream parser, reports no byte offsets, and silently drops a
-// truncated trailing record (or everything after a corrupt captured-length field). For
-// evidence we need the opposite: every inconsistency is a PcapDecodeError naming the byte
-// offset in the file, and nothing is ever silently left out.
+// Classic pcap (as `tcpdump -w` writes it) → TCP segments. Records are framed here, not by pcap-parser (stream-only, no
+// byte offsets, silently drops a truncated or corrupt tail): for evidence every inconsistency is a PcapDecodeError naming
+// its byte offset in the file, and nothing is left out silently.
 
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_RAW = 101;
@@ -135,7 +131,17 @@ class HeaderCut extends Error {}
 
 type FrameResult = TcpSegment | 'nonTcp' | 'fragment' | 'headerTruncated';
 
-function decodeFrame(linkType: number, r: RawRecord): FrameResult {
+/** One frame being decoded, and the two ways a layer finds it wanting. */
+interface Frame {
+  d: Buffer;
+  /** bytes on the wire (the captured d may be shorter: snaplen) */
+  wireLen: number;
+  /** throws HeaderCut when snaplen cut d[pos, pos + n), else a PcapDecodeError if it is missing */
+  need: (pos: number, n: number, what: string) => void;
+  fail: (pos: number, reason: string) => never;
+}
+
+function frameOf(r: RawRecord): Frame {
   const d = r.data;
   const base = r.offset + RECORD_HEADER_LEN; // file offset of d[0], for error messages
   const fail = (pos: number, reason: string): never => {
@@ -147,119 +153,142 @@ function decodeFrame(linkType: number, r: RawRecord): FrameResult {
     if (d.length < r.wireLen) throw new HeaderCut();
     fail(pos, `${what} needs ${n} bytes at frame offset ${pos} but the frame has ${d.length}`);
   };
+  return { d, wireLen: r.wireLen, need, fail };
+}
+
+/** What the link header says: where the network header starts and its EtherType (raw IP: from the version). */
+interface LinkLayer {
+  pos: number;
+  etherType: number;
+  ifIndex?: number;
+  outgoing?: boolean;
+}
+
+/** Where the TCP segment lies in the IP packet; ipEnd is where the IP packet ends on the wire. */
+interface IpLayer {
+  src: string;
+  dst: string;
+  tcpPos: number;
+  ipEnd: number;
+}
+
+function decodeFrame(linkType: number, r: RawRecord): FrameResult {
+  const f = frameOf(r);
   try {
-    let pos = 0;
-    let etherType: number;
-    let ifIndex: number | undefined;
-    let outgoing: boolean | undefined;
-    if (linkType === LINKTYPE_ETHERNET) {
-      need(0, 14, 'Ethernet header');
-      etherType = d.readUInt16BE(12);
-      pos = 14;
-      // 802.1Q / 802.1ad tags: each is 4 bytes; the loop consumes bytes so it terminates.
-      while (etherType === 0x8100 || etherType === 0x88a8 || etherType === 0x9100) {
-        need(pos, 4, 'VLAN tag');
-        etherType = d.readUInt16BE(pos + 2);
-        pos += 4;
-      }
-    } else if (linkType === LINKTYPE_LINUX_SLL) {
-      need(0, 16, 'LINUX_SLL header');
-      outgoing = d.readUInt16BE(0) === 4;
-      etherType = d.readUInt16BE(14);
-      pos = 16;
-    } else if (linkType === LINKTYPE_LINUX_SLL2) {
-      need(0, 20, 'LINUX_SLL2 header');
-      etherType = d.readUInt16BE(0);
-      ifIndex = d.readUInt32BE(4);
-      outgoing = d[10] === 4;
-      pos = 20;
-    } else {
-      need(0, 1, 'raw IP header');
-      const v = d[0]! >> 4;
-      etherType = v === 4 ? 0x0800 : v === 6 ? 0x86dd : 0;
-    }
-
-    // Locate the TCP segment inside IPv4/IPv6; `ipEnd` is where the IP packet ends on the wire.
-    let src: string;
-    let dst: string;
-    let tcpPos: number;
-    let ipEnd: number;
-    const wireAvail = r.wireLen - pos;
-    if (etherType === 0x0800) {
-      need(pos, 20, 'IPv4 header');
-      const version = d[pos]! >> 4;
-      const ihl = (d[pos]! & 0x0f) * 4;
-      if (version !== 4) fail(pos, `IPv4 header has version ${version}`);
-      if (ihl < 20) fail(pos, `IPv4 header length ${ihl} < 20`);
-      let totalLen = d.readUInt16BE(pos + 2);
-      // 0 means "larger than 64 KiB" for BIG TCP super-packets; then the frame length is authoritative.
-      if (totalLen === 0 && wireAvail > 0xffff) totalLen = wireAvail;
-      if (totalLen < ihl) fail(pos + 2, `IPv4 total length ${totalLen} < header length ${ihl}`);
-      if (totalLen > wireAvail) fail(pos + 2, `IPv4 total length ${totalLen} exceeds the ${wireAvail} bytes on the wire`);
-      const frag = d.readUInt16BE(pos + 6);
-      // Any fragment (more-fragments set or nonzero offset) cannot be a whole TCP segment.
-      if ((frag & 0x3fff) !== 0) return 'fragment';
-      if (d[pos + 9] !== 6) return 'nonTcp';
-      src = formatIPv4(d, pos + 12);
-      dst = formatIPv4(d, pos + 16);
-      need(pos, ihl, 'IPv4 options');
-      tcpPos = pos + ihl;
-      ipEnd = pos + totalLen;
-    } else if (etherType === 0x86dd) {
-      need(pos, 40, 'IPv6 header');
-      const version = d[pos]! >> 4;
-      if (version !== 6) fail(pos, `IPv6 header has version ${version}`);
-      let payloadLen = d.readUInt16BE(pos + 4);
-      if (payloadLen === 0 && wireAvail - 40 > 0xffff) payloadLen = wireAvail - 40; // jumbogram / BIG TCP
-      if (payloadLen > wireAvail - 40) fail(pos + 4, `IPv6 payload length ${payloadLen} exceeds the ${wireAvail - 40} bytes on the wire`);
-      src = formatIPv6(d, pos + 8);
-      dst = formatIPv6(d, pos + 24);
-      ipEnd = pos + 40 + payloadLen;
-      let next = d[pos + 6]!;
-      let p = pos + 40;
-      // Extension headers; each iteration advances p by at least 8 bytes, bounded by ipEnd.
-      for (;;) {
-        if (next === 6) break;
-        if (next === 44) return 'fragment';
-        if (next !== 0 && next !== 43 && next !== 60 && next !== 51) return 'nonTcp';
-        need(p, 2, 'IPv6 extension header');
-        const len = next === 51 ? (d[p + 1]! + 2) * 4 : (d[p + 1]! + 1) * 8;
-        if (p + len > ipEnd) fail(p, `IPv6 extension header (${next}) of ${len} bytes overruns the payload`);
-        next = d[p]!;
-        p += len;
-      }
-      tcpPos = p;
-    } else {
-      return 'nonTcp';
-    }
-
-    const segLen = ipEnd - tcpPos;
-    if (segLen < 20) fail(tcpPos, `TCP segment of ${segLen} bytes is shorter than a TCP header`);
-    need(tcpPos, 20, 'TCP header');
-    const dataOff = (d[tcpPos + 12]! >> 4) * 4;
-    if (dataOff < 20 || dataOff > segLen) fail(tcpPos + 12, `TCP data offset ${dataOff} invalid for a ${segLen}-byte segment`);
-    const flagBits = d[tcpPos + 13]!;
-    const payloadLength = segLen - dataOff;
-    // If snaplen cut into the options/payload we still know the segment; only its bytes are partial.
-    const payloadStart = tcpPos + dataOff;
-    const captured = Math.max(0, Math.min(payloadLength, d.length - payloadStart));
-    const seg: TcpSegment = {
-      index: r.index, fileOffset: r.offset, tsUs: r.tsUs,
-      src, dst, srcPort: d.readUInt16BE(tcpPos), dstPort: d.readUInt16BE(tcpPos + 2),
-      seq: d.readUInt32BE(tcpPos + 4), ack: d.readUInt32BE(tcpPos + 8),
-      flags: { fin: (flagBits & 1) !== 0, syn: (flagBits & 2) !== 0, rst: (flagBits & 4) !== 0, psh: (flagBits & 8) !== 0, ack: (flagBits & 16) !== 0 },
-      window: d.readUInt16BE(tcpPos + 14),
-      payload: d.subarray(payloadStart, payloadStart + captured),
-      payloadLength,
-      payloadTruncated: captured < payloadLength,
-    };
-    if (ifIndex !== undefined) seg.ifIndex = ifIndex;
-    if (outgoing !== undefined) seg.outgoing = outgoing;
-    return seg;
+    const link = linkLayer(linkType, f);
+    const ip = link.etherType === 0x0800 ? ipv4Layer(f, link.pos) : link.etherType === 0x86dd ? ipv6Layer(f, link.pos) : 'nonTcp';
+    if (typeof ip === 'string') return ip;
+    return tcpLayer(f, r, link, ip);
   } catch (e) {
     if (e instanceof HeaderCut) return 'headerTruncated';
     throw e;
   }
+}
+
+function linkLayer(linkType: number, { d, need }: Frame): LinkLayer {
+  if (linkType === LINKTYPE_ETHERNET) {
+    need(0, 14, 'Ethernet header');
+    let etherType = d.readUInt16BE(12);
+    let pos = 14;
+    // 802.1Q / 802.1ad tags: each is 4 bytes; the loop consumes bytes so it terminates.
+    while (etherType === 0x8100 || etherType === 0x88a8 || etherType === 0x9100) {
+      need(pos, 4, 'VLAN tag');
+      etherType = d.readUInt16BE(pos + 2);
+      pos += 4;
+    }
+    return { pos, etherType };
+  }
+  if (linkType === LINKTYPE_LINUX_SLL) {
+    need(0, 16, 'LINUX_SLL header');
+    return { pos: 16, etherType: d.readUInt16BE(14), outgoing: d.readUInt16BE(0) === 4 };
+  }
+  if (linkType === LINKTYPE_LINUX_SLL2) {
+    need(0, 20, 'LINUX_SLL2 header');
+    return { pos: 20, etherType: d.readUInt16BE(0), ifIndex: d.readUInt32BE(4), outgoing: d[10] === 4 };
+  }
+  need(0, 1, 'raw IP header');
+  const v = d[0]! >> 4;
+  return { pos: 0, etherType: v === 4 ? 0x0800 : v === 6 ? 0x86dd : 0 };
+}
+
+function ipv4Layer({ d, wireLen, need, fail }: Frame, pos: number): IpLayer | 'fragment' | 'nonTcp' {
+  const wireAvail = wireLen - pos;
+  need(pos, 20, 'IPv4 header');
+  const version = d[pos]! >> 4;
+  const ihl = (d[pos]! & 0x0f) * 4;
+  if (version !== 4) fail(pos, `IPv4 header has version ${version}`);
+  if (ihl < 20) fail(pos, `IPv4 header length ${ihl} < 20`);
+  let totalLen = d.readUInt16BE(pos + 2);
+  // 0 means "larger than 64 KiB" for BIG TCP super-packets; then the frame length is authoritative.
+  if (totalLen === 0 && wireAvail > 0xffff) totalLen = wireAvail;
+  if (totalLen < ihl) fail(pos + 2, `IPv4 total length ${totalLen} < header length ${ihl}`);
+  if (totalLen > wireAvail) fail(pos + 2, `IPv4 total length ${totalLen} exceeds the ${wireAvail} bytes on the wire`);
+  const frag = d.readUInt16BE(pos + 6);
+  // Any fragment (more-fragments set or nonzero offset) cannot be a whole TCP segment.
+  if ((frag & 0x3fff) !== 0) return 'fragment';
+  if (d[pos + 9] !== 6) return 'nonTcp';
+  const src = formatIPv4(d, pos + 12);
+  const dst = formatIPv4(d, pos + 16);
+  need(pos, ihl, 'IPv4 options');
+  return { src, dst, tcpPos: pos + ihl, ipEnd: pos + totalLen };
+}
+
+function ipv6Layer({ d, wireLen, need, fail }: Frame, pos: number): IpLayer | 'fragment' | 'nonTcp' {
+  const wireAvail = wireLen - pos;
+  need(pos, 40, 'IPv6 header');
+  const version = d[pos]! >> 4;
+  if (version !== 6) fail(pos, `IPv6 header has version ${version}`);
+  let payloadLen = d.readUInt16BE(pos + 4);
+  if (payloadLen === 0 && wireAvail - 40 > 0xffff) payloadLen = wireAvail - 40; // jumbogram / BIG TCP
+  if (payloadLen > wireAvail - 40) {
+    fail(pos + 4, `IPv6 payload length ${payloadLen} exceeds the ${wireAvail - 40} bytes on the wire`);
+  }
+  const src = formatIPv6(d, pos + 8);
+  const dst = formatIPv6(d, pos + 24);
+  const ipEnd = pos + 40 + payloadLen;
+  let next = d[pos + 6]!;
+  let p = pos + 40;
+  // Extension headers; each iteration advances p by at least 8 bytes, bounded by ipEnd.
+  for (;;) {
+    if (next === 6) break;
+    if (next === 44) return 'fragment';
+    if (next !== 0 && next !== 43 && next !== 60 && next !== 51) return 'nonTcp';
+    need(p, 2, 'IPv6 extension header');
+    const len = next === 51 ? (d[p + 1]! + 2) * 4 : (d[p + 1]! + 1) * 8;
+    if (p + len > ipEnd) fail(p, `IPv6 extension header (${next}) of ${len} bytes overruns the payload`);
+    next = d[p]!;
+    p += len;
+  }
+  return { src, dst, tcpPos: p, ipEnd };
+}
+
+function tcpLayer({ d, need, fail }: Frame, r: RawRecord, link: LinkLayer, { src, dst, tcpPos, ipEnd }: IpLayer): TcpSegment {
+  const segLen = ipEnd - tcpPos;
+  if (segLen < 20) fail(tcpPos, `TCP segment of ${segLen} bytes is shorter than a TCP header`);
+  need(tcpPos, 20, 'TCP header');
+  const dataOff = (d[tcpPos + 12]! >> 4) * 4;
+  if (dataOff < 20 || dataOff > segLen) fail(tcpPos + 12, `TCP data offset ${dataOff} invalid for a ${segLen}-byte segment`);
+  const flagBits = d[tcpPos + 13]!;
+  const payloadLength = segLen - dataOff;
+  // If snaplen cut into the options/payload we still know the segment; only its bytes are partial.
+  const payloadStart = tcpPos + dataOff;
+  const captured = Math.max(0, Math.min(payloadLength, d.length - payloadStart));
+  const seg: TcpSegment = {
+    index: r.index, fileOffset: r.offset, tsUs: r.tsUs,
+    src, dst, srcPort: d.readUInt16BE(tcpPos), dstPort: d.readUInt16BE(tcpPos + 2),
+    seq: d.readUInt32BE(tcpPos + 4), ack: d.readUInt32BE(tcpPos + 8),
+    flags: {
+      fin: (flagBits & 1) !== 0, syn: (flagBits & 2) !== 0, rst: (flagBits & 4) !== 0,
+      psh: (flagBits & 8) !== 0, ack: (flagBits & 16) !== 0,
+    },
+    window: d.readUInt16BE(tcpPos + 14),
+    payload: d.subarray(payloadStart, payloadStart + captured),
+    payloadLength,
+    payloadTruncated: captured < payloadLength,
+  };
+  if (link.ifIndex !== undefined) seg.ifIndex = link.ifIndex;
+  if (link.outgoing !== undefined) seg.outgoing = link.outgoing;
+  return seg;
 }
 
 export function decodePcap(buf: Buffer, opts: DecodeOptions = {}): DecodedPcap {

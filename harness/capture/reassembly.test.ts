@@ -72,7 +72,9 @@ test('ISN near 2^32 wraps correctly', (t) => {
 test('identical retransmission is recorded but is not a conflict', (t) => {
   const r = reassemble([syn(0), seg(1, 'hello', { index: 1, tsUs: 10 }), seg(1, 'hello', { index: 5, tsUs: 99 })], A);
   t.is(r.bytes.toString(), 'hello');
-  t.deepEqual(r.retransmissions, [{ seqStart: 0, seqEnd: 5, firstPacket: 1, againPacket: 5, firstTsUs: 10, againTsUs: 99, identical: true }]);
+  t.deepEqual(r.retransmissions, [
+    { seqStart: 0, seqEnd: 5, firstPacket: 1, againPacket: 5, firstTsUs: 10, againTsUs: 99, identical: true },
+  ]);
   t.deepEqual(r.conflicts, []);
 });
 
@@ -107,7 +109,10 @@ test('overlaps are reported per first-transmitting packet, even when interleaved
   // Packet 2 surrounds packet 1, so its first-transmitted bytes are [0,2) and [4,6); packet 3 re-sends all.
   const r = reassemble([seg(2, 'bb', { index: 1 }), seg(0, 'aabbcc', { index: 2 }), seg(0, 'aabbcc', { index: 3 })], A);
   t.is(r.bytes.toString(), 'aabbcc');
-  t.deepEqual(r.retransmissions.map((x) => [x.firstPacket, x.againPacket, x.seqStart, x.seqEnd]), [[1, 2, 2, 4], [2, 3, 0, 2], [1, 3, 2, 4], [2, 3, 4, 6]]);
+  t.deepEqual(
+    r.retransmissions.map((x) => [x.firstPacket, x.againPacket, x.seqStart, x.seqEnd]),
+    [[1, 2, 2, 4], [2, 3, 0, 2], [1, 3, 2, 4], [2, 3, 4, 6]],
+  );
   t.is(r.firstTsUsAt(0), 1002);
   t.is(r.firstTsUsAt(2), 1001);
 });

@@ -17,7 +17,9 @@ const RISN = 900000;
 interface Frame { tsUs: number; data: Buffer }
 let clock = 1_700_000_000_000_000;
 function tcp(conn: ConnectionTuple, fromSender: boolean, seq: number, ack: number, flags: BuildFlags, payload?: Buffer): Frame {
-  const [src, srcPort, dst, dstPort] = fromSender ? [conn.src, conn.srcPort, conn.dst, conn.dstPort] : [conn.dst, conn.dstPort, conn.src, conn.srcPort];
+  const [src, srcPort, dst, dstPort] = fromSender
+    ? [conn.src, conn.srcPort, conn.dst, conn.dstPort]
+    : [conn.dst, conn.dstPort, conn.src, conn.srcPort];
   return { tsUs: (clock += 100), data: buildTcpPacket({ src, dst, srcPort, dstPort, seq, ack, flags, payload }) };
 }
 function sentinel(): Frame {
@@ -77,7 +79,8 @@ test('a late retransmission (after the first flush) is judged with its own case,
   const other = tcp(B, true, 5, 5, { ack: true }, Buffer.from('noise')); // another connection in between
   const cap = new ScriptedCapture(workFile(t), [
     opening(A, data), // batch 1: sent, but the receiver has ACKed nothing yet
-    [other, tcp(A, true, ISN + 1 + 500, RISN + 1, { ack: true }, changed.subarray(500)), finAck(A, 1000)], // batch 2: RTO retransmission + final ACK
+    // batch 2: RTO retransmission + final ACK
+    [other, tcp(A, true, ISN + 1 + 500, RISN + 1, { ack: true }, changed.subarray(500)), finAck(A, 1000)],
     [],
     opening(B, pattern(10)), [finAck(B, 10)],
   ]);
@@ -136,7 +139,9 @@ test('the consumed part of the session file is freed: resident bytes stay bounde
     const conn = { ...A, srcPort: 41000 + i };
     conns.push(conn);
     const segs: Frame[] = [tcp(conn, true, ISN, 0, { syn: true }), tcp(conn, false, RISN, ISN + 1, { syn: true, ack: true })];
-    for (let off = 0; off < size; off += 65000) segs.push(tcp(conn, true, ISN + 1 + off, RISN + 1, { ack: true }, pattern(Math.min(65000, size - off))));
+    for (let off = 0; off < size; off += 65000) {
+      segs.push(tcp(conn, true, ISN + 1 + off, RISN + 1, { ack: true }, pattern(Math.min(65000, size - off))));
+    }
     segs.push(tcp(conn, true, ISN + 1 + size, RISN + 1, { ack: true, fin: true }), finAck(conn, size));
     batches.push(segs, []); // [] : the confirming flush after a finished case finds nothing new
   }

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatCaseLine } from '../verdict/case-report.ts';
 import { parseReplay } from '../model/claims/index.ts';
-import { makeExperiment, type Experiment } from '../model/experiment.ts';
+import { defaultSenderCapture, makeExperiment, type Experiment, type SenderCapture } from '../model/experiment.ts';
 import { Session } from '../session/session.ts';
 import { flagValue, nonNegativeInt, UsageError, type FlagSpecs, type FlagValues } from './args.ts';
 import { defineCommand } from './command.ts';
@@ -19,13 +19,16 @@ const OPTIONS = {
   ...REMOTE_FLAGS,
 } satisfies FlagSpecs;
 
-function fromReport(reportPath: string, caseId: string): { exp: Experiment; before: string } {
+function fromReport(reportPath: string, caseId: string): { exp: Experiment; before: string; senderCapture?: SenderCapture } {
   if (!existsSync(reportPath)) throw new UsageError(`no such report: ${reportPath}`);
   const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { counterexamples?: { caseId: string; caseJson: string; verdict: string }[] };
   const cx = report.counterexamples?.find((c) => c.caseId === caseId);
   if (!cx) throw new UsageError(`case ${caseId} is not a counterexample in ${reportPath} (known: ${(report.counterexamples ?? []).map((c) => c.caseId).join(', ') || 'none'})`);
-  const caseJson = JSON.parse(readFileSync(join(dirname(reportPath), cx.caseJson), 'utf8')) as { experiment: Experiment; verdict: string };
-  return { exp: makeExperiment(caseJson.experiment), before: caseJson.verdict };
+  type CaseJson = { experiment: Experiment; verdict: string; senderCapture?: SenderCapture };
+  const caseJson = JSON.parse(readFileSync(join(dirname(reportPath), cx.caseJson), 'utf8')) as CaseJson;
+  // The capture placement is part of the case: a tcpdump on the sending device changes zero-copy sends.
+  const recorded = caseJson.senderCapture ? { senderCapture: caseJson.senderCapture } : {};
+  return { exp: makeExperiment(caseJson.experiment), before: caseJson.verdict, ...recorded };
 }
 
 export const command = defineCommand({
@@ -39,7 +42,8 @@ export const command = defineCommand({
 async function replay(flags: FlagValues<typeof OPTIONS>, positional: string[]): Promise<number> {
   let exp: Experiment;
   let before: string | null = null;
-  if (positional.length === 2) ({ exp, before } = fromReport(positional[0]!, positional[1]!));
+  let recorded: SenderCapture | undefined;
+  if (positional.length === 2) ({ exp, before, senderCapture: recorded } = fromReport(positional[0]!, positional[1]!));
   else if (positional.length === 1) {
     let parsed;
     try {
@@ -54,7 +58,8 @@ async function replay(flags: FlagValues<typeof OPTIONS>, positional: string[]): 
   // With an agent the case runs over its path (a remote counterexample needs one).
   const remote = remoteFromFlags(flags);
   if (remote) exp = makeExperiment({ ...exp, transport: 'remote', family: familyOf(remote) });
-  const session = await Session.open({ transport: exp.transport, family: exp.family, fs: exp.fs, remote });
+  const senderCapture = recorded ?? defaultSenderCapture(exp.method, exp.transport);
+  const session = await Session.open({ transport: exp.transport, family: exp.family, fs: exp.fs, remote, senderCapture });
   const verdicts: string[] = [];
   try {
     for (let i = 0; i < repeat; i++) {

@@ -9,8 +9,12 @@ import {
   parseDurationMs,
   parseSize,
   SAFEGUARDS,
+  SENDER_CAPTURES,
   TRANSPORTS,
+  ARRIVAL_CAPTURE_TRANSPORTS,
+  defaultSenderCapture,
   type Experiment,
+  type SenderCapture,
 } from '../model/experiment.ts';
 import fc from 'fast-check';
 import { parseReplay, type Claim, type ExperimentPartial } from '../model/claims/index.ts';
@@ -46,6 +50,12 @@ const OPTIONS = {
   replay: { type: 'string', value: '<claim>:<seed>:<path>', help: 'run the exact case a property test printed (e.g. vmsplice-reuse:42:0:1)' },
   json: { type: 'boolean', help: 'print one JSON object per case' },
   'no-capture': { type: 'boolean', help: 'no tcpdump: two-stream verdict (intended vs received) only' },
+  'sender-capture': {
+    type: 'string',
+    value: 'on|off',
+    help: 'tcpdump on the sending device (default: off for zero-copy methods over nic and remote, where the receiving side\'s ' +
+      'capture is W; on elsewhere)',
+  },
   ...REMOTE_FLAGS,
 } satisfies FlagSpecs;
 
@@ -56,6 +66,8 @@ export interface RunFlags {
   repeat: number;
   json: boolean;
   capture: boolean;
+  /** tcpdump on the sending device (docs/capture-placement.md) */
+  senderCapture: SenderCapture;
   rate?: string;
   /** transport remote: the agent */
   remote?: RemoteOptions;
@@ -74,9 +86,25 @@ function remoteTransport(flags: RunValues): { remote?: RemoteOptions; transport?
   return { remote, transport: 'remote', family: flags.family === undefined ? familyOf(remote) : undefined };
 }
 
+/** --no-capture and --sender-capture; the sender capture's default depends on method and transport. */
+function captureFlags(flags: RunValues, exp: Experiment): Pick<RunFlags, 'capture' | 'senderCapture'> {
+  const asked = flagValue(flags, 'sender-capture', oneOf(SENDER_CAPTURES));
+  if (flags['no-capture'] && asked !== undefined)
+    throw new UsageError('--sender-capture cannot be combined with --no-capture (no capture runs at all)');
+  if (asked === 'off' && !ARRIVAL_CAPTURE_TRANSPORTS.includes(exp.transport))
+    throw new UsageError(
+      `--sender-capture off: ${exp.transport} has no other capture that can serve as W (${ARRIVAL_CAPTURE_TRANSPORTS.join(', ')} do); ` +
+        '--no-capture gives a two-stream verdict',
+    );
+  return { capture: !flags['no-capture'], senderCapture: asked ?? defaultSenderCapture(exp.method, exp.transport) };
+}
+
 export function experimentFromFlags(flags: RunValues): RunFlags {
   if (flags.replay !== undefined) {
-    const allowed = new Set(['replay', 'json', 'no-capture', 'repeat', 'transport', 'family', 'rate', 'fs', 'remote', 'token-file', ...Object.keys(LINK_FLAGS), ...Object.keys(NIC_FLAG)]);
+    const allowed = new Set([
+      'replay', 'json', 'no-capture', 'sender-capture', 'repeat', 'transport',
+      'family', 'rate', 'fs', 'remote', 'token-file', ...Object.keys(LINK_FLAGS), ...Object.keys(NIC_FLAG),
+    ]);
     const other = Object.keys(flags).find((k) => !allowed.has(k));
     if (other) throw new UsageError(`--${other} cannot be combined with --replay (the claim defines the case)`);
     const { claim, seed, path } = flagValue(flags, 'replay', parseReplay)!;
@@ -90,7 +118,8 @@ export function experimentFromFlags(flags: RunValues): RunFlags {
     const replayed = makeExperiment({ ...exp, transport, family, fs, ...(link ? { link } : {}) });
     const nicPair = nicPairFromFlags(flags);
     if ((replayed.transport === 'nic') !== (nicPair !== undefined)) throw new UsageError('--transport nic and --nic-pair IF1,IF2 go together');
-    return { exp: replayed, repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate: flags.rate, remote: r.remote, mtu, nicPair };
+    const capture = captureFlags(flags, replayed);
+    return { exp: replayed, repeat, json: Boolean(flags.json), ...capture, rate: flags.rate, remote: r.remote, mtu, nicPair };
   }
   const method = flagValue(flags, 'method', oneOf(METHODS));
   if (!method) throw new UsageError(`--method is required (allowed: ${METHODS.join(', ')})`);
@@ -127,7 +156,7 @@ export function experimentFromFlags(flags: RunValues): RunFlags {
     if (mtu !== undefined && exp.transport !== 'tun') throw new UsageError('--link-mtu needs --transport tun');
     const nicPair = nicPairFromFlags(flags);
     if ((exp.transport === 'nic') !== (nicPair !== undefined)) throw new UsageError('--transport nic and --nic-pair IF1,IF2 go together');
-    return { exp, repeat, json: Boolean(flags.json), capture: !flags['no-capture'], rate, remote: r.remote, mtu, nicPair };
+    return { exp, repeat, json: Boolean(flags.json), ...captureFlags(flags, exp), rate, remote: r.remote, mtu, nicPair };
   } catch (e) {
     if (e instanceof ExperimentError) {
       const flag = e.field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -158,8 +187,10 @@ export const command = defineCommand({
   run: (flags) => runCases(experimentFromFlags(flags)),
 });
 
-async function runCases({ exp, repeat, json, capture, rate, remote, mtu, nicPair }: RunFlags): Promise<number> {
-  const session = await Session.open({ transport: exp.transport, family: exp.family, capture, rate, fs: exp.fs, remote, mtu, nicPair });
+async function runCases({ exp, repeat, json, capture, senderCapture, rate, remote, mtu, nicPair }: RunFlags): Promise<number> {
+  const session = await Session.open({
+    transport: exp.transport, family: exp.family, capture, senderCapture, rate, fs: exp.fs, remote, mtu, nicPair,
+  });
   try {
     for (let i = 0; i < repeat; i++) {
       let report;

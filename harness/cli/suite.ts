@@ -1,10 +1,10 @@
 // The evidence suite from flags, one place for `report` (writes report.html/json/md) and `matrix`
 // (prints the cells as JSON): which transports, methods and filesystems, how often, over which agent.
-import { LOCAL_TRANSPORTS, METHODS } from '../model/experiment.ts';
+import { LOCAL_TRANSPORTS, METHODS, SENDER_CAPTURES } from '../model/experiment.ts';
 import { LOOP_FILESYSTEMS, type FsSpec } from '../model/fs-spec.ts';
 import type { Report } from '../report/types.ts';
 import { runEvidenceSuite, type SuiteOptions } from '../suites/evidence-suite.ts';
-import { flagValue, listFlag, nonNegativeInt, UsageError, type FlagSpecs, type FlagValues } from './args.ts';
+import { flagValue, listFlag, nonNegativeInt, oneOf, UsageError, type FlagSpecs, type FlagValues } from './args.ts';
 import { progressPrinter } from './progress.ts';
 import { REMOTE_FLAGS, remoteFromFlags } from './remote-flags.ts';
 import { NIC_FLAG, transportsFromFlags } from './transport-flags.ts';
@@ -16,6 +16,11 @@ const scopeFlags = (defaultRepeats: number) => ({
   transport: { type: 'string', multiple: true, value: '<name>', help: `limit to a transport (${LOCAL_TRANSPORTS.join(', ')}); repeatable (default: all)` },
   method: { type: 'string', multiple: true, value: '<name>', help: 'limit to a method; repeatable (default: all)' },
   fs: { type: 'string', multiple: true, value: '<fs>', help: 'filesystems for the file methods\' section: tmpfs, ext4, xfs, btrfs, or none; repeatable (default: all)' },
+  'sender-capture': {
+    type: 'string',
+    value: 'on|off',
+    help: 'tcpdump on the sending device for every cell (default: off for zero-copy methods over nic and remote, on elsewhere)',
+  },
 } satisfies FlagSpecs);
 
 type ScopeValues = FlagValues<ReturnType<typeof scopeFlags> & typeof REMOTE_FLAGS & typeof NIC_FLAG>;
@@ -32,12 +37,14 @@ export function suiteFlags<O extends FlagSpecs>(defaultRepeats: number, own: O) 
     if (remote && flags.transport !== undefined) throw new UsageError('--transport cannot be combined with --remote (or ZCPROBE_REMOTE): the agent is the transport');
     const { transports, nicPair } = remote ? { transports: ['remote' as const], nicPair: undefined } : transportsFromFlags(flags);
     const methods = listFlag(flags, 'method', METHODS);
-    return { repeats, transports, methods, filesystems: filesystemsFlag(flags.fs), remote, nicPair };
+    const senderCapture = flagValue(flags, 'sender-capture', oneOf(SENDER_CAPTURES));
+    const filesystems = filesystemsFlag(flags.fs);
+    return { repeats, transports, methods, filesystems, remote, nicPair, ...(senderCapture ? { senderCapture } : {}) };
   };
   return { options, scope };
 }
 
-export type SuiteScope = Pick<SuiteOptions, 'repeats' | 'transports' | 'methods' | 'filesystems' | 'remote' | 'nicPair'>;
+export type SuiteScope = Pick<SuiteOptions, 'repeats' | 'transports' | 'methods' | 'filesystems' | 'remote' | 'nicPair' | 'senderCapture'>;
 
 /** --fs, repeatable; "none" skips the filesystem section. */
 function filesystemsFlag(given: string[] | undefined): FsSpec[] {

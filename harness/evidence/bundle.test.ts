@@ -4,9 +4,9 @@ import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readPcapRecords } from '../capture/pcap.ts';
 import { buildTcpPacket, writePcap } from '../../test-support/packet-builder.ts';
 import { hexDiff, wiresharkEvidence, writeEvidence, type CaseSummary } from './bundle.ts';
+import { pcapngToPcap } from './pcapng.ts';
 import { counterexampleHtml } from '../report/counterexample.ts';
 import { sampleReport } from '../../test-support/report-fixture.ts';
 import { renderMarkdown } from '../report/markdown.ts';
@@ -30,14 +30,17 @@ const summary: CaseSummary = {
   safeguard: 'none', receiverDelayMs: 50, transport: 'loopback', family: 4, verdict: 'corrupted-on-wire', reasons: [],
 };
 
-test('the bundle holds case.pcap, case.pcapng (same records) and the filter in hexdiff.txt', (t) => {
+test('the bundle holds one packet file, case.pcapng (the records as captured, with comments), and the filter in hexdiff.txt', (t) => {
   const pcap = capture();
   const ws = wiresharkEvidence(summary, { pcap, connection: conn, intended: A(200), mutated: B(200), receivedFirstOffset: null, iface: 'lo' });
   t.deepEqual(ws.pointers, { filter: 'frame.number == 3', frames: [3], firstMutatedFrame: 3 });
-  const paths = writeEvidence(join(dir, 'case-1-1'), { id: summary.id, wireshark: ws.pointers }, hexDiff(100, A(200), Buffer.concat([A(100), B(200).subarray(100)]), A(200)), pcap, ws);
-  t.true(existsSync(paths.pcap!) && existsSync(paths.pcapng!));
+  const diff = hexDiff(100, A(200), Buffer.concat([A(100), B(200).subarray(100)]), A(200));
+  const paths = writeEvidence(join(dir, 'case-1-1'), { id: summary.id, wireshark: ws.pointers }, diff, ws);
+  t.is(paths.pcap, paths.pcapng);
+  t.true(existsSync(paths.pcapng!));
+  t.false(existsSync(join(dir, 'case-1-1', 'case.pcap')), 'no second copy in classic pcap');
   t.deepEqual(readFileSync(paths.pcapng!).subarray(0, 4), Buffer.from([0x0a, 0x0d, 0x0d, 0x0a]), 'pcapng section header block');
-  t.is(readPcapRecords(readFileSync(paths.pcap!)).records.length, 3);
+  t.deepEqual(pcapngToPcap(readFileSync(paths.pcapng!)), pcap, 'the records as captured: back to the same classic pcap byte for byte');
   const txt = readFileSync(paths.hexDiff, 'utf8');
   t.regex(txt, /paste into the display filter bar.*\n {2}frame\.number == 3\n {2}frame 3: first frame carrying bytes that differ from I\n$/);
 });

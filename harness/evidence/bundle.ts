@@ -1,5 +1,5 @@
-// The evidence bundle of a non-clean case, captures/<run-id>/<case-id>/: case.pcap, case.pcapng (comments on the frames that
-// prove the verdict), case.json, and hexdiff.txt (I/W/R around the first mismatch, with the display filter). docs/wireshark.md.
+// The evidence bundle of a non-clean case, captures/<run-id>/<case-id>/: case.pcapng (the case's packets, comments on the frames
+// that prove the verdict), case.json, and hexdiff.txt (I/W/R around the first mismatch, with the display filter). docs/wireshark.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pcapToPcapng } from './pcapng.ts';
@@ -70,10 +70,10 @@ export interface WiresharkEvidence {
   pcapng: Buffer;
 }
 
-/** The frames that prove the verdict, their comments in a pcapng, and the filter showing them. */
+/** The frames that prove the verdict, their comments in a pcapng, and the filter showing them. The frames are found in
+ * `mark.pcap`; the pcapng holds `records` (default the same), e.g. a copy cut to the proving frames with the same numbering. */
 export function wiresharkEvidence(
-  c: CaseSummary,
-  mark: MarkInput & { iface?: string; application?: string; patternNote?: string },
+  c: CaseSummary, mark: MarkInput & { iface?: string; application?: string; patternNote?: string }, records: Buffer = mark.pcap,
 ): WiresharkEvidence {
   const { comments, pointers } = markFrames(mark);
   const sectionComments = [
@@ -85,7 +85,8 @@ export function wiresharkEvidence(
       ?? 'stream offset = relative tcp.seq - 1; intended byte at offset o: o % 251 + 1; the mutation writes that value XOR 0xff',
   ];
   const frameComments = new Map([...comments].map(([frame, texts]) => [frame - 1, texts]));
-  const pcapng = pcapToPcapng(mark.pcap, { sectionComments, os: `Linux ${c.kernel}`, application: mark.application ?? 'zcprobe', interfaceName: mark.iface, frameComments });
+  const application = mark.application ?? 'zcprobe';
+  const pcapng = pcapToPcapng(records, { sectionComments, os: `Linux ${c.kernel}`, application, interfaceName: mark.iface, frameComments });
   return { pointers, pcapng };
 }
 
@@ -99,17 +100,13 @@ export function formatWiresharkHint(p: WiresharkPointers): string {
   return `\nWireshark (open case.pcapng, paste into the display filter bar; each frame's comment says why):\n  ${p.filter}\n${what.map((w) => `  ${w}\n`).join('')}`;
 }
 
-export function writeEvidence(dir: string, caseJson: unknown, diff: HexDiff, pcap: Buffer | null, wireshark?: WiresharkEvidence): EvidencePaths {
+/** One packet file per bundle: case.pcapng holds the records exactly as captured (or cut, as case.json's evidencePcap says)
+ * plus the comments, and Wireshark, tshark and tcpdump read it, so a classic case.pcap beside it would only double the disk. */
+export function writeEvidence(dir: string, caseJson: unknown, diff: HexDiff, wireshark?: WiresharkEvidence): EvidencePaths {
   mkdirSync(dir, { recursive: true });
-  const paths: EvidencePaths = {
-    dir,
-    pcap: pcap ? join(dir, 'case.pcap') : null,
-    pcapng: wireshark ? join(dir, 'case.pcapng') : null,
-    caseJson: join(dir, 'case.json'),
-    hexDiff: join(dir, 'hexdiff.txt'),
-  };
-  if (pcap && paths.pcap) writeFileSync(paths.pcap, pcap);
-  if (wireshark && paths.pcapng) writeFileSync(paths.pcapng, wireshark.pcapng);
+  const packets = wireshark ? join(dir, 'case.pcapng') : null;
+  const paths: EvidencePaths = { dir, pcap: packets, pcapng: packets, caseJson: join(dir, 'case.json'), hexDiff: join(dir, 'hexdiff.txt') };
+  if (wireshark && packets) writeFileSync(packets, wireshark.pcapng);
   writeFileSync(paths.caseJson, JSON.stringify(caseJson, null, 2) + '\n');
   writeFileSync(paths.hexDiff, formatHexDiff(diff) + (wireshark?.pointers ? formatWiresharkHint(wireshark.pointers) : ''));
   return paths;

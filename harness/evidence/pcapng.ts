@@ -104,3 +104,56 @@ export function pcapToPcapng(pcap: Buffer, o: PcapngOptions = {}): Buffer {
   }
   return Buffer.concat(parts);
 }
+
+/** The records of a pcapng that pcapToPcapng wrote (one little-endian section, one interface) as a classic pcap again, so the
+ * decoder (classic pcap only) can read a bundle's case.pcapng; comments are dropped. Other pcapng files: an error. */
+export function pcapngToPcap(pcapng: Buffer): Buffer {
+  const fail = (why: string): never => {
+    throw new RangeError(`not a pcapng zcprobe wrote: ${why}`);
+  };
+  if (pcapng.length < 12 || pcapng.readUInt32LE(0) !== SHB || pcapng.readUInt32LE(8) !== BYTE_ORDER_MAGIC)
+    fail('no little-endian section header');
+  let linkType = -1;
+  let snaplen = 0;
+  let nano = false;
+  const parts: Buffer[] = [];
+  for (let off = 0; off + 12 <= pcapng.length; ) {
+    const type = pcapng.readUInt32LE(off);
+    const total = pcapng.readUInt32LE(off + 4);
+    if (total < 12 || off + total > pcapng.length) fail(`block at ${off} runs past the end`);
+    const body = pcapng.subarray(off + 8, off + total - 4);
+    if (type === IDB) {
+      if (linkType >= 0) fail('more than one interface');
+      linkType = body.readUInt16LE(0);
+      snaplen = body.readUInt32LE(4);
+      // if_tsresol: the only option that matters for timestamps (we write 6 or 9)
+      for (let o = 8; o + 4 <= body.length; ) {
+        const code = body.readUInt16LE(o);
+        const len = body.readUInt16LE(o + 2);
+        if (code === OPT_END) break;
+        if (code === IF_TSRESOL) nano = body[o + 4] === 9;
+        o += 4 + pad4(len);
+      }
+    } else if (type === EPB) {
+      if (linkType < 0) fail('a packet before its interface');
+      const ts = (BigInt(body.readUInt32LE(4)) << 32n) | BigInt(body.readUInt32LE(8));
+      const caplen = body.readUInt32LE(12);
+      const perSec = nano ? 1_000_000_000n : 1_000_000n;
+      const rec = Buffer.alloc(16);
+      rec.writeUInt32LE(Number(ts / perSec), 0);
+      rec.writeUInt32LE(Number(ts % perSec), 4);
+      rec.writeUInt32LE(caplen, 8);
+      rec.writeUInt32LE(body.readUInt32LE(16), 12);
+      parts.push(rec, body.subarray(20, 20 + caplen));
+    }
+    off += total;
+  }
+  if (linkType < 0) fail('no interface description');
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(nano ? 0xa1b23c4d : 0xa1b2c3d4, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(snaplen, 16);
+  header.writeUInt32LE(linkType, 20);
+  return Buffer.concat([header, ...parts]);
+}

@@ -1,5 +1,5 @@
-// The evidence bundle of a non-clean serve case, as for every other case (bundle.ts): case.pcap,
-// case.pcapng with the proving frames commented, case.json (the report, the generated server
+// The evidence bundle of a non-clean serve case, as for every other case (bundle.ts): case.pcapng
+// with the proving frames commented, case.json (the report, the generated server
 // config and the server's log line) and hexdiff.txt around the first differing body byte.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,7 +55,7 @@ export function serveEvidence(runDir: string, report: ServeCaseReport, o: ServeO
     serverLog: run.logged?.line ?? null,
     ...(pcap ? { evidencePcap: pcap.record } : {}),
   };
-  record.evidence = writeEvidence(dir, caseJson, diff, pcap?.pcap ?? null, ws ?? undefined);
+  record.evidence = writeEvidence(dir, caseJson, diff, ws ?? undefined);
   if (o.arrived && report.link?.arrived) {
     mkdirSync(dir, { recursive: true });
     report.link.arrived.pcap = join(dir, 'arrived.pcap');

@@ -13,6 +13,10 @@ export interface EvidencePcapPolicy {
 
 export const EVIDENCE_PCAP_POLICY: EvidencePcapPolicy = { wholeUpToBytes: 4 << 20, contextBytes: 256 << 10 };
 
+/** A reduced bundle (bundle-policy.ts): whole only the frames carrying a focus offset (the frames that
+ * prove the verdict), headers of every other frame, whatever the size. */
+export const PROOF_ONLY_POLICY: EvidencePcapPolicy = { wholeUpToBytes: 0, contextBytes: 0 };
+
 export interface Focus {
   /** stream offsets [start, end) of the sender→receiver direction */
   start: number;

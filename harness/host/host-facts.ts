@@ -46,7 +46,9 @@ export interface HostPair {
 }
 
 export async function hostFacts(iface: string): Promise<HostFacts> {
-  const facts: HostFacts = { hostname: hostname(), kernel: release(), iface, mtu: null, addresses: [], driver: null, offloads: {}, unread: [] };
+  const facts: HostFacts = {
+    hostname: hostname(), kernel: release(), iface, mtu: null, addresses: [], driver: null, offloads: {}, unread: [],
+  };
   const why = (what: string, e: unknown) => facts.unread.push(`${what}: ${((e as Error).message ?? String(e)).split('\n')[0]}`);
   await Promise.all([
     tool('ip', ['-j', 'addr', 'show', 'dev', iface]).then((out) => {

@@ -83,10 +83,10 @@ export function startedAtMs(pid: number): number | null {
 
 // btime has whole-second resolution: a process started up to this long after the resource may
 // still be its creator, and is given the benefit of the doubt (kept, never removed by mistake).
-const SLACK_MS = 2000;
+export const OWNER_SLACK_MS = 2000;
 
 /** Could the process now running as `pid` have created a resource at `createdAtMs`? */
 export function couldOwn(pid: number, createdAtMs: number): boolean {
   const started = startedAtMs(pid);
-  return started !== null && started <= createdAtMs + SLACK_MS;
+  return started !== null && started <= createdAtMs + OWNER_SLACK_MS;
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLedgers, writeLedgerFor, type LedgerFile, type Resource } from './ledger.ts';
 import { couldOwn, isAlive, selfOwner, startTicksOf, startedAtMs } from './owner.ts';
-import { sweepHost } from './sweep.ts';
+import { PRE_LEDGER_NAME_RE, preLedgerOwnerGone, sweepHost } from './sweep.ts';
 
 const sh = (cmd: string, ...args: string[]) => {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
@@ -32,6 +32,32 @@ function privateState(t: { teardown(fn: () => void): void }): string {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+test('pre-ledger work dirs (zcprobe-XXXXXX, no pid): swept only once every running node process started after them', async (t) => {
+  for (const n of ['zcprobe-a1B2c3', 'zcprobe-XyZ789']) t.true(PRE_LEDGER_NAME_RE.test(n), n);
+  // Names that carry a pid (or are all digits, like one) are the pid rule's, never this one's.
+  for (const n of ['zcprobe-123456', 'zcprobe-4242-session-abcdef', 'zcprobe-fs-4242-Ab12Cd', 'zcprobe-abc', 'zcprobe-live.lock'])
+    t.false(PRE_LEDGER_NAME_RE.test(n), n);
+  const made = Date.parse('2026-12-01T10:00:00Z');
+  t.true(preLedgerOwnerGone(made, [made + 60_000, made + 3_600_000]), 'every node process started later: the owner is gone');
+  t.false(preLedgerOwnerGone(made, [made + 60_000, made - 1]), 'one node process was already running: it may be the owner');
+  t.false(preLedgerOwnerGone(made, [made + 1500]), 'within the start-time slack: kept');
+  // Live: a fresh pre-ledger-named dir is kept, since this very process (node) started before it.
+  const base = mkdtempSync(join(tmpdir(), 'zcprobe-sweep-base-'));
+  const dir = join(base, 'zcprobe-Qw3rTy');
+  mkdirSync(dir);
+  const saved = process.env.ZCPROBE_WORKDIR;
+  process.env.ZCPROBE_WORKDIR = base;
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.ZCPROBE_WORKDIR;
+    else process.env.ZCPROBE_WORKDIR = saved;
+    rmSync(base, { recursive: true, force: true });
+  });
+  const state = mkdtempSync(join(tmpdir(), 'zcprobe-sweep-state-'));
+  t.teardown(() => rmSync(state, { recursive: true, force: true }));
+  const r = await sweepHost({ dir: state });
+  t.true(existsSync(dir), `kept: ${r.removed.join(', ')}`);
+});
 
 test('owner identity: a pid plus its start time; a recycled pid is not the owner', async (t) => {
   const me = selfOwner();

@@ -7,7 +7,7 @@ import { settleDeadSysctlUsers } from './sysctl.ts';
 import { readStateFile, removeStateFile, restoreSteps, stateFiles } from './nic-state.ts';
 import { describeResource, readLedgers, type Resource } from './ledger.ts';
 import { withLock } from './lock.ts';
-import { couldOwn, groupOf, isAlive, startTicksOf } from './owner.ts';
+import { couldOwn, groupOf, isAlive, OWNER_SLACK_MS, startedAtMs, startTicksOf } from './owner.ts';
 import { stateDir } from './state-dir.ts';
 import { workDirBase } from './workdir.ts';
 
@@ -150,8 +150,41 @@ export async function removeOrphanNetns(live: Set<string> = liveResourceKeys()):
   return removed;
 }
 
-/** /dev/shm (and $ZCPROBE_WORKDIR) entries named after a pid that no longer runs. */
+/** zcprobe-XXXXXX: the work dirs of versions before the ledger (mkdtemp, no pid in the name). */
+export const PRE_LEDGER_NAME_RE = /^zcprobe-(?!\d{6}$)[A-Za-z0-9]{6}$/;
+
+/** When each node process running now started (zcprobe runs only under node), epoch ms. */
+function nodeStartsMs(): number[] {
+  const starts: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (!/^node/.test(readFileSync(`/proc/${p}/comm`, 'utf8'))) continue;
+    } catch {
+      continue; // gone meanwhile
+    }
+    const s = startedAtMs(Number(p));
+    if (s !== null) starts.push(s);
+  }
+  return starts;
+}
+
+/**
+ * A pre-ledger work dir names no owner, but its owner was a node process running when the dir was made (`madeMs`, from
+ * its ctime, which is never before the creation): when every node process running now started after that, the owner is
+ * provably gone. The same slack as couldOwn keeps a process started at about that time as a possible owner.
+ */
+export function preLedgerOwnerGone(madeMs: number, nodeStarts: readonly number[]): boolean {
+  return !nodeStarts.some((s) => s <= madeMs + OWNER_SLACK_MS);
+}
+
+/** /dev/shm (and $ZCPROBE_WORKDIR) entries named after a pid that no longer runs, and pre-ledger ones whose owner is gone. */
 function removeOrphanWorkDirs(live: Set<string>): string[] {
+  const nodes = nodeStartsMs();
+  const preLedgerOrphan = (path: string) => {
+    const made = createdAtMs(path);
+    return made !== null && preLedgerOwnerGone(made, nodes);
+  };
   const removed: string[] = [];
   for (const base of new Set(['/dev/shm', workDirBase()])) {
     let names: string[];
@@ -162,7 +195,8 @@ function removeOrphanWorkDirs(live: Set<string>): string[] {
     }
     for (const n of names) {
       const path = join(base, n);
-      if (live.has(`workdir ${path}`) || !orphaned(n, path)) continue;
+      if (live.has(`workdir ${path}`)) continue;
+      if (!orphaned(n, path) && !(PRE_LEDGER_NAME_RE.test(n) && preLedgerOrphan(path))) continue;
       rmSync(path, { recursive: true, force: true });
       removed.push(path);
     }

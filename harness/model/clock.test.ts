@@ -15,7 +15,14 @@ test('the true offset lies within ± uncertainty whatever the path asymmetry', (
   fc.assert(
     fc.property(
       fc.double({ min: -1e6, max: 1e6, noNaN: true }),
-      fc.array(fc.tuple(fc.double({ min: 0, max: 50, noNaN: true }), fc.double({ min: 0, max: 50, noNaN: true }), fc.double({ min: 0, max: 5, noNaN: true })), { minLength: 1, maxLength: 10 }),
+      fc.array(
+        fc.tuple(
+          fc.double({ min: 0, max: 50, noNaN: true }),
+          fc.double({ min: 0, max: 50, noNaN: true }),
+          fc.double({ min: 0, max: 5, noNaN: true }),
+        ),
+        { minLength: 1, maxLength: 10 },
+      ),
       (offset, paths) => {
         const e = estimateOffset(paths.map(([up, down, work], i) => exchange(1e12 + i * 1000, offset, up, down, work)));
         return Math.abs(e.offsetMs - offset) <= e.uncertaintyMs && e.samples === paths.length;

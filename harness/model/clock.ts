@@ -39,7 +39,13 @@ export function estimateOffset(samples: { sample: ClockSample; t4: number }[]): 
     if (!best || o.rttMs < best.rttMs) best = { ...o, at: sample.t1 };
   }
   if (!best) throw new Error(`no usable clock sample among ${samples.length}`);
-  return { offsetMs: best.offsetMs, uncertaintyMs: best.rttMs / 2 + TIMESTAMP_RESOLUTION_MS, rttMs: best.rttMs, samples: samples.length, measuredAt: best.at };
+  return {
+    offsetMs: best.offsetMs,
+    uncertaintyMs: best.rttMs / 2 + TIMESTAMP_RESOLUTION_MS,
+    rttMs: best.rttMs,
+    samples: samples.length,
+    measuredAt: best.at,
+  };
 }
 
 /** An agent timestamp on our clock. */

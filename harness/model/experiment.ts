@@ -46,6 +46,27 @@ export type Transport = (typeof TRANSPORTS)[number];
 /** The transports this machine builds by itself; 'remote' needs an agent (zcprobe agent, --remote). */
 export const LOCAL_TRANSPORTS: readonly Transport[] = ['loopback', 'veth', 'tun', 'nic'];
 
+/** Methods that send the application's own pages and report completions (MSG_ZEROCOPY, SEND_ZC). */
+export const ZEROCOPY_METHODS: readonly Method[] = ['msg-zerocopy', 'io-uring-zc'];
+
+export const SENDER_CAPTURES = ['on', 'off'] as const;
+/** Whether a tcpdump runs on the sending device (docs/capture-placement.md). */
+export type SenderCapture = (typeof SENDER_CAPTURES)[number];
+
+/**
+ * A packet socket on the sending device makes the kernel copy zero-copy frames for it, and that
+ * copy marks the send's completion COPIED (Documentation/networking/msg_zerocopy.rst, "Deferred
+ * copies"; net/core/dev.c dev_queue_xmit_nit → deliver_skb → skb_orphan_frags_rx). So zero-copy
+ * sends go without one wherever another capture can serve as W: the agent's arrival capture
+ * (remote) and the receiving port (nic). Elsewhere the sender's capture is W.
+ */
+/** Transports with a receiving-side capture that can serve as W when the sender's is off. */
+export const ARRIVAL_CAPTURE_TRANSPORTS: readonly Transport[] = ['veth', 'nic', 'remote'];
+
+export function defaultSenderCapture(method: Method, transport: Transport): SenderCapture {
+  return ZEROCOPY_METHODS.includes(method) && (transport === 'remote' || transport === 'nic') ? 'off' : 'on';
+}
+
 export interface Experiment {
   method: Method;
   /** bytes sent in one case */

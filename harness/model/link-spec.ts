@@ -95,6 +95,40 @@ export function describeFaults(f: LinkFaults = {}): Record<string, string | numb
   return out;
 }
 
+/** A case's recorded link config (describeFaults plus the MTU) back to faults and MTU. */
+export function faultsFromConfig(config: Record<string, string | number>): { link: LinkFaults; mtu?: number } {
+  const link: LinkFaults = {};
+  const num = (k: string) => (config[k] === undefined ? undefined : Number(config[k]));
+  const str = (k: string) => (config[k] === undefined ? undefined : String(config[k]));
+  const set = <K extends keyof LinkFaults>(k: K, v: LinkFaults[K] | undefined) => {
+    if (v !== undefined) link[k] = v;
+  };
+  set('delayMs', num('delayMs'));
+  set('jitterMs', num('jitterMs'));
+  set('loss', str('loss'));
+  set('reorder', str('reorder'));
+  set('rate', str('rate'));
+  set('seed', num('seed'));
+  const mtu = num('mtu');
+  return { link, ...(mtu !== undefined ? { mtu } : {}) };
+}
+
+/** The `zcprobe run` flags asking for these faults and MTU again (the inverse of cli/transport-flags.ts linkFromFlags). */
+export function linkFlagArgs(link: LinkFaults = {}, mtu?: number): string[] {
+  const out: string[] = [];
+  const add = (flag: string, v: string | number | undefined) => {
+    if (v !== undefined) out.push(`--${flag}`, String(v));
+  };
+  add('link-delay-ms', link.delayMs);
+  add('link-jitter-ms', link.jitterMs);
+  add('link-loss', link.loss);
+  add('link-reorder', link.reorder);
+  add('link-rate', link.rate);
+  add('link-seed', link.seed);
+  add('link-mtu', mtu);
+  return out;
+}
+
 /** "the link dropped data segment #3 (offset 2896, 1448 B) [--link-loss]" */
 export function describeEvent(e: LinkEvent): string {
   const what = e.segment !== undefined ? `data segment #${e.segment}${e.retransmission ? ' (a retransmission)' : ''}` : `a ${e.len}-byte ${e.dir} packet`;

@@ -76,3 +76,32 @@ test('property: the headline leads with (all corrupted)/(all cases) and names ev
   );
   t.pass('fast-check found no counterexample');
 });
+
+test('per stress condition: a corruption only one condition shows is named with its own rate, not just the pooled one', (t) => {
+  const cell = { method: 'msg-zerocopy', safeguard: 'none', transport: 'veth' };
+  const at = (size: number, receiverDelayMs: number, buffers: { rcvbuf?: number; sndbuf?: number }, verdicts: Verdict[]): CaseLike[] =>
+    verdicts.map((verdict, i) => ({
+      id: `${size}-${receiverDelayMs}-${buffers.sndbuf ?? 0}-${i}`, ...cell, size, receiverDelayMs,
+      rcvbuf: buffers.rcvbuf ?? null, sndbuf: buffers.sndbuf ?? null, verdict, reasons: [], received: { bytes: size },
+    }));
+  const [c] = buildMatrixCells([
+    ...at(65536, 50, {}, ['clean', 'clean']),
+    ...at(1 << 20, 50, {}, ['corrupted-on-wire', 'clean']),
+    ...at(1 << 20, 300, { rcvbuf: 32 << 20 }, ['clean', 'clean']),
+    ...at(1 << 20, 50, { sndbuf: 4 << 20 }, ['corrupted-on-wire', 'corrupted-on-wire']),
+  ]);
+  t.deepEqual(c!.conditions, [
+    { condition: '64 KiB read 50 ms late', cases: 2, corrupted: 0 },
+    { condition: '1 MiB read 50 ms late', cases: 2, corrupted: 1 },
+    { condition: '1 MiB read 300 ms late, rcvbuf 32 MiB', cases: 2, corrupted: 0 },
+    { condition: '1 MiB read 50 ms late, sndbuf 4 MiB', cases: 2, corrupted: 2 },
+  ]);
+  t.is(c!.headline, '3/8 corrupted (3 on wire); 2/2 at 1 MiB read 50 ms late, sndbuf 4 MiB');
+  // Spread evenly (or one condition only): the pooled count says it all.
+  const [even] = buildMatrixCells([
+    ...at(65536, 50, {}, ['corrupted-on-wire', 'clean']),
+    ...at(1 << 20, 50, {}, ['clean', 'corrupted-on-wire']),
+  ]);
+  t.is(even!.headline, '2/4 corrupted (2 on wire)');
+  t.is(only({ 'corrupted-on-wire': 1, clean: 5 }).headline, '1/6 corrupted (1 on wire)');
+});

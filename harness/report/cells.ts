@@ -26,9 +26,21 @@ export interface CaseLike {
   safeguard: string;
   transport: string;
   size: number;
+  /** the stress condition (absent in hand-made data: one condition per size) */
+  receiverDelayMs?: number;
+  rcvbuf?: number | null;
+  sndbuf?: number | null;
   verdict: Verdict;
   reasons: string[];
   received: { bytes: number };
+}
+
+/** "1 MiB read 50 ms late, sndbuf 4 MiB": the stress condition of a case, as a cell names it. */
+export function conditionLabel(c: Pick<CaseLike, 'size' | 'receiverDelayMs' | 'rcvbuf' | 'sndbuf'>): string {
+  const bytes = (n: number) =>
+    n >= 1 << 20 && n % (1 << 20) === 0 ? `${n / (1 << 20)} MiB` : n >= 1024 && n % 1024 === 0 ? `${n / 1024} KiB` : `${n} B`;
+  const when = c.receiverDelayMs === undefined ? '' : c.receiverDelayMs > 0 ? ` read ${c.receiverDelayMs} ms late` : ' read at once';
+  return `${bytes(c.size)}${when}${c.rcvbuf ? `, rcvbuf ${bytes(c.rcvbuf)}` : ''}${c.sndbuf ? `, sndbuf ${bytes(c.sndbuf)}` : ''}`;
 }
 
 /** A cell the host could not run (harness/suites/matrix.ts plannedCells' `skipped`). */
@@ -49,7 +61,11 @@ export function buildMatrixCells(cases: readonly CaseLike[], skipped: readonly S
     const key = JSON.stringify([c.method, c.safeguard, c.transport]);
     let cell = cells.get(key);
     if (!cell) {
-      cell = { method: c.method, safeguard: c.safeguard, transport: c.transport, cases: 0, bytes: 0, counts: {}, verdict: 'inconclusive', corruptedCases: 0, upperBound95: null, headline: '', reasons: [], counterexampleIds: [], reasonCount: new Map() };
+      cell = {
+        method: c.method, safeguard: c.safeguard, transport: c.transport, cases: 0, bytes: 0, counts: {}, conditions: [],
+        verdict: 'inconclusive',
+        corruptedCases: 0, upperBound95: null, headline: '', reasons: [], counterexampleIds: [], reasonCount: new Map(),
+      };
       cells.set(key, cell);
     }
     return cell;
@@ -62,6 +78,12 @@ export function buildMatrixCells(cases: readonly CaseLike[], skipped: readonly S
     cell.counts[c.verdict] = (cell.counts[c.verdict] ?? 0) + 1;
     for (const r of c.reasons) addReason(cell, r);
     if (CORRUPTED.includes(c.verdict)) cell.counterexampleIds.push(c.id);
+    // Per condition too: a corruption only one condition can show is diluted by the others.
+    const label = conditionLabel(c);
+    let cond = cell.conditions.find((x) => x.condition === label);
+    if (!cond) cell.conditions.push((cond = { condition: label, cases: 0, corrupted: 0 }));
+    cond.cases++;
+    if (CORRUPTED.includes(c.verdict)) cond.corrupted++;
   }
   for (const s of skipped) {
     const cell = cellOf(s);
@@ -106,9 +128,12 @@ export function cellUpperBound(counts: Partial<Record<Verdict, number>>): number
  * What a cell says at a glance, answering "is reuse safe here?": every corrupted case counts,
  * with the kinds in brackets ("6/6 corrupted (2 on wire, 4 after wire)"); a cell with no
  * corrupted case gives its clean cases and the bound they support ("6/6 clean; rate ≤ 39 % at
- * 95 %"); inconclusive cases are always counted.
+ * 95 %"); inconclusive cases are always counted. When the corrupted cases are not spread evenly
+ * over the stress conditions, the condition with the highest rate follows ("2/8 corrupted (2 on
+ * wire); 2/2 at 1 MiB read 50 ms late, sndbuf 4 MiB"): that rate is what `zcprobe run` of that
+ * condition would show, which the pooled count understates.
  */
-export function cellHeadline(cell: Pick<MatrixCell, 'cases' | 'counts'>): string {
+export function cellHeadline(cell: Pick<MatrixCell, 'cases' | 'counts'> & Partial<Pick<MatrixCell, 'conditions'>>): string {
   const count = (v: Verdict) => cell.counts[v] ?? 0;
   const n = cell.cases;
   if (n === 0) return count('skipped') > 0 ? 'skipped' : 'no case ran';
@@ -116,10 +141,17 @@ export function cellHeadline(cell: Pick<MatrixCell, 'cases' | 'counts'>): string
   const corrupted = corruptedCases(cell.counts);
   if (corrupted > 0) {
     const kinds = CORRUPTED.filter((v) => count(v) > 0).map((v) => `${count(v)} ${KIND_WORDS[v] ?? v}`);
-    return `${corrupted}/${n} corrupted (${kinds.join(', ')})${inconclusive}`;
+    return `${corrupted}/${n} corrupted (${kinds.join(', ')})${inconclusive}${worstCondition(cell.conditions ?? [], corrupted / n)}`;
   }
   const bound = cellUpperBound(cell.counts);
   if (bound === null) return `${count('inconclusive')}/${n} inconclusive`;
   // No-break spaces keep "≤ 39 %" and "95 %" whole when a narrow cell wraps.
   return `${count('clean')}/${n} clean${inconclusive}; rate ≤\u00a0${formatRate(bound)} at ${formatRate(CONFIDENCE_LEVEL)}`;
+}
+
+/** "; 2/2 at <condition>" when one condition's rate is above the cell's pooled rate, else "". */
+function worstCondition(conditions: MatrixCell['conditions'], pooled: number): string {
+  if (conditions.length < 2) return '';
+  const worst = conditions.reduce((a, b) => (b.corrupted / b.cases > a.corrupted / a.cases ? b : a));
+  return worst.corrupted / worst.cases > pooled ? `; ${worst.corrupted}/${worst.cases} at ${worst.condition}` : '';
 }

@@ -30,7 +30,8 @@ export function hexDiffHtml(d: Counterexample['hexDiff']): string {
   const lines: string[] = [`<span class="hx-h">${' '.repeat(11)}${Array.from({ length: 16 }, (_, i) => `+${i.toString(16)}`).join(' ')}</span>`];
   for (let row = 0; row < len; row += 16) {
     const off = (d.offset + row).toString(16).padStart(8, '0');
-    const differs = (bytes: string[] | null, i: number) => bytes !== null && bytes[i] !== undefined && I[i] !== undefined && bytes[i].toLowerCase() !== I[i].toLowerCase();
+    const differs = (bytes: string[] | null, i: number) =>
+      bytes !== null && bytes[i] !== undefined && I[i] !== undefined && bytes[i].toLowerCase() !== I[i].toLowerCase();
     // W differs: the wire was wrong (red). R differs while W matched: wrong only after the wire
     // (orange). R differs with no capture: place unknown (purple).
     const classOf = (tag: string, i: number): string => {

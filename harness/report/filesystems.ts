@@ -22,7 +22,10 @@ const shapeOf = (c: FsCaseLike): string => {
   return changed.length ? changed.slice(0, 4).map((r) => `${r.class} [${r.start},${r.end})`).join(' ') + (changed.length > 4 ? ' …' : '') : 'old';
 };
 
-export function buildFsSection(cases: readonly FsCaseLike[], skipped: readonly { fs: string; method: string; mutation: string; safeguard: string; reason: string }[]): FilesystemSection {
+export function buildFsSection(
+  cases: readonly FsCaseLike[],
+  skipped: readonly { fs: string; method: string; mutation: string; safeguard: string; reason: string }[],
+): FilesystemSection {
   const facts = new Map<string, FsFactsRow>();
   const cells = new Map<string, FsCell & { shapes: Map<string, number> }>();
   const cellOf = (fs: string, method: string, mutation: string, safeguard: string) => {

@@ -104,7 +104,7 @@ test('report.md opens with the recommendation table, then the host, then one thr
   }
   t.regex(md, /^\| \*\*sendfile\*\* \| none \| 🔴 12\/12 corrupted \(4 on wire, 8 after wire\) \(counterexample 1\) \|$/m);
   t.regex(md, /^\| {2}\| siocoutq \| 🟠 12\/12 corrupted \(12 after wire\) \|$/m);
-  t.regex(md, /^\| {2}\| siocoutqnsd \| 🟡 1\/12 corrupted \(1 on retransmit\) \|$/m);
+  t.regex(md, /^\| {2}\| siocoutqnsd \| 🟡 1\/12 corrupted \(1 on retransmit\); 1\/4 at 1 MiB read 50 ms late \|$/m);
   t.regex(md, /🟢 12\/12 clean; rate ≤\u00a022\u00a0% at 95\u00a0%/);
   t.regex(md, /⚪ 11\/12 clean, 1 inconclusive; rate ≤\u00a024\u00a0% at 95\u00a0% — tcpdump reported 3 packet\(s\) dropped by the kernel/);
   t.regex(md, /\*\*corrupted-on-retransmit\*\*: the first transmission carried the intended bytes/);

@@ -49,7 +49,9 @@ test('cellVerdict: clean only when every case is clean and nothing is in doubt; 
   t.is(cellVerdict({ skipped: 1 }, ['io_uring disabled']), 'skipped');
 });
 
-const mismatch = (n = 0): Mismatch => ({ mismatchedBytes: n, firstOffset: n ? 0 : null, lastOffset: n ? n - 1 : null, equalsMutation: n, zero: 0, other: 0, lengthDelta: 0 });
+const mismatch = (n = 0): Mismatch => ({
+  mismatchedBytes: n, firstOffset: n ? 0 : null, lastOffset: n ? n - 1 : null, equalsMutation: n, zero: 0, other: 0, lengthDelta: 0,
+});
 const kase = (id: string, method: string, safeguard: string, transport: string, v: { verdict: CaseLike['verdict']; reasons: string[] }): CaseLike => ({
   id, method, safeguard, transport, size: 65536, verdict: v.verdict, reasons: v.reasons, received: { bytes: 65536 },
 });
@@ -161,7 +163,7 @@ test('html: matrix table, legend, chart, one section per counterexample, every i
   t.regex(html, /corrupted-after-wire<\/b>: the wire carried the intended bytes/);
   t.regex(html, /<span class="n">12\/12<\/span> <span class="v">corrupted \(12 after wire\)<\/span>/);
   t.regex(html, /<span class="n">12\/12<\/span> <span class="v">corrupted \(4 on wire, 8 after wire\)<\/span>/);
-  t.regex(html, /<span class="n">1\/12<\/span> <span class="v">corrupted \(1 on retransmit\)<\/span>/);
+  t.regex(html, /<span class="n">1\/12<\/span> <span class="v">corrupted \(1 on retransmit\); 1\/4 at 1 MiB read 50 ms late<\/span>/);
   t.regex(html, /<span class="n">12\/12<\/span> <span class="v">clean; rate ≤\u00a022\u00a0% at 95\u00a0%<\/span>/);
   const ids = new Set([...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
   const links = [...html.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]!);
@@ -284,7 +286,7 @@ browserTest(`a real browser renders the report: recommendation table first, head
     t.regex(body, /<td class="rule">after sendfile, wait for the receiver's ack \(app-ack\) or hold a lease on the file until the receiver's ack \(lease\);/);
     t.regex(body, /<span class="n">12\/12<\/span> <span class="v">corrupted \(4 on wire, 8 after wire\)<\/span>/, 'a mixed cell counts every corrupted case');
     t.regex(body, /<span class="n">12\/12<\/span> <span class="v">clean; rate ≤&nbsp;22&nbsp;% at 95&nbsp;%<\/span>/, 'a clean cell states its bound');
-    t.regex(body, /<span class="n">1\/12<\/span> <span class="v">corrupted \(1 on retransmit\)<\/span>/);
+    t.regex(body, /<span class="n">1\/12<\/span> <span class="v">corrupted \(1 on retransmit\); 1\/4 at 1 MiB read 50 ms late<\/span>/);
     t.regex(dom, /<table class="matrix"/);
     t.true((dom.match(/<section class="counterexample"/g)?.length ?? 0) >= 1);
     t.regex(dom, /<svg class="timeline"/, 'inline SVG survives parsing');

@@ -2,6 +2,7 @@
 // schema/report.schema.json) from which the HTML and Markdown renderings are pure functions.
 // The matrix cells are derived from the cases here, so every renderer shows the same verdicts.
 import { METHODS, SAFEGUARDS, TRANSPORTS } from '../model/experiment.ts';
+import { faultsFromConfig, linkFlagArgs } from '../model/link-spec.ts';
 import type { FilesystemSection } from './fs-types.ts';
 import type { ServersSection } from './server-types.ts';
 
@@ -38,6 +39,12 @@ export interface Counterexample {
   size: number;
   receiverDelayMs: number;
   rcvbuf: number | null;
+  /** sender SO_SNDBUF in bytes; absent or null: autotuning */
+  sndbuf?: number | null;
+  /** tun: the link's recorded config (MTU and faults, as case.json link.config), so the replay asks for the same link */
+  link?: Record<string, string | number>;
+  /** where the capture ran (docs/capture-placement.md); absent in reports written before it was recorded */
+  senderCapture?: 'on' | 'off';
   verdict: Verdict;
   /** fast-check replay: `zcprobe run --replay <claim>:<seed>:<path>` (claim: the property's id) */
   claim?: string;
@@ -72,6 +79,9 @@ export interface MatrixCell {
   /** bytes the receivers read in total over the cell's cases */
   bytes: number;
   counts: Partial<Record<Verdict, number>>;
+  /** per stress condition (size, reader delay, buffers), in the order they ran: cases and corrupted
+   * cases; one condition's rate can be far above the pooled one */
+  conditions: { condition: string; cases: number; corrupted: number }[];
   /** the worst verdict present (harness/report/cells.ts cellVerdict): the cell's colour */
   verdict: Verdict;
   /** cases of every corrupted kind */
@@ -218,11 +228,27 @@ export const byTransport = orderOf(TRANSPORTS);
 
 /** The command that reruns a counterexample: the property's exact replay when it came from one,
  * else the experiment spelled out as `zcprobe run` flags. */
-export function replayCommand(c: Counterexample): string {
+export type ReplayFields = 'method' | 'size' | 'safeguard' | 'receiverDelayMs' | 'rcvbuf' | 'sndbuf' | 'transport' | 'link'
+  | 'senderCapture' | 'claim' | 'seed' | 'path';
+
+export function replayCommand(c: Pick<Counterexample, ReplayFields>): string {
+  const link = c.link ? faultsFromConfig(c.link) : null;
+  // The link and the capture placement are part of the case: a replay without them is another case.
+  const tail = [
+    ...(link ? linkFlagArgs(c.claim === undefined ? link.link : {}, link.mtu) : []),
+    ...(c.senderCapture ? ['--sender-capture', c.senderCapture] : []),
+  ].map(shellWord);
   if (c.claim !== undefined && c.seed !== undefined && c.path !== undefined)
-    return `npx zcprobe run --replay ${c.claim}:${c.seed}:${c.path} --transport ${c.transport}`;
+    return [`npx zcprobe run --replay ${c.claim}:${c.seed}:${c.path} --transport ${c.transport}`, ...tail].join(' ');
   const rcvbuf = c.rcvbuf === null ? '' : ` --rcvbuf ${c.rcvbuf}`;
-  return `npx zcprobe run --method ${c.method} --size ${c.size} --safeguard ${c.safeguard} --receiver-delay-ms ${c.receiverDelayMs}${rcvbuf} --transport ${c.transport}`;
+  const sndbuf = c.sndbuf === null || c.sndbuf === undefined ? '' : ` --sndbuf ${c.sndbuf}`;
+  const head = `npx zcprobe run --method ${c.method} --size ${c.size} --safeguard ${c.safeguard} --receiver-delay-ms ${c.receiverDelayMs}`;
+  return [`${head}${rcvbuf}${sndbuf} --transport ${c.transport}`, ...tail].join(' ');
+}
+
+/** A word as a POSIX shell reads it back ("#3,#10-12" would start a comment unquoted). */
+function shellWord(w: string): string {
+  return /^[A-Za-z0-9._%/:=@+,-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Matrix axes in canonical order: methods and safeguards present, transports as the report

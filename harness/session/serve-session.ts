@@ -97,13 +97,13 @@ export class ServeSession {
       reachable(docroot, [filesystem.workDir]);
       reachable(work.path, [work.path]);
       const port = freePort(transport.senderHost, options.family, transport.senderNetnsPath);
-      for (const spec of transport.captures) {
+      for (const spec of transport.captures.filter((c) => !c.arrival)) {
         const capture = await WireCapture.start({
           iface: spec.iface, netns: spec.netns, snaplen: spec.snaplen, receiverPort: port,
           file: join(work.path, spec.side === 'sender' ? 'capture.pcap' : 'capture-receiver.pcap'),
           sentinelHost: spec.sentinelHost, sendSentinel: spec.sendSentinel,
         });
-        captures.push({ side: spec.side, capture });
+        captures.push({ side: spec.side, iface: spec.iface, netns: spec.netns, capture });
       }
       return new ServeSession(options, client, transport, filesystem, work, docroot, port, captures);
     } catch (e) {

@@ -12,22 +12,26 @@ import { openRemote, remoteFromEnv, type RemoteOptions } from '../roles/agent/re
 import { WireCapture, type WireObservation } from '../capture/wire.ts';
 import { sweepOnce } from '../host/sweep.ts';
 import { makeWorkDir, type WorkDir } from '../host/workdir.ts';
-import { FILE_METHODS, type Experiment, type Transport } from '../model/experiment.ts';
+import { FILE_METHODS, type Experiment, type SenderCapture, type Transport } from '../model/experiment.ts';
 import { openFilesystem } from '../world/fs/index.ts';
 import type { Filesystem, FsSpec } from '../model/fs-spec.ts';
 import { MutatorProcess } from '../roles/mutator/client.ts';
 import { ReceiverProcess } from '../roles/receiver/client.ts';
 import type { ReceiverRole } from '../roles/receiver/role.ts';
 import { openTransport, type TransportEndpoint } from '../world/transport/index.ts';
-import type { LinkCaseFacts } from '../world/transport/types.ts';
+import type { CaptureSpec, LinkCaseFacts } from '../world/transport/types.ts';
 import { runCase, type CaseRun } from './run-case.ts';
 
 /** One case as the session saw it: the run, each capture's view of its connection, the link's facts. */
 export interface CaseObservation {
   run: CaseRun;
-  /** the sender-side capture (W); absent without capture */
+  /** the capture that is W: the sender side's, or the receiving side's with --sender-capture off
+   * (`wireBy`); absent without capture */
   wire?: WireObservation;
-  /** the receiver-side capture (tun: what reached the receiving kernel) */
+  wireBy?: 'sender' | 'receiver';
+  /** whether a tcpdump ran on the sending device */
+  senderCapture: SenderCapture;
+  /** the receiver-side capture when it is not W (tun: what reached the receiving kernel) */
   arrived?: WireObservation;
   linkFacts?: LinkCaseFacts;
   hosts: HostPair;
@@ -40,6 +44,9 @@ export interface SessionOptions {
   family: 4 | 6;
   /** capture the wire with tcpdump (three-way verdicts); false: two-stream verdicts only */
   capture?: boolean;
+  /** 'off': no tcpdump on the sending device; W is the receiving side's capture (the transport's
+   * arrival capture, or the agent's). Default 'on'. See docs/capture-placement.md. */
+  senderCapture?: SenderCapture;
   /** where evidence goes (default captures/<run-id>) */
   runDir?: string;
   /** keep the whole-session pcap after close (default: only per-case evidence is kept) */
@@ -56,10 +63,28 @@ export interface SessionOptions {
   nicPair?: string;
 }
 
-/** One capture of the session: 'sender' is the wire (W), 'receiver' what reached the receiver. */
+/** One capture of the session: 'sender' is the wire (W), 'receiver' what reached the receiver;
+ * `arrival`: a receiver-side capture serving as W because the sender's is off. */
 export interface SessionCapture {
   side: 'sender' | 'receiver';
+  arrival?: true;
+  /** where tcpdump runs */
+  iface: string;
+  netns?: string;
   capture: WireCapture;
+}
+
+/** The transport's capture points this session starts; throws when `off` leaves nothing to serve as W. */
+export function capturePlan(transport: Pick<TransportEndpoint, 'kind' | 'captures'>, senderCapture: SenderCapture): CaptureSpec[] {
+  if (senderCapture === 'on') return transport.captures.filter((c) => !c.arrival);
+  const rest = transport.captures.filter((c) => c.side !== 'sender');
+  // remote: the agent captures what arrived, outside this list
+  if (transport.kind !== 'remote' && !rest.some((c) => c.arrival))
+    throw new Error(
+      `--sender-capture off: ${transport.kind} has no other capture that can serve as W (only veth, nic and remote do); ` +
+        'use --no-capture for a two-stream verdict',
+    );
+  return rest;
 }
 
 export function newRunId(): string {
@@ -85,6 +110,19 @@ export class Session {
   /** the sender-side capture (the wire, W), or null without capture */
   get capture(): WireCapture | null {
     return this.captures.find((c) => c.side === 'sender')?.capture ?? null;
+  }
+
+  /** Where each capture runs and which one is W, for the report's transport line. */
+  get captureLine(): string {
+    const where = (c: SessionCapture) => `${c.iface}${c.netns ? ` in ${c.netns}` : ''}`;
+    const sender = this.captures.find((c) => c.side === 'sender');
+    const arrival = this.captures.find((c) => c.arrival);
+    if (this.options.capture === false) return 'no capture (two-stream verdicts)';
+    if (this.options.transport === 'remote')
+      return `W: the agent's arrival capture; sender capture ${sender ? `on (${where(sender)}: what left)` : 'off'}`;
+    if (arrival) return `sender capture off; W: ${where(arrival)} (receiving side)`;
+    const plus = this.captures.some((c) => c.side === 'receiver') ? ', plus the receiving side' : '';
+    return `W: sender capture on ${sender ? where(sender) : '?'}${plus}`;
   }
 
   get workDir(): string {
@@ -129,7 +167,7 @@ export class Session {
       }
       // After the children: they never see the loop mount in their mount namespace.
       filesystem = await openFilesystem(options.fs ?? 'tmpfs');
-      for (const spec of options.capture === false ? [] : transport!.captures) {
+      for (const spec of options.capture === false ? [] : capturePlan(transport!, options.senderCapture ?? 'on')) {
         const capture = await WireCapture.start({
           iface: spec.iface,
           netns: spec.netns,
@@ -141,7 +179,8 @@ export class Session {
           sendSentinel: spec.sendSentinel,
           keepFile: options.keepFullCapture,
         });
-        captures.push({ side: spec.side, capture });
+        const { side, arrival, iface, netns } = spec;
+        captures.push({ side, ...(arrival ? { arrival } : {}), iface, ...(netns ? { netns } : {}), capture });
       }
       return new Session(options, receiver!, mutator!, work, runDir, captures, transport!, filesystem, hosts!);
     } catch (e) {
@@ -175,9 +214,13 @@ export class Session {
     // Both flushes at once: their sentinels leave the sender within a fraction of a millisecond,
     // after the case has finished, so the chunks can differ only by packets sent in that window
     // (a spurious retransmission at worst), which the link check reports, never hides.
-    const [wire, arrived] = await Promise.all([observed('sender'), observed('receiver')]);
+    const [sent, arrived] = await Promise.all([observed('sender'), observed('receiver')]);
     const linkFacts = await this.transport.afterCase?.(run.connection);
-    return { run, wire, arrived, linkFacts, hosts: this.hosts, runDir: this.runDir };
+    const senderCapture = this.options.capture === false ? 'off' : (this.options.senderCapture ?? 'on');
+    // Without a sender capture the arrival capture is W (not a second view of the link).
+    const common = { run, senderCapture, linkFacts, hosts: this.hosts, runDir: this.runDir };
+    if (this.captures.some((c) => c.arrival)) return { ...common, wire: arrived, wireBy: 'receiver' };
+    return { ...common, wire: sent, ...(sent ? { wireBy: 'sender' as const } : {}), arrived };
   }
 
   /** A source file plus a second copy (rename-replace, reflink) must fit, with slack for metadata. */

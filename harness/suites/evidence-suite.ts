@@ -1,6 +1,5 @@
-// The evidence suite behind `npm start` / `zcprobe report`: probe the host, run every
-// method × safeguard × transport cell it supports (bounded), measure the cost of the safeguards
-// with a short bench, and assemble the Report (harness/report) with its counterexamples.
+// The evidence suite behind `npm start` / `zcprobe report`: probe the host, run every method × safeguard × transport
+// cell it supports (bounded), the file methods per filesystem and a short cost bench, and assemble the Report.
 import { execFile } from 'node:child_process';
 import { cpus, release } from 'node:os';
 import { relative } from 'node:path';
@@ -11,17 +10,17 @@ import { summarize } from './bench/report.ts';
 import type { RemoteOptions } from '../roles/agent/remote-transport.ts';
 import type { CaseReport } from '../verdict/case-report.ts';
 import { EVIDENCE_PCAP_POLICY } from '../evidence/trimmed-pcap.ts';
-import { FILE_METHODS, SAFEGUARDS, type Method, type Safeguard, type Transport } from '../model/experiment.ts';
+import { FILE_METHODS, SAFEGUARDS, type Method, type Safeguard, type SenderCapture, type Transport } from '../model/experiment.ts';
 import { FS_MUTATIONS, runFsMatrix, type FsPlan } from './fs-matrix.ts';
 import type { FsSpec } from '../model/fs-spec.ts';
 import { diskUsage, formatBytes } from '../host/disk.ts';
 import { plannedCells, runMatrix, STRESS_CASES, type MatrixPlan, type MatrixProgress } from './matrix.ts';
 import { runAllProbes, type Probe } from '../world/probes.ts';
-import { buildMatrixCells } from '../report/cells.ts';
+import { buildMatrixCells, conditionLabel, type SkippedCell } from '../report/cells.ts';
 import { loadObservations, observationsFile } from '../report/observations.ts';
 import { buildRecommendations } from '../report/recommend.ts';
 import { CAPTURES_DIR } from '../session/session.ts';
-import type { CostRow, Counterexample, Report } from '../report/types.ts';
+import type { CostRow, Counterexample, MatrixCell, Report } from '../report/types.ts';
 import { buildFsSection } from '../report/filesystems.ts';
 import type { LinkEvent } from '../world/transport/types.ts';
 import { isCorrupted } from '../verdict/verdict.ts';
@@ -49,6 +48,8 @@ export interface SuiteOptions {
   onPhase?: Progress;
   /** transport 'remote': the agent */
   remote?: RemoteOptions;
+  /** --sender-capture for every cell (absent: each method's default on its transport) */
+  senderCapture?: SenderCapture;
   /** real servers for the "Real servers" section (zcprobe serve cases); empty or absent: not run */
   servers?: ServerName[];
 }
@@ -114,6 +115,10 @@ function counterexampleOf(c: CaseReport, runDir: string): Counterexample | null 
     size: c.size,
     receiverDelayMs: c.receiverDelayMs,
     rcvbuf: c.rcvbuf,
+    sndbuf: c.sndbuf,
+    // the replay command needs the link and the capture placement to be the same case
+    ...(c.link ? { link: c.link.config } : {}),
+    ...(c.senderCapture ? { senderCapture: c.senderCapture } : {}),
     verdict: c.verdict,
     // I/W/R only: the report schema has no row for M (the source after the mutation; hexdiff.txt has it)
     hexDiff: { offset: c.hexDiff.offset, intended: c.hexDiff.intended, wire: c.hexDiff.wire, received: c.hexDiff.received },
@@ -168,91 +173,151 @@ async function measureCost(total: number, onPhase?: Progress): Promise<CostRow[]
 function evidenceDiskNote(runDir: string, cases: CaseReport[]): string {
   const bundles = cases.filter((c) => c.evidence).length;
   const mib = (n: number) => `${n / (1 << 20)} MiB`;
-  return `Disk: ${formatBytes(diskUsage(runDir))} of evidence in ${bundles} case bundles; case pcaps over ${mib(EVIDENCE_PCAP_POLICY.wholeUpToBytes)} keep whole frames only within ` +
-    `${EVIDENCE_PCAP_POLICY.contextBytes >> 10} KiB of where W/R first differ and of differing retransmissions (headers of the rest; see evidencePcap in case.json). ` +
+  const policy = EVIDENCE_PCAP_POLICY;
+  return `Disk: ${formatBytes(diskUsage(runDir))} of evidence in ${bundles} case bundles. ` +
+    'The first non-clean case of each cell and verdict keeps the full bundle ' +
+    `(case.pcapng: over ${mib(policy.wholeUpToBytes)} whole frames only within ${policy.contextBytes >> 10} KiB ` +
+    'of where W/R first differ and of differing retransmissions, headers of the rest); ' +
+    'later ones keep case.json, hexdiff.txt and only the frames that prove the verdict whole (see bundle and evidencePcap in case.json). ' +
     'Old runs: npx zcprobe prune --keep N | --older-than D.';
 }
 
 export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
   const started = performance.now();
+  const probes = await probeHost();
+  const plan = planFrom(opts, probes);
+  const matrix = await runCells(opts, plan);
+  const cells = buildMatrixCells(matrix.cases, skippedCells(plan));
+  const counterexamples = counterexamplesFor(cells, matrix.cases, opts.runDir);
+  const filesystems = await runFilesystems(opts, probes);
+  const servers = opts.servers?.length ? await serverSection(opts) : undefined;
+  opts.onPhase?.('measuring the cost of the safeguards (loopback, 1 MiB messages)');
+  const cost = opts.costTotal > 0 ? await measureCost(opts.costTotal, opts.onPhase) : [];
+  return assemble(opts, { started, plan, matrix, cells, counterexamples, cost, filesystems, servers });
+}
+
+async function probeHost(): Promise<Probe[]> {
   const probes = await runAllProbes();
   const tcpdump = probes.find((p) => p.name === 'tcpdump');
   if (!tcpdump?.ok) throw new Error(`the evidence suite needs a working tcpdump: ${tcpdump?.detail} (run zcprobe doctor)`);
-  const plan: MatrixPlan = {
+  return probes;
+}
+
+function planFrom(opts: SuiteOptions, probes: Probe[]): MatrixPlan {
+  return {
     methods: opts.methods,
     safeguards: opts.safeguards ?? [...SAFEGUARDS],
     transports: opts.transports,
     repeats: opts.repeats,
     stress: STRESS_CASES,
     unavailable: unavailableFromProbes(probes),
+    ...(opts.senderCapture ? { senderCapture: opts.senderCapture } : {}),
   };
-  const offloads: Report['host']['offloads'] = {};
-  const described: Report['transports'] = [];
-  const receivingHosts: string[] = [];
+}
+
+/** The matrix's cases, and what each session told about its transport and hosts. */
+interface MatrixRun {
+  cases: CaseReport[];
+  offloads: Report['host']['offloads'];
+  described: Report['transports'];
+  /** one line per remote receiving host */
+  receivingHosts: string[];
+}
+
+async function runCells(opts: SuiteOptions, plan: MatrixPlan): Promise<MatrixRun> {
+  const seen: Omit<MatrixRun, 'cases'> = { offloads: {}, described: [], receivingHosts: [] };
   const cases = await runMatrix(plan, {
     runDir: opts.runDir,
     nicPair: opts.nicPair,
     onProgress: opts.onProgress,
     remote: opts.remote,
     async onSessionOpen(s) {
-      offloads[s.transport.captureIface] = await offloadsOf(s.transport.captureIface);
-      described.push({ name: s.transport.kind, describe: s.transport.describe, pageOwnership: s.transport.pageOwnership });
+      seen.offloads[s.transport.captureIface] = await offloadsOf(s.transport.captureIface);
+      // The transport line says where each capture ran and which one is W.
+      const t = s.transport;
+      seen.described.push({ name: t.kind, describe: `${t.describe}; ${s.captureLine}`, pageOwnership: t.pageOwnership });
       // A remote receiver is another machine: name it, and key its offloads by its host name.
       const r = s.hosts.receiver;
       if (r !== 'same host') {
-        offloads[`${r.hostname}:${r.iface}`] = r.offloads;
-        receivingHosts.push(`receiving host (${s.transport.kind}): ${r.hostname}, kernel ${r.kernel}, ${r.iface} ${r.addresses.join(' ')}, driver ${r.driver?.driver ?? 'unknown'}, mtu ${r.mtu ?? '?'}`);
+        seen.offloads[`${r.hostname}:${r.iface}`] = r.offloads;
+        seen.receivingHosts.push(
+          `receiving host (${s.transport.kind}): ${r.hostname}, kernel ${r.kernel}, ${r.iface} ${r.addresses.join(' ')}, ` +
+          `driver ${r.driver?.driver ?? 'unknown'}, mtu ${r.mtu ?? '?'}`,
+        );
       }
     },
   });
-  const skipped = plannedCells(plan).flatMap((c) => (c.skipped ? [{ method: c.method, safeguard: c.safeguard, transport: c.transport, reason: c.skipped }] : []));
-  const cells = buildMatrixCells(cases, skipped);
+  return { cases, ...seen };
+}
+
+function skippedCells(plan: MatrixPlan): SkippedCell[] {
+  return plannedCells(plan).flatMap((c) => (c.skipped
+    ? [{ method: c.method, safeguard: c.safeguard, transport: c.transport, reason: c.skipped }]
+    : []));
+}
+
+function counterexamplesFor(cells: MatrixCell[], cases: CaseReport[], runDir: string): Counterexample[] {
   const counterexamples: Counterexample[] = [];
   for (const cell of cells) {
-    // The counterexample shown for a cell is a case with the cell's own verdict (its strongest proof).
+    // The counterexample shown for a cell is a case with the cell's own verdict (its strongest proof): the first one,
+    // which is also the one the run's BundlePolicy gave the full bundle (cases are in the order they ran).
     const mine = cases.filter((c) => cell.counterexampleIds.includes(c.id) && isCorrupted(c.verdict));
     const first = mine.find((c) => c.verdict === cell.verdict) ?? mine[0];
-    const cx = first && counterexampleOf(first, opts.runDir);
+    const cx = first && counterexampleOf(first, runDir);
     if (cx) counterexamples.push(cx);
   }
-  let filesystems: Report['filesystems'];
+  return counterexamples;
+}
+
+/** The file methods on each filesystem asked for; undefined when none was (or no file method runs). */
+async function runFilesystems(opts: SuiteOptions, probes: Probe[]): Promise<Report['filesystems']> {
   const fileMethods = opts.methods.filter((m) => FILE_METHODS.includes(m));
-  if (opts.filesystems?.length && fileMethods.length) {
-    opts.onPhase?.(`file methods on each filesystem: ${opts.filesystems.join(', ')}`);
-    const leases = probes.find((p) => p.name === 'leases')?.ok;
-    const fsRun = await runFsMatrix(
-      { filesystems: opts.filesystems, methods: fileMethods, mutations: FS_MUTATIONS, safeguards: leases ? ['none', 'lease'] : ['none'], repeats: opts.repeats, unavailable: fsUnavailableFromProbes(probes) },
-      { runDir: opts.runDir, onProgress: opts.onProgress },
-    );
-    filesystems = buildFsSection(fsRun.cases, fsRun.skipped);
-  }
-  const servers = opts.servers?.length ? await serverSection(opts) : undefined;
-  opts.onPhase?.('measuring the cost of the safeguards (loopback, 1 MiB messages)');
-  const cost = opts.costTotal > 0 ? await measureCost(opts.costTotal, opts.onPhase) : [];
+  if (!opts.filesystems?.length || !fileMethods.length) return undefined;
+  opts.onPhase?.(`file methods on each filesystem: ${opts.filesystems.join(', ')}`);
+  const leases = probes.find((p) => p.name === 'leases')?.ok;
+  const fsRun = await runFsMatrix(
+    {
+      filesystems: opts.filesystems, methods: fileMethods, mutations: FS_MUTATIONS, safeguards: leases ? ['none', 'lease'] : ['none'],
+      repeats: opts.repeats, unavailable: fsUnavailableFromProbes(probes),
+    },
+    { runDir: opts.runDir, onProgress: opts.onProgress },
+  );
+  return buildFsSection(fsRun.cases, fsRun.skipped);
+}
+
+/** What the suite measured, for the report. */
+interface SuiteResults {
+  started: number;
+  plan: MatrixPlan;
+  matrix: MatrixRun;
+  cells: MatrixCell[];
+  counterexamples: Counterexample[];
+  cost: CostRow[];
+  filesystems: Report['filesystems'];
+  servers: Report['servers'];
+}
+
+async function assemble(opts: SuiteOptions, x: SuiteResults): Promise<Report> {
+  const { offloads } = x.matrix;
   const { stdout: uname } = await run('uname', ['-a']);
   return {
     schemaVersion: 2,
     runId: opts.runId,
     tool: { name: 'zcprobe', version: '0.1.0' },
-    host: { kernel: release(), uname: uname.trim(), cpus: cpus().length, node: process.version, offloads, createdAt: new Date().toISOString() },
-    transports: described,
+    host: {
+      kernel: release(), uname: uname.trim(), cpus: cpus().length, node: process.version, offloads, createdAt: new Date().toISOString(),
+    },
+    transports: x.matrix.described,
     plan: { repeats: opts.repeats, casesPerRepeat: STRESS_CASES.length },
-    recommendations: buildRecommendations(cells, cost, counterexamples),
+    recommendations: buildRecommendations(x.cells, x.cost, x.counterexamples),
     ...observed(),
-    cells,
-    counterexamples,
-    cost,
-    notes: [
-      ...receivingHosts,
-      `${cases.length} cases: ${STRESS_CASES.length} stress conditions × ${opts.repeats} repeats per cell (64 KiB and 1 MiB read 50 ms late; 1 MiB read 300 ms late with a 32 MiB receive buffer).`,
-      'Loopback and veth are not a NIC: the receiving socket gets the sender\'s skb, so "ACKed" does not mean the sender\'s pages are free (corrupted-after-wire). tun copies every packet through a relay, so the receiver holds its own copy, as behind a NIC.',
-      ...(cost.length ? ['Cost: zcprobe bench, loopback, 1 MiB messages, median of 3 interleaved runs; ratio = throughput / write() throughput in the same run.'] : ['Cost not measured (--cost-total 0).']),
-      evidenceDiskNote(opts.runDir, cases),
-      ...plan.unavailable.map((u) => `not run: ${[u.method, u.safeguard, u.transport].filter(Boolean).join(' / ')} — ${u.reason}`),
-    ],
-    durationMs: performance.now() - started,
-    ...(filesystems ? { filesystems } : {}),
-    ...(servers ? { servers } : {}),
+    cells: x.cells,
+    counterexamples: x.counterexamples,
+    cost: x.cost,
+    notes: notesOf(opts, x),
+    durationMs: performance.now() - x.started,
+    ...(x.filesystems ? { filesystems: x.filesystems } : {}),
+    ...(x.servers ? { servers: x.servers } : {}),
   };
 }
 
@@ -279,3 +344,20 @@ async function serverSection(opts: SuiteOptions): Promise<Report['servers']> {
   return buildServersSection(records, skipped, opts.runDir, plan);
 }
 
+function notesOf(opts: SuiteOptions, x: SuiteResults): string[] {
+  const { cases } = x.matrix;
+  return [
+    ...x.matrix.receivingHosts,
+    `${cases.length} cases: ${STRESS_CASES.length} stress conditions × ${opts.repeats} repeats per cell ` +
+      `(${STRESS_CASES.map(conditionLabel).join('; ')}); a cell whose corrupted cases cluster in one condition names it with its own rate.`,
+    'Loopback and veth are not a NIC: the receiving socket gets the sender\'s skb, so "ACKed" does not mean the sender\'s ' +
+      'pages are free (corrupted-after-wire). tun copies every packet through a relay, so the receiver holds its own copy, ' +
+      'as behind a NIC.',
+    ...(x.cost.length
+      ? ['Cost: zcprobe bench, loopback, 1 MiB messages, median of 3 interleaved runs; ' +
+        'ratio = throughput / write() throughput in the same run.']
+      : ['Cost not measured (--cost-total 0).']),
+    evidenceDiskNote(opts.runDir, cases),
+    ...x.plan.unavailable.map((u) => `not run: ${[u.method, u.safeguard, u.transport].filter(Boolean).join(' / ')} — ${u.reason}`),
+  ];
+}

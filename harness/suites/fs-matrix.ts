@@ -6,6 +6,7 @@ import type { FsSpec } from '../model/fs-spec.ts';
 import { CaseUnsupported } from '../session/run-case.ts';
 import { Session } from '../session/session.ts';
 import { judgeCase } from '../evidence/judge.ts';
+import { BundlePolicy } from '../evidence/bundle-policy.ts';
 
 export interface FsPlan {
   filesystems: FsSpec[];
@@ -44,11 +45,16 @@ export async function runFsMatrix(
   for (const fs of plan.filesystems) {
     const away = plan.unavailable.find((u) => u.fs === fs);
     if (away) {
-      for (const method of plan.methods) for (const mutation of plan.mutations) for (const safeguard of plan.safeguards) skipped.push({ fs, method, mutation, safeguard, reason: away.reason });
+      for (const method of plan.methods) {
+        for (const mutation of plan.mutations) {
+          for (const safeguard of plan.safeguards) skipped.push({ fs, method, mutation, safeguard, reason: away.reason });
+        }
+      }
       done += each * plan.repeats;
       continue;
     }
     const session = await Session.open({ transport: 'loopback', family: 4, runDir: opts.runDir, fs });
+    const bundles = new BundlePolicy(); // one full bundle per cell and verdict (each filesystem is its own cell)
     try {
       for (const method of plan.methods)
         for (const mutation of plan.mutations)
@@ -57,7 +63,7 @@ export async function runFsMatrix(
             for (let rep = 0; rep < plan.repeats; rep++) {
               const exp = makeExperiment({ method, fs, safeguard, mutation: mutation as never, transport: 'loopback', ...FS_STRESS });
               try {
-                const r = await judgeCase(session, exp);
+                const r = await judgeCase(session, exp, bundles);
                 cases.push(r);
                 opts.onProgress?.({ done: ++done, total, cell, lastVerdict: r.verdict });
               } catch (e) {

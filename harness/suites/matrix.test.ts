@@ -33,6 +33,7 @@ test('a throwing case and an unopenable session become inconclusive cases with t
     return {
       transport: { kind: o.transport } as unknown as MatrixSession['transport'],
       hosts: { sender: {} as MatrixSession['hosts']['sender'], receiver: 'same host' },
+      captureLine: 'W: sender capture on lo',
       async run(exp) {
         // The first write case dies (e.g. the receiver exited); everything after it works.
         if (exp.method === 'write' && ++writeRuns === 1) throw new Error('receiver exited (code 1, signal null)\nstack…');
@@ -67,4 +68,25 @@ test('a throwing case and an unopenable session become inconclusive cases with t
   const vethCell = cells.find((c) => c.method === 'sendfile' && c.transport === 'veth')!;
   t.is(vethCell.verdict, 'inconclusive');
   t.deepEqual(vethCell.reasons, ['2× opening the veth session failed: netns: Operation not permitted']);
+});
+
+test('zero-copy methods over nic and remote run in their own session without the sender capture; --sender-capture overrides', async (t) => {
+  const opened: string[] = [];
+  const openSession = async (o: SessionOptions): Promise<MatrixSession> => {
+    opened.push(`${o.transport}:${o.senderCapture}`);
+    return {
+      transport: { kind: o.transport } as unknown as MatrixSession['transport'],
+      hosts: { sender: {} as MatrixSession['hosts']['sender'], receiver: 'same host' },
+      captureLine: '',
+      run: async (exp) => cleanReport(exp),
+      close: async () => undefined,
+    };
+  };
+  const zc: MatrixPlan = { ...plan, methods: ['write', 'msg-zerocopy', 'io-uring-zc'], transports: ['veth', 'nic'], repeats: 1 };
+  const reports = await runMatrix(zc, { runDir: '/nonexistent', openSession });
+  t.deepEqual(opened, ['veth:on', 'nic:on', 'nic:off']);
+  t.is(reports.length, 6);
+  opened.length = 0;
+  await runMatrix({ ...zc, senderCapture: 'on' }, { runDir: '/nonexistent', openSession });
+  t.deepEqual(opened, ['veth:on', 'nic:on']);
 });

@@ -8,6 +8,7 @@ import { classifyBytes, formatClasses, type ByteClasses } from './byte-classes.t
 import type { WireObservation } from '../capture/wire.ts';
 import type { EvidencePaths, HexDiff, WiresharkPointers } from './evidence-refs.ts';
 import type { CaseRun } from '../session/run-case.ts';
+import type { SenderCapture } from '../model/experiment.ts';
 import type { SafeguardResult } from '../case/safeguards/types.ts';
 import type { LinkReport } from './link-facts.ts';
 import { compareStreams, decideVerdict, type Mismatch, type Verdict, type WireFacts } from './verdict.ts';
@@ -22,14 +23,23 @@ export interface WireReport extends Mismatch {
   complete: boolean;
   gaps: { start: number; end: number; kind: string }[];
   retransmissions: number;
-  conflicts: { seqStart: number; seqEnd: number; firstPacket: number; againPacket: number; firstDifferenceAt?: number; differingBytes?: number; changed: Mismatch }[];
+  conflicts: {
+    seqStart: number;
+    seqEnd: number;
+    firstPacket: number;
+    againPacket: number;
+    firstDifferenceAt?: number;
+    differingBytes?: number;
+    changed: Mismatch;
+  }[];
   droppedByKernel: number;
   /** why this capture cannot serve as evidence either way (empty: it can) */
   integrity: string[];
   /** epoch ms of the first packet that carried a byte differing from I, or null */
   firstMutatedPacketAt: number | null;
-  /** whose tcpdump: the sender's (what left it) or the remote agent's (what arrived there) */
-  capturedBy?: 'sender' | 'agent';
+  /** whose tcpdump: the sender's (what left it), the remote agent's (what arrived there), or the
+   * receiving side's of a local transport (--sender-capture off: what arrived) */
+  capturedBy?: 'sender' | 'agent' | 'receiver';
   /** where the first transmission's bytes are old / new / zero / other (captured prefix) */
   classes: ByteClasses;
 }
@@ -67,6 +77,9 @@ export interface CaseReport {
   departed?: WireReport & { comparedWithArrival?: CaptureComparison };
   /** remote runs: the agent, its clock estimate, why its capture of this case is missing */
   remote?: { agent: string; clock: ClockEstimate; captureError: string | null };
+  /** whether a tcpdump ran on the sending device ('off' with --no-capture too); see wire.capturedBy
+   * for where W was captured (docs/capture-placement.md) */
+  senderCapture?: SenderCapture;
   /** both ends of the path: kernel, interface, driver, offloads, MTU, addresses */
   hosts?: HostPair;
   /** what the file holds through its name after the case (old/new/zero/missing): tells a change of
@@ -199,7 +212,13 @@ function changedVersion(start: number, end: number, first: Buffer, again: Buffer
  * saw counts too when the arrival capture has none (it may have been lost on the way). */
 export function wireFacts(w: WireReport, departed?: WireReport): WireFacts {
   const conflicts = w.conflicts.length ? w.conflicts : (departed?.conflicts ?? []);
-  return { mismatch: w, complete: w.complete, conflicts: conflicts.map((c) => ({ changed: c.changed })), droppedByKernel: w.droppedByKernel, integrity: w.integrity };
+  return {
+    mismatch: w,
+    complete: w.complete,
+    conflicts: conflicts.map((c) => ({ changed: c.changed })),
+    droppedByKernel: w.droppedByKernel,
+    integrity: w.integrity,
+  };
 }
 
 /** Remote runs: the agent's capture is W (what crossed); the sender's is what left. Problems of
@@ -231,12 +250,15 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation, link?: LinkRep
   if (!run.safeguard.reached) pre.push(`safeguard ${e.safeguard} did not reach its safe point: ${run.safeguard.signal}`);
   if (run.receiver.error) pre.push(`receiver: ${run.receiver.error}`);
   const remote = run.receiver.remote;
-  const { wire, departed, notes } = remote ? remoteWire(run, obs) : { wire: obs ? wireReport(run, obs) : undefined, departed: undefined, notes: [] };
+  const { wire, departed, notes } = remote
+    ? remoteWire(run, obs)
+    : { wire: obs ? wireReport(run, obs) : undefined, departed: undefined, notes: [] };
   // The link's integrity facts (bytes changed in flight, unexplained losses) weigh like the wire's.
   if (wire && link) wire.integrity.push(...link.integrity);
   else if (link) pre.push(...link.integrity);
   const facts = wire && { ...wireFacts(wire, departed), injected: link?.notes };
-  const { intended, received: got, mutated, secondOutput } = run.streams;
+  const { intended, received: got, mutated, secondOutput, fileAfter } = run.streams;
+  const zc = run.zerocopy;
   const received = compareStreams(intended, got, mutated);
   const decided = decideVerdict(received, facts, pre);
   const verdict = decided.verdict;
@@ -261,15 +283,15 @@ export function toCaseReport(run: CaseRun, obs?: WireObservation, link?: LinkRep
     pipeSize: e.pipeSize,
     verdict,
     reasons,
-    received: { bytes: run.receiver.bytes, ...received, classes: classifyBytes(run.streams.intended, run.streams.received, run.streams.mutated) },
+    received: { bytes: run.receiver.bytes, ...received, classes: classifyBytes(intended, got, mutated) },
     wire: wire ?? { capture: 'off' },
-    ...(run.streams.fileAfter !== undefined ? { fileAfter: run.streams.fileAfter && classifyBytes(run.streams.intended, run.streams.fileAfter, run.streams.mutated) } : {}),
+    ...(fileAfter !== undefined ? { fileAfter: fileAfter && classifyBytes(intended, fileAfter, mutated) } : {}),
     ...(departed ? { departed } : {}),
     ...(remote ? { remote: { agent: remote.agent, clock: remote.clock, captureError: remote.captureError } } : {}),
     ...(secondOutput ? { secondOutput: compareStreams(intended, secondOutput, mutated) } : {}),
     send: { calls: run.send.calls, shortCounts: run.send.shortCounts, ...(run.send.fallbacks ? { fallbacks: run.send.fallbacks } : {}) },
     safeguardResult: run.safeguard,
-    ...(run.zerocopy ? { zerocopy: { expected: run.zerocopy.expected, received: run.zerocopy.received, copied: run.zerocopy.copied, copiedKnown: run.zerocopy.copiedKnown } } : {}),
+    ...(zc ? { zerocopy: { expected: zc.expected, received: zc.received, copied: zc.copied, copiedKnown: zc.copiedKnown } } : {}),
     connection: run.connection,
     ...(link ? { link } : {}),
     timings: {

@@ -13,7 +13,9 @@ export interface CaptureComparison {
   firstUnexplained: number | null;
 }
 
-export function compareCaptures(departed: ReassembledStream, arrived: ReassembledStream, intended: Uint8Array, mutated: Uint8Array): CaptureComparison {
+export function compareCaptures(
+  departed: ReassembledStream, arrived: ReassembledStream, intended: Uint8Array, mutated: Uint8Array,
+): CaptureComparison {
   const n = Math.min(departed.length, arrived.length);
   const out: CaptureComparison = { compared: n, lateRead: 0, firstLateRead: null, unexplained: 0, firstUnexplained: null };
   const d = departed.bytes;

@@ -12,8 +12,9 @@ export interface HexDiff {
 
 export interface EvidencePaths {
   dir: string;
+  /** the case's packets (case.pcapng, the one packet file of a bundle); null without a capture */
   pcap: string | null;
-  /** the same packets as pcap, with comments for Wireshark */
+  /** the same file: its frame comments say why each proving frame is there */
   pcapng: string | null;
   /** remote runs: the agent's capture of what arrived (pcap is the sender's, what left) */
   arrivalPcap?: string;
@@ -22,7 +23,7 @@ export interface EvidencePaths {
 }
 
 export interface WiresharkPointers {
-  /** paste into Wireshark's display filter bar with case.pcapng (or case.pcap) open */
+  /** paste into Wireshark's display filter bar with case.pcapng open */
   filter: string;
   /** every frame the filter selects, ascending */
   frames: number[];

@@ -16,11 +16,15 @@ const MSS = 1000;
 const SIZE = 5 * MSS;
 const I = patternA(SIZE), M = patternB(SIZE);
 
+/** Data segment `i` (0-based) of `stream`, as a fresh Buffer. */
+const segmentOf = (stream: Uint8Array, i: number): Buffer => Buffer.from(stream.subarray(i * MSS, (i + 1) * MSS));
+
 /** A capture of the connection: SYN, then the data segments `which` (indexes) with `bytes`. */
-function capture(which: number[], bytes: (i: number) => Buffer = (i) => Buffer.from(I.subarray(i * MSS, (i + 1) * MSS))): WireObservation {
+function capture(which: number[], bytes: (i: number) => Buffer = (i) => segmentOf(I, i)): WireObservation {
   const frames = [
     buildTcpPacket({ ...CONN, seq: ISN, flags: { syn: true }, linkType: LINKTYPE_RAW }),
-    ...which.map((i) => buildTcpPacket({ ...CONN, seq: ISN + 1 + i * MSS, ack: 1, flags: { ack: true }, payload: bytes(i), linkType: LINKTYPE_RAW })),
+    ...which.map((i) =>
+      buildTcpPacket({ ...CONN, seq: ISN + 1 + i * MSS, ack: 1, flags: { ack: true }, payload: bytes(i), linkType: LINKTYPE_RAW })),
   ].map((data, i) => ({ tsUs: 1_000_000 + i, data }));
   const pcap = writePcap(LINKTYPE_RAW, frames);
   const segments = decodePcap(pcap).segments;
@@ -36,16 +40,18 @@ test('a faithful link: every segment arrived unchanged, no problem, no note', (t
   const r = linkReport(CONN, I, M, capture([0, 1, 2, 3, 4]), capture([0, 1, 2, 3, 4]), facts());
   t.deepEqual(r.integrity, []);
   t.deepEqual(r.notes, []);
-  t.like(r.arrived, { bytes: SIZE, mismatchedBytes: 0, dataSegmentsSent: 5, dataSegmentsArrived: 5, changedInFlight: 0, unexplainedMissing: 0 });
+  t.like(r.arrived, {
+    bytes: SIZE, mismatchedBytes: 0, dataSegmentsSent: 5, dataSegmentsArrived: 5, changedInFlight: 0, unexplainedMissing: 0,
+  });
 });
 
 test('a dropped segment the link reports is a note; its retransmission left and arrived with the mutation', (t) => {
   // Left: #1..#5 as I, then segment index 2 again with the mutation (a retransmission after reuse).
   const leftFrames = [0, 1, 2, 3, 4, 2];
   let n = 0;
-  const left = capture(leftFrames, (i) => (i === 2 && n++ === 1 ? Buffer.from(M.subarray(2 * MSS, 3 * MSS)) : Buffer.from(I.subarray(i * MSS, (i + 1) * MSS))));
+  const left = capture(leftFrames, (i) => (i === 2 && n++ === 1 ? segmentOf(M, 2) : segmentOf(I, i)));
   // Arrived: the first copy of index 2 was dropped, the mutated retransmission arrived.
-  const arrived = capture([0, 1, 3, 4, 2], (i) => (i === 2 ? Buffer.from(M.subarray(2 * MSS, 3 * MSS)) : Buffer.from(I.subarray(i * MSS, (i + 1) * MSS))));
+  const arrived = capture([0, 1, 3, 4, 2], (i) => (i === 2 ? segmentOf(M, 2) : segmentOf(I, i)));
   const r = linkReport(CONN, I, M, left, arrived, facts([drop(3)]));
   t.deepEqual(r.integrity, [], 'one segment missing, and the link dropped one');
   t.regex(r.notes[0]!, /dropped data segment #3 at stream offset 2000/);
@@ -60,11 +66,16 @@ test('a segment that vanished without a drop of the link is an integrity problem
 
 test('device drops and relay write errors explain missing segments too', (t) => {
   const sent = capture([0, 1, 2, 3, 4]), got = capture([0, 3, 4]);
-  t.deepEqual(linkReport(CONN, I, M, sent, got, facts([], { deviceDrops: { sender: 1, receiver: 0 }, relay: { s2r: { ...zero, errors: 1 }, r2s: zero } })).integrity, []);
+  const explained = facts([], { deviceDrops: { sender: 1, receiver: 0 }, relay: { s2r: { ...zero, errors: 1 }, r2s: zero } });
+  t.deepEqual(linkReport(CONN, I, M, sent, got, explained).integrity, []);
 });
 
 test('bytes changed in flight: inconclusive, never a finding', (t) => {
-  const arrived = capture([0, 1, 2, 3, 4], (i) => { const b = Buffer.from(I.subarray(i * MSS, (i + 1) * MSS)); if (i === 1) b[7] = (b[7] ?? 0) ^ 1; return b; });
+  const arrived = capture([0, 1, 2, 3, 4], (i) => {
+    const b = segmentOf(I, i);
+    if (i === 1) b[7] = (b[7] ?? 0) ^ 1;
+    return b;
+  });
   const r = linkReport(CONN, I, M, capture([0, 1, 2, 3, 4]), arrived, facts());
   t.regex(r.integrity.join(), /the link changed them — a relay bug/);
   t.is(r.arrived?.changedInFlight, 1);
@@ -88,7 +99,8 @@ test('matchSegments is a multiset match: a segment sent twice must arrive twice'
 });
 
 test('without captures only the link\'s own facts and notes remain', (t) => {
-  const r = linkReport(CONN, I, M, undefined, undefined, facts([drop(1), drop(2)], { relay: { s2r: { ...zero, overflow: 2 }, r2s: zero } }));
+  const linkOnly = facts([drop(1), drop(2)], { relay: { s2r: { ...zero, overflow: 2 }, r2s: zero } });
+  const r = linkReport(CONN, I, M, undefined, undefined, linkOnly);
   t.is(r.arrived, undefined);
   t.is(r.notes.length, 3);
   t.regex(r.notes[2]!, /queue overflowed 2 time/);

@@ -133,7 +133,8 @@ test('5. a segment before the stream start (older connection on the 4-tuple) →
 });
 
 test('5. frames with truncated headers in the case chunk → inconclusive', (t) => {
-  const r = toCaseReport(caseRun(SIZE, I), observe([synFrame, ...dataFrames(I), fin(SIZE)], { undecoded: { headerTruncated: 1, fragments: 0 } }));
+  const truncated = observe([synFrame, ...dataFrames(I), fin(SIZE)], { undecoded: { headerTruncated: 1, fragments: 0 } });
+  const r = toCaseReport(caseRun(SIZE, I), truncated);
   t.is(r.verdict, 'inconclusive');
   t.regex(r.reasons.join(), /truncated headers/);
 });

@@ -58,7 +58,8 @@ test('patterns: every byte of B differs from A and neither holds zero', (t) => {
 
 const same = compareStreams(patternA(10), patternA(10), patternB(10));
 const differs = compareStreams(patternA(10), patternB(10), patternB(10));
-const wire = (mismatch = same, extra: Partial<WireFacts> = {}): WireFacts => ({ mismatch, complete: true, conflicts: [], droppedByKernel: 0, integrity: [], ...extra });
+const wire = (mismatch = same, extra: Partial<WireFacts> = {}): WireFacts =>
+  ({ mismatch, complete: true, conflicts: [], droppedByKernel: 0, integrity: [], ...extra });
 const conflict = { changed: differs };
 
 test('three-way verdict: clean, on-wire, after-wire', (t) => {

@@ -42,7 +42,9 @@ export async function missingNeeds(needs: Need[]): Promise<string | null> {
  */
 export async function testWithNeeds(title: string, needs: Need[], impl: Implementation<[]>): Promise<void>;
 export async function testWithNeeds<C>(testFn: TestFn<C>, title: string, needs: Need[], impl: Implementation<[], C>): Promise<void>;
-export async function testWithNeeds<C>(...args: [string, Need[], Implementation<[]>] | [TestFn<C>, string, Need[], Implementation<[], C>]): Promise<void> {
+export async function testWithNeeds<C>(
+  ...args: [string, Need[], Implementation<[]>] | [TestFn<C>, string, Need[], Implementation<[], C>]
+): Promise<void> {
   const [testFn, title, needs, impl] = args.length === 4 ? args : [test as TestFn<C>, ...args];
   const why = reasonNow(needs);
   if (why) testFn.skip(`${title} [skipped: ${why}]`, impl);

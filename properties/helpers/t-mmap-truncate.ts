@@ -121,7 +121,10 @@ export async function truncateWhileWriting(mutator: MutatorProcess, o: TruncateO
     await Promise.race([readerDone, sleep(5000)]);
     const got = Buffer.concat(chunks);
     const intact = got.equals(patternA(o.size).subarray(0, got.length));
-    return { lease: o.lease, size: o.size, events, exit, writer, blockedWhenTruncated, truncateAskedAt, received: { bytes, intact }, ...classify(o.size, events, exit.signal) };
+    return {
+      lease: o.lease, size: o.size, events, exit, writer, blockedWhenTruncated, truncateAskedAt,
+      received: { bytes, intact }, ...classify(o.size, events, exit.signal),
+    };
   } finally {
     clearTimeout(killer);
     child.kill('SIGKILL');

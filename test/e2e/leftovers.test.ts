@@ -69,7 +69,11 @@ const ZCPROBE = fileURLToPath(new URL('../../bin/zcprobe.js', import.meta.url));
 const out = (cmd: string, ...args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
 
 /** What a run can leave on the host, as sorted lists (and one sysctl value). */
-type HostSnapshot = Record<'netns' | 'links' | 'loops' | 'mounts' | 'shm' | 'leaseBreakTime' | 'ledgers', string[]>;
+type HostSnapshot = Record<'netns' | 'links' | 'loops' | 'mounts' | 'shm' | 'leaseBreakTime' | 'ledgers' | 'fsDir', string[]>;
+
+/** A user's directory for --fs dir:PATH, outside every zcprobe work dir: only the ledger can lead the sweep there. */
+const FS_PARENT = mkdtempSync(join(tmpdir(), 'fs-dir-parent-'));
+test.after.always(() => rmSync(FS_PARENT, { recursive: true, force: true }));
 
 function hostSnapshot(): HostSnapshot {
   const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean).sort();
@@ -81,6 +85,7 @@ function hostSnapshot(): HostSnapshot {
     shm: readdirSync('/dev/shm').filter((n) => n.startsWith('zcprobe-')).sort(),
     leaseBreakTime: [readFileSync('/proc/sys/fs/lease-break-time', 'utf8').trim()],
     ledgers: existsSync(join(stateDir(), 'runs')) ? readdirSync(join(stateDir(), 'runs')).sort() : [],
+    fsDir: readdirSync(FS_PARENT).sort(),
   };
 }
 
@@ -88,10 +93,12 @@ function hostSnapshot(): HostSnapshot {
 if (rootWhy) {
   test.skip(`crash and concurrency checks [skipped: ${rootWhy}]`, (t) => t.fail());
 } else {
-  test.serial('SIGKILL mid-run, then scripts/cleanup.sh: namespaces, links, loop devices, mounts, /dev/shm, sysctls as before', async (t) => {
+  const crashTitle = 'SIGKILL mid-run, then scripts/cleanup.sh: namespaces, links, loop devices, mounts, /dev/shm, --fs dir:PATH, ' +
+    'sysctls as before';
+  test.serial(crashTitle, async (t) => {
     const before = hostSnapshot();
     const lowered = before.leaseBreakTime[0] === '3' ? '4' : '3';
-    const c = drive(CRASH_CHILD, [lowered]);
+    const c = drive(CRASH_CHILD, [lowered, FS_PARENT]);
     t.teardown(() => c.child.kill('SIGKILL'));
     const ready = await c.ask('', 60_000);
     t.true(ready.ready === true, JSON.stringify(ready));
@@ -106,6 +113,8 @@ if (rootWhy) {
     t.true(left.loops.some((l) => l.startsWith(`${String(ready.loop)} `)), 'loop device left behind');
     t.true(left.mounts.includes(String(ready.mnt)), 'mount left behind');
     t.true(left.shm.length > before.shm.length, 'work dir left behind');
+    t.true(String(ready.fsDir).startsWith(`${FS_PARENT}/`) && left.fsDir.length === 1,
+      `the --fs dir:PATH source directory left behind: ${left.fsDir.join(', ')}`);
     t.deepEqual(left.leaseBreakTime, [lowered], 'lowered sysctl left behind');
     t.notDeepEqual(during, before);
 
@@ -149,7 +158,9 @@ if (rootWhy) {
     t.is(lo.code, 0, lo.stderr);
     const cases = (s: string) => s.trim().split('\n').map((l) => JSON.parse(l) as CaseReport);
     // Evidence of the corrupted cases went to captures/<run-id>/: this test's, removed with it.
-    for (const c of [...cases(veth.stdout), ...cases(lo.stdout)]) if (c.evidence) rmSync(dirname(c.evidence.dir), { recursive: true, force: true });
+    for (const c of [...cases(veth.stdout), ...cases(lo.stdout)]) {
+      if (c.evidence) rmSync(dirname(c.evidence.dir), { recursive: true, force: true });
+    }
     const verdicts = (s: string) => cases(s).map((c) => c.verdict);
     t.deepEqual(verdicts(lo.stdout), Array(12).fill('clean'), 'write() is clean');
     const v = verdicts(veth.stdout);

@@ -46,7 +46,16 @@ const rssOf = (pid: number | undefined): number => {
   return m ? Number(m[1]) * 1024 : 0;
 };
 
-interface Sample { at: number; rss: number; receiverRss: number; mutatorRss: number; tcpdumpRss: number; fds: number; maps: number; shm: number }
+interface Sample {
+  at: number;
+  rss: number;
+  receiverRss: number;
+  mutatorRss: number;
+  tcpdumpRss: number;
+  fds: number;
+  maps: number;
+  shm: number;
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 /** median of the last third minus the median of the first third, after a 10 % warm-up */

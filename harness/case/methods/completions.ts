@@ -34,7 +34,13 @@ export class CompletionCount implements ZerocopyPending {
   // syscall, which the bench would charge to the safeguard though no completion was owed.
   summary(): ZerocopyCompletionSummary {
     while (this.received < this.expected && this.take(0));
-    return { expected: this.expected, received: this.received, copied: this.copied, copiedKnown: this.copiedKnown, completeAt: this.completeAt };
+    return {
+      expected: this.expected,
+      received: this.received,
+      copied: this.copied,
+      copiedKnown: this.copiedKnown,
+      completeAt: this.completeAt,
+    };
   }
 
   waitAll(timeoutMs: number): ZerocopyCompletionSummary {

@@ -7,7 +7,9 @@ import { sendMethod } from './one-message.ts';
 import { bufferSource, closePipe, drainPipeToSocket, openPipe, type Pipe } from './sources.ts';
 
 /** vmsplices bytes[from, to) in pipe-sized chunks and splices each chunk to the socket. */
-export function vmspliceRange(fd: number, pipe: Pipe, bytes: Uint8Array, from: number, to: number, gift: boolean): { calls: number; shortCounts: number } {
+export function vmspliceRange(
+  fd: number, pipe: Pipe, bytes: Uint8Array, from: number, to: number, gift: boolean,
+): { calls: number; shortCounts: number } {
   let off = from;
   let calls = 0;
   let shortCounts = 0;

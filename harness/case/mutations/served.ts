@@ -8,7 +8,9 @@ import { FILE, isNativeError, native } from '../../native.ts';
 import type { AppliedMutation, ChangeKind, Expectation, MutationTarget } from './types.ts';
 
 /** The served file's fd: the sender's own (nothing opened), or open(path, flags) now, timed. */
-export function servedFd(target: MutationTarget, flags = FILE.O_WRONLY): { fd: number; own: boolean; openStartedAt: number; openedAt: number } {
+export function servedFd(
+  target: MutationTarget, flags = FILE.O_WRONLY,
+): { fd: number; own: boolean; openStartedAt: number; openedAt: number } {
   if (!target.path) throw new Error('this mutation needs a file source (a path to open), not memory');
   const openStartedAt = nowMs();
   if (target.source?.kind === 'file' && flags === FILE.O_WRONLY) return { fd: target.source.fd, own: true, openStartedAt, openedAt: openStartedAt };
@@ -31,7 +33,13 @@ export function pwriteAll(fd: number, bytes: Uint8Array, from: number, len: numb
 
 /** A record for a mutation that began at `startedAt` and whose served-file open was `f`. */
 export function applied(startedAt: number, f: { openStartedAt: number; openedAt: number } | null, steps: AppliedMutation['steps']): AppliedMutation {
-  return { startedAt, openStartedAt: f?.openStartedAt ?? startedAt, openedAt: f?.openedAt ?? startedAt, mutatedAt: steps[steps.length - 1]?.at ?? nowMs(), steps };
+  return {
+    startedAt,
+    openStartedAt: f?.openStartedAt ?? startedAt,
+    openedAt: f?.openedAt ?? startedAt,
+    mutatedAt: steps[steps.length - 1]?.at ?? nowMs(),
+    steps,
+  };
 }
 
 /** The intended bytes with [start, end) (clipped to size) turned new (pattern B) or zero. */

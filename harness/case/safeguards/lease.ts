@@ -61,7 +61,10 @@ function leaseWait(policy: LeaseRecord['policy']): SafeguardWait {
   return (ctx: SafeguardContext): SafeguardResult => {
     const lease = ctx.lease;
     if (!lease) throw new Error(`safeguard lease${policy === 'early' ? '-early' : ''}: no lease was taken before the send`);
-    const record: LeaseRecord = { policy, takenAt: lease.takenAt, refused: lease.refused, breakSeenAt: null, releaseCalledAt: null, releasedAt: null, revokedByKernel: false, sigio: sigioSeen };
+    const record: LeaseRecord = {
+      policy, takenAt: lease.takenAt, refused: lease.refused,
+      breakSeenAt: null, releaseCalledAt: null, releasedAt: null, revokedByKernel: false, sigio: sigioSeen,
+    };
     const start = nowMs();
     if (lease.refused) return { waitedMs: 0, signal: lease.refused, reached: false, lease: record };
     const seeBreak = () => {

@@ -156,11 +156,16 @@ export class AgentSession {
       let pcap: Buffer = Buffer.alloc(0);
       if (this.capture) {
         try {
-          const obs = await this.capture.collect({ src: got.peer.address, srcPort: got.peer.port, dst: local.address, dstPort: local.port });
+          const obs = await this.capture.collect({
+            src: got.peer.address, srcPort: got.peer.port, dst: local.address, dstPort: local.port,
+          });
           if (obs.pcap.length > MAX_PCAP_BYTES) capture = { error: `the case's pcap has ${obs.pcap.length} bytes, more than the ${MAX_PCAP_BYTES} the agent sends` };
           else {
             pcap = obs.pcap;
-            capture = { iface: obs.iface, pcapLength: pcap.length, droppedByKernel: obs.droppedByKernel, undecoded: obs.undecoded, finished: obs.finished };
+            capture = {
+              iface: obs.iface, pcapLength: pcap.length, droppedByKernel: obs.droppedByKernel,
+              undecoded: obs.undecoded, finished: obs.finished,
+            };
           }
         } catch (e) {
           capture = { error: (e as Error).message };

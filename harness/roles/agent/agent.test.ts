@@ -87,7 +87,9 @@ async function openWhenFree(target: { host: string; port: number }, psk: Buffer)
 }
 
 /** A TLS client that speaks raw frames, to send what a well-behaved sender never would. */
-async function rawSession(a: Agent): Promise<{ send: (b: Buffer) => void; next: (ms?: number) => Promise<AgentMessage>; closed: Promise<void>; end: () => void }> {
+async function rawSession(a: Agent): Promise<{
+  send: (b: Buffer) => void; next: (ms?: number) => Promise<AgentMessage>; closed: Promise<void>; end: () => void;
+}> {
   const socket = tlsConnect({ host: topo!.nsAddr, port: a.port, ...clientTlsOptions(pskFromToken(readTokenFile(token))) });
   await new Promise<void>((res, rej) => socket.once('secureConnect', res).once('error', rej));
   const reader = new FrameReader(AGENT_FRAME_LIMITS);

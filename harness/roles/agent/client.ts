@@ -40,7 +40,9 @@ export class AgentConnection {
   }
 
   /** Connects, authenticates (TLS handshake with the PSK) and opens a session. */
-  static async open(target: AgentTarget, psk: Buffer, opts: { capture: boolean; timeoutMs?: number }): Promise<{ conn: AgentConnection; welcome: Welcome }> {
+  static async open(
+    target: AgentTarget, psk: Buffer, opts: { capture: boolean; timeoutMs?: number },
+  ): Promise<{ conn: AgentConnection; welcome: Welcome }> {
     const timeoutMs = opts.timeoutMs ?? 30_000;
     const conn = new AgentConnection(target);
     const socket = connect({ host: target.host, port: target.port, ...clientTlsOptions(psk) });

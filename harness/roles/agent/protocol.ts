@@ -140,7 +140,13 @@ export interface CaseResult {
   local: { address: string; port: number };
   received: ReceivedSummary;
   capture:
-    | { iface: string; pcapLength: number; droppedByKernel: number; undecoded: { headerTruncated: number; fragments: number }; finished: { ok: boolean; reason: string; waitedMs: number } }
+    | {
+      iface: string;
+      pcapLength: number;
+      droppedByKernel: number;
+      undecoded: { headerTruncated: number; fragments: number };
+      finished: { ok: boolean; reason: string; waitedMs: number };
+    }
     | { error: string }
     | null;
 }

@@ -132,9 +132,15 @@ function decodeArrival(
       (s.src === conn.src && s.srcPort === conn.srcPort && s.dst === conn.dst && s.dstPort === conn.dstPort) ||
       (s.src === conn.dst && s.srcPort === conn.dstPort && s.dst === conn.src && s.dstPort === conn.srcPort);
     const segments = decoded.segments.filter(mine);
-    const undecoded = { headerTruncated: cap.undecoded.headerTruncated + decoded.skipped.headerTruncated, fragments: cap.undecoded.fragments + decoded.skipped.fragments };
+    const undecoded = {
+      headerTruncated: cap.undecoded.headerTruncated + decoded.skipped.headerTruncated,
+      fragments: cap.undecoded.fragments + decoded.skipped.fragments,
+    };
     return {
-      observation: { stream: reassemble(segments, conn), pcap, packets: segments.length, droppedByKernel: cap.droppedByKernel, iface: cap.iface, undecoded, finished: cap.finished },
+      observation: {
+        stream: reassemble(segments, conn), pcap, packets: segments.length,
+        droppedByKernel: cap.droppedByKernel, iface: cap.iface, undecoded, finished: cap.finished,
+      },
       captureError: null,
     };
   } catch (e) {

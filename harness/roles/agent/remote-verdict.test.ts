@@ -33,7 +33,9 @@ const changedFrom = (at: number): Buffer => Buffer.concat([I.subarray(0, at), B.
 function observe(frames: Frame[], t0Us = 1_000_000_000): WireObservation {
   const packets = frames.map((f, i) => ({
     tsUs: t0Us + i * 10,
-    data: buildTcpPacket({ ...CONN, seq: f.seq, ack: 0, payload: Buffer.from(f.payload ?? []), flags: { syn: !!f.syn, ack: !f.syn, fin: !!f.fin } }),
+    data: buildTcpPacket({
+      ...CONN, seq: f.seq, ack: 0, payload: Buffer.from(f.payload ?? []), flags: { syn: !!f.syn, ack: !f.syn, fin: !!f.fin },
+    }),
   }));
   const pcap = writePcap(LINKTYPE_ETHERNET, packets);
   const decoded = decodePcap(pcap);
@@ -61,7 +63,9 @@ test('both captures and the receiver hold I → clean, the captures compared ove
   t.is(r.verdict, 'clean');
   t.is(r.wire.capture === 'captured' && r.wire.capturedBy, 'agent');
   t.is(r.departed?.capturedBy, 'sender');
-  t.deepEqual(r.departed?.comparedWithArrival, { compared: SIZE, lateRead: 0, firstLateRead: null, unexplained: 0, firstUnexplained: null });
+  t.deepEqual(r.departed?.comparedWithArrival, {
+    compared: SIZE, lateRead: 0, firstLateRead: null, unexplained: 0, firstUnexplained: null,
+  });
   t.deepEqual(r.timings.receiverClock, { offsetMs: 250, uncertaintyMs: 0.05 });
 });
 

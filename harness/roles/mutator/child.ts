@@ -26,10 +26,16 @@ function mutate(m: MutateRequest): WriterRecord {
     if (module.target !== 'file') throw new Error(`${r.text} changes the sender's memory: another process cannot do it`);
     prepared = module.prepare(r, m.size, { path: m.path, dir: m.dir ?? dirname(m.path) });
     const a = prepared.apply();
-    return { pid: process.pid, mutation: text, openStartedAt: a.openStartedAt, openedAt: a.openedAt, blockedMs: a.openedAt - a.openStartedAt, mutatedAt: a.mutatedAt, steps: a.steps };
+    return {
+      pid: process.pid, mutation: text, openStartedAt: a.openStartedAt, openedAt: a.openedAt,
+      blockedMs: a.openedAt - a.openStartedAt, mutatedAt: a.mutatedAt, steps: a.steps,
+    };
   } catch (e) {
     const at = nowMs();
-    return { pid: process.pid, mutation: text, openStartedAt: startedAt, openedAt: at, blockedMs: at - startedAt, mutatedAt: at, error: (e as Error).message };
+    return {
+      pid: process.pid, mutation: text, openStartedAt: startedAt, openedAt: at,
+      blockedMs: at - startedAt, mutatedAt: at, error: (e as Error).message,
+    };
   } finally {
     prepared?.release();
   }

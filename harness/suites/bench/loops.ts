@@ -27,7 +27,9 @@ export interface HarnessSender {
 /** Bound on collecting the last completions after the receiver said 'D'. */
 const FINAL_COMPLETIONS_TIMEOUT_MS = 10_000;
 
-export function prepareHarnessSender(cfg: BenchConfig, method: BenchMethod, safeguard: BenchSafeguard, size: number, workDir: string): HarnessSender {
+export function prepareHarnessSender(
+  cfg: BenchConfig, method: BenchMethod, safeguard: BenchSafeguard, size: number, workDir: string,
+): HarnessSender {
   const exp: Experiment = makeExperiment({
     method,
     size,

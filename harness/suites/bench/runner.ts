@@ -72,7 +72,11 @@ async function measuredCell(cfg: BenchConfig, cell: Cell, round: number, workDir
   const sample = await runCell(cfg, cell, round, workDir);
   const after = await link?.();
   if (before && after)
-    sample.link = { s2rPackets: after.s2rPackets - before.s2rPackets, r2sPackets: after.r2sPackets - before.r2sPackets, cpuUs: after.cpuUs - before.cpuUs };
+    sample.link = {
+      s2rPackets: after.s2rPackets - before.s2rPackets,
+      r2sPackets: after.r2sPackets - before.r2sPackets,
+      cpuUs: after.cpuUs - before.cpuUs,
+    };
   return sample;
 }
 
@@ -82,7 +86,9 @@ async function runCell(cfg: BenchConfig, cell: Cell, round: number, workDir: str
   if (cell.impl === 'c') {
     const rx = await startReceiver(cfg.target, ack);
     try {
-      const c = await runCSender({ ...cell, host: cfg.target.host, port: rx.port, pipeSize: cfg.pipeSize, workDir, prefix: cfg.target.senderPrefix });
+      const c = await runCSender({
+        ...cell, host: cfg.target.host, port: rx.port, pipeSize: cfg.pipeSize, workDir, prefix: cfg.target.senderPrefix,
+      });
       const r = checkReceiver(await withTimeout(rx.report, reportTimeoutMs, 'receiver'), c.bytes);
       const zc = c.zcExpected > 0 ? { expected: c.zcExpected, received: c.zcReceived, copied: c.zcCopied } : undefined;
       return {

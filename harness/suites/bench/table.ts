@@ -58,7 +58,8 @@ export function formatTable(rep: BenchReport): string {
   const methods = [...new Set(rep.harnessOverC.map((r) => r.method))];
   if (rep.harnessOverC.some((r) => r.throughput)) {
     out.push('', 'harness/C throughput, same method and size, same round:');
-    const body = methods.map((m) => [m, ...cfg.sizes.map((size) => fmt(rep.harnessOverC.find((r) => r.method === m && r.size === size)?.throughput ?? null, 2))]);
+    const throughput = (m: string, size: number) => rep.harnessOverC.find((r) => r.method === m && r.size === size)?.throughput ?? null;
+    const body = methods.map((m) => [m, ...cfg.sizes.map((size) => fmt(throughput(m, size), 2))]);
     out.push(...table(['method', ...cfg.sizes.map(formatSize)], body).map((l) => '  ' + l));
   }
 

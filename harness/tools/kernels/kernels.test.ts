@@ -109,8 +109,13 @@ test('cells: each is governed by the claim its method and safeguard belong to; k
   }
 });
 
-const cell = (method: string, safeguard: string, verdict: Verdict): MatrixCell => ({ method, safeguard, transport: 'loopback', cases: 3, bytes: 1, counts: { [verdict]: 3 }, verdict, reasons: [], counterexampleIds: [], corruptedCases: verdict.startsWith('corrupted') ? 3 : 0, upperBound95: null, headline: cellHeadline({ cases: 3, counts: { [verdict]: 3 } }) });
-const col = (kernel: string, cells: MatrixCell[], extra: Partial<KernelColumn> = {}): KernelColumn => ({ title: kernel, kernel, report: { cells } as Report, ...extra });
+const cell = (method: string, safeguard: string, verdict: Verdict): MatrixCell => ({
+  method, safeguard, transport: 'loopback', cases: 3, bytes: 1, counts: { [verdict]: 3 }, conditions: [], verdict, reasons: [],
+  counterexampleIds: [], corruptedCases: verdict.startsWith('corrupted') ? 3 : 0, upperBound95: null,
+  headline: cellHeadline({ cases: 3, counts: { [verdict]: 3 } }),
+});
+const col = (kernel: string, cells: MatrixCell[], extra: Partial<KernelColumn> = {}): KernelColumn =>
+  ({ title: kernel, kernel, report: { cells } as Report, ...extra });
 
 test('side by side: a universal claim contradicted is a failure, an observation that differs is a finding, inconclusive decides nothing', (t) => {
   t.is(judge({ id: 'x', kind: 'universal', expect: 'holds' }, 'corrupted-after-wire'), 'contradicts');

@@ -25,7 +25,9 @@ export function parseModulesDep(text: string): Map<string, { path: string; deps:
  * listed in modules.builtin needs nothing; one that is neither a module nor built in is an error
  * (this kernel cannot do what the guest needs).
  */
-export function loadOrder(dep: Map<string, { path: string; deps: string[] }>, builtin: ReadonlySet<string>, wanted: readonly string[]): string[] {
+export function loadOrder(
+  dep: Map<string, { path: string; deps: string[] }>, builtin: ReadonlySet<string>, wanted: readonly string[],
+): string[] {
   const order: string[] = [];
   const seen = new Set<string>();
   const visit = (name: string, chain: string[]) => {

@@ -59,7 +59,9 @@ let seq = 0;
 
 /** Runs qemu with `args` for at most `timeoutMs`; `until` (polled every 200 ms) may stop it early.
  * `tempFiles` are listed in the state file for a cleanup after a crash (the caller removes them). */
-export async function runQemu(args: string[], opts: { timeoutMs: number; tmpDir: string; tempFiles: string[]; until?: () => boolean }): Promise<QemuOutcome> {
+export async function runQemu(
+  args: string[], opts: { timeoutMs: number; tmpDir: string; tempFiles: string[]; until?: () => boolean },
+): Promise<QemuOutcome> {
   const bin = 'qemu-system-x86_64';
   // qemu's snapshot=on overlays go to TMPDIR: ours, so they go with the run's directory
   const env = { ...ENV, TMPDIR: opts.tmpDir };

@@ -51,7 +51,8 @@ export function projectFiles(root = PROJECT_ROOT): string[] {
  * built binaries. node_modules is represented by package-lock.json. */
 export async function imageKey(baseKey: string, node: string, root = PROJECT_ROOT): Promise<string> {
   const parts: string[] = [baseKey, await sha256File(node)];
-  for (const f of [...projectFiles(root), ...BUILT.filter((b) => existsSync(join(root, b)))]) parts.push(f, await sha256File(join(root, f)));
+  const built = BUILT.filter((b) => existsSync(join(root, b)));
+  for (const f of [...projectFiles(root), ...built]) parts.push(f, await sha256File(join(root, f)));
   return sha(...parts).slice(0, 20);
 }
 

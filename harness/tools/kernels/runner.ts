@@ -119,7 +119,12 @@ async function runGuest(k: GuestKernel, root: RootImage, accel: AccelChoice, tmp
   const bootS = readNumber(join(dest, 'uptime-at-init'));
   const endS = readNumber(join(dest, 'uptime-at-end'));
   const wallS = secs(performance.now() - t0);
-  const timings = { wallS, qemuS: secs(q.ms), ...(bootS !== undefined ? { bootS } : {}), ...(bootS !== undefined && endS !== undefined ? { suiteS: Math.round((endS - bootS) * 10) / 10 } : {}) };
+  const timings = {
+    wallS,
+    qemuS: secs(q.ms),
+    ...(bootS !== undefined ? { bootS } : {}),
+    ...(bootS !== undefined && endS !== undefined ? { suiteS: Math.round((endS - bootS) * 10) / 10 } : {}),
+  };
   if (q.end === 'timeout') return { ...base, end: 'timeout', suiteStatus, error: `killed after ${o.timeLimitS + BOOT_MARGIN_S} s (the guest did not power off); console: ${join(dest, 'console.log')}`, timings };
   if (suiteStatus === null) {
     const why = error ?? 'the guest wrote no suite status';

@@ -3,7 +3,9 @@
 import type { CaseReport } from '../../verdict/case-report.ts';
 import test, { type TestFn } from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { claimedByMe } from '../../host/ledger.ts';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testWithNeeds } from '../../../properties/helpers/requirements.ts';
@@ -20,6 +22,17 @@ const NEED: Record<string, 'fsExt4' | 'fsXfs' | 'fsBtrfs'> = { ext4: 'fsExt4', x
 // Serial: each test checks this process's leftovers, which a concurrent test's open fs would be.
 const serial = test.serial as unknown as TestFn;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+serial('--fs dir:PATH: its source directory is in the run\'s ledger while open, not after close', async (t) => {
+  const parent = mkdtempSync(join(tmpdir(), 'fs-dir-ledger-'));
+  t.teardown(() => rmSync(parent, { recursive: true, force: true }));
+  const fs = await openFilesystem(`dir:${parent}`);
+  t.true(fs.workDir.startsWith(`${parent}/zcprobe-fs-${process.pid}-`));
+  t.true(claimedByMe().some((r) => r.kind === 'workdir' && r.path === fs.workDir), 'recorded');
+  await fs.close();
+  t.false(existsSync(fs.workDir));
+  t.false(claimedByMe().some((r) => r.kind === 'workdir' && r.path === fs.workDir), 'released');
+});
 
 test('--fs values parse; anything else names the accepted ones', (t) => {
   for (const v of ['tmpfs', 'ext4', 'xfs', 'btrfs', 'dir:/var/tmp']) t.is(parseFsSpec(v), v as FsSpec);
@@ -158,7 +171,9 @@ await testWithNeeds(serial, 'SIGKILL leaves a mount, a loop device and an image;
 });
 
 /** `zcprobe run ... --json` as a child; its pid, to check its leftovers after it exited. */
-function zcprobeRun(...args: string[]): { status: number | null; lines: (CaseReport & { skipped?: string })[]; stderr: string; pid: number } {
+function zcprobeRun(...args: string[]): {
+  status: number | null; lines: (CaseReport & { skipped?: string })[]; stderr: string; pid: number;
+} {
   const r = spawnSync(process.execPath, [BIN, 'run', ...args, '--json'], { encoding: 'utf8', timeout: 240_000 });
   return { status: r.status, lines: r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as CaseReport & { skipped?: string }), stderr: r.stderr, pid: r.pid };
 }

@@ -94,7 +94,9 @@ async function standIn(): Promise<{ pair: [string, string]; before: Snapshot[]; 
   return { pair, before, remove: () => void ip('link', 'del', pair[0]) };
 }
 
-async function child(pair: [string, string]): Promise<{ child: ChildProcess; netns: string; exit: Promise<NodeJS.Signals | number | null> }> {
+async function child(
+  pair: [string, string],
+): Promise<{ child: ChildProcess; netns: string; exit: Promise<NodeJS.Signals | number | null> }> {
   const c = spawn(process.execPath, ['--import=tsx', FIXTURE, '4', 'nic', pair.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exit = new Promise<NodeJS.Signals | number | null>((res) => c.once('exit', (code, sig) => res(sig ?? code)));
   const line = await Promise.race([

@@ -128,7 +128,11 @@ export async function openNic(opts: TransportOptions): Promise<TransportEndpoint
   const t = await createNicTopology({ family: opts.family, pair: parseNicPair(opts.nicPair) });
   return {
     kind: 'nic', receiverHost: t.nsAddr, receiverNetns: t.netns, senderHost: t.hostAddr,
-    captures: [{ side: 'sender', iface: t.if1, sentinelHost: t.nsAddr }],
+    captures: [
+      { side: 'sender', iface: t.if1, sentinelHost: t.nsAddr },
+      // the receiving port: what crossed the cable, read after the sending NIC's DMA
+      { side: 'receiver', arrival: true, iface: t.if2, netns: t.netns, sentinelHost: t.nsAddr },
+    ],
     captureIface: t.if1,
     close: () => t.destroy(),
     describe: `nic ${t.if1} ${t.hostAddr} -> ${t.netns}/${t.if2} ${t.nsAddr} (restored on exit)`,

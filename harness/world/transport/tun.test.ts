@@ -24,7 +24,9 @@ const alive = (pid: number): boolean => { try { process.kill(pid, 0); return tru
 
 /** Sends `payload` from the sender's namespace to a receiver process in the receiver's, under the
  * given faults; returns what arrived, the link's events and the elapsed time. */
-async function sendThrough(t: TunTopology, payload: Buffer, faults: LinkFaults = {}): Promise<{ data: Buffer; events: LinkEvent[]; ms: number }> {
+async function sendThrough(
+  t: TunTopology, payload: Buffer, faults: LinkFaults = {},
+): Promise<{ data: Buffer; events: LinkEvent[]; ms: number }> {
   await t.relay.configure(relayConfigLine(faults));
   await t.relay.takeEvents();
   const dir = mkdtempSync('/dev/shm/zcprobe-tun-test-');
@@ -48,7 +50,14 @@ async function sendThrough(t: TunTopology, payload: Buffer, faults: LinkFaults =
 }
 
 /** Runs the fixture; resolves once it reported its topology. */
-async function childWithTopology(): Promise<{ child: ChildProcess; netns: string; receiverNetns: string; hostIf: string; relayPid: number; exit: Promise<NodeJS.Signals | number | null> }> {
+async function childWithTopology(): Promise<{
+  child: ChildProcess;
+  netns: string;
+  receiverNetns: string;
+  hostIf: string;
+  relayPid: number;
+  exit: Promise<NodeJS.Signals | number | null>;
+}> {
   const child = spawn(process.execPath, ['--import=tsx', FIXTURE, '4', 'tun'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exit = new Promise<NodeJS.Signals | number | null>((res) => child.once('exit', (code, sig) => res(sig ?? code)));
   const line = await Promise.race([

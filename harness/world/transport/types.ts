@@ -10,6 +10,9 @@ export interface CaptureSpec {
   iface: string;
   /** tcpdump runs in this network namespace (by name) when set */
   netns?: string;
+  /** a receiver-side capture that stands in for the sender's as W (what arrived) when the sender
+   * capture is off (--sender-capture off); it runs only then */
+  arrival?: true;
   /** tcpdump snaplen (see CaptureOptions.snaplen); unset: whole packets (-s 0) */
   snaplen?: number;
   /** where the flush sentinel datagram goes; it must cross `iface` */

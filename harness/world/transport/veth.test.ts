@@ -44,7 +44,9 @@ async function sendThrough(t: VethTopology, payload: Buffer): Promise<{ data: Bu
 }
 
 /** Runs the fixture; resolves once it reported its topology. */
-async function childWithTopology(): Promise<{ child: ChildProcess; netns: string; hostIf: string; exit: Promise<NodeJS.Signals | number | null> }> {
+async function childWithTopology(): Promise<{
+  child: ChildProcess; netns: string; hostIf: string; exit: Promise<NodeJS.Signals | number | null>;
+}> {
   const child = spawn(process.execPath, ['--import=tsx', FIXTURE], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exit = new Promise<NodeJS.Signals | number | null>((res) => child.once('exit', (code, sig) => res(sig ?? code)));
   const line = await Promise.race([

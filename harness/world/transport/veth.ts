@@ -127,7 +127,10 @@ export async function openVeth(opts: TransportOptions): Promise<TransportEndpoin
   const t = await createVethTopology({ family: opts.family, rate: opts.rate });
   return {
     kind: 'veth', receiverHost: t.nsAddr, receiverNetns: t.netns, senderHost: t.hostAddr,
-    captures: [{ side: 'sender', iface: t.hostIf, sentinelHost: t.nsAddr }],
+    captures: [
+      { side: 'sender', iface: t.hostIf, sentinelHost: t.nsAddr },
+      { side: 'receiver', arrival: true, iface: t.nsIf, netns: t.netns, sentinelHost: t.nsAddr },
+    ],
     captureIface: t.hostIf,
     close: () => t.destroy(),
     describe: `veth ${t.hostIf} ${t.hostAddr} -> ${t.netns}/${t.nsIf} ${t.nsAddr}${t.rate ? `, tbf ${t.rate}` : ''}`,
