@@ -14,6 +14,7 @@
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import type { CaseReport } from '../harness/verdict/case-report.ts';
+import { CORRUPTED } from '../harness/model/baselines.ts';
 import type { Claim } from '../harness/model/claims/index.ts';
 import { ExperimentError, makeExperiment, type Method, type Safeguard } from '../harness/model/experiment.ts';
 import { readSysctl, setSysctl, type SysctlOverride } from '../harness/host/sysctl.ts';
@@ -116,7 +117,9 @@ function checkUnprotected(t: ExecutionContext, cases: CaseReport[], id: string):
     const mine = cases.filter((c) => c.method === method);
     const corrupted = mine.filter((c) => isCorrupted(c.verdict)).length;
     t.true(corrupted > 0, `${method}: no case was corrupted (${mine.map((c) => `${c.verdict}${c.reasons.length ? ` (${c.reasons.join('; ')})` : ''}`).join(', ')})`);
-    observe(t, { id: `${id}-${method}`, statement: `${method} cases corrupted when another process pwrites right after the send returns (${id})`, outcome: `${corrupted}/${mine.length} corrupted`, transport: 'loopback' });
+    const statement = `${method} cases corrupted when another process pwrites right after the send returns (${id})`;
+    const runs = mine.filter((c) => c.verdict !== 'inconclusive').length;
+    observe(t, { id: `${id}-${method}`, statement, event: CORRUPTED, seen: corrupted, runs, transport: 'loopback' });
   }
 }
 

@@ -5,7 +5,7 @@
 import { METHODS, safeguardApplies, SAFEGUARDS, type Method, type Safeguard } from '../harness/model/experiment.ts';
 import { buildMatrixCells, type CaseLike, type SkippedCell } from '../harness/report/cells.ts';
 import { buildRecommendations } from '../harness/report/recommend.ts';
-import type { CostRow, Counterexample, MatrixCell, Report, Verdict } from '../harness/report/types.ts';
+import type { CostRow, Counterexample, MatrixCell, ObservationRow, Report, Verdict } from '../harness/report/types.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -187,13 +187,37 @@ const OFFLOADS = {
   'loopback': 'on [fixed]',
 };
 
+/** What the last npm test recorded, as the report shows it: rates next to the baseline's (none differs). */
+function observations(): Report['observations'] {
+  type Base = ObservationRow['baseline'];
+  type Ci = [number, number];
+  const row = (id: string, event: string, seen: number, runs: number, baseline: Base, pValue: number | null, ci: Ci): ObservationRow => ({
+    id, transport: 'loopback', event, seen, runs, interval95: { lower: ci[0], upper: ci[1] },
+    outcome: `${seen}/${runs} ${event} (95 % CI ${Number((ci[0] * 100).toPrecision(2))}–${Number((ci[1] * 100).toPrecision(2))} %)`,
+    baseline, pValue, status: baseline ? 'consistent' : 'no-baseline',
+    line: baseline ? `observation ${id}: … consistent` : `observation ${id}: … no baseline`,
+  });
+  const single = { seen: 1, runs: 1, outcome: '1/1 corrupted (95 % CI 2.5–100 %)', singleOutcome: true };
+  const counted = { seen: 0, runs: 6, outcome: '0/6 corrupted (95 % CI 0–46 %)', singleOutcome: false };
+  return {
+    source: 'captures/observations/6.1.0-28-amd64.jsonl',
+    recordedAt: '2026-11-23T18:02:40.000Z',
+    test: "Fisher's exact test, two-sided, α = 1 %; intervals: Clopper–Pearson (exact), 95 %",
+    rows: [
+      row('msg-zerocopy-reuse', 'corrupted', 9, 25, single, 0.38, [0.18, 0.57]),
+      row('wire-evidence-sendfile-64k', 'corrupted-after-wire', 0, 10, null, null, [0, 0.31]),
+      row('sendfile-ftruncate', 'corrupted', 0, 6, counted, 1, [0, 0.46]),
+    ],
+  };
+}
+
 export function sampleReport(): Report {
   const { cases, skipped } = sampleCases();
   const cells = buildMatrixCells(cases, skipped);
   const cxs = counterexamples(cells);
   const costRows = cost();
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     runId: '2026-11-23T19-49-36-655-12846',
     tool: { name: 'zcprobe', version: '0.1.0' },
     host: {
@@ -221,5 +245,6 @@ export function sampleReport(): Report {
       'Each cell ran 3 stress cases × 4 repeats: 64 KiB and 1 MiB read 50 ms late, 1 MiB read 300 ms late with SO_RCVBUF 32 MiB.',
     ],
     durationMs: 1_834_512,
+    observations: observations(),
   };
 }

@@ -8,9 +8,9 @@ import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
 import { formatSize } from '../model/experiment.ts';
 import { costChart, esc, num } from './svg.ts';
 import { CSS } from './style.ts';
-import { OBSERVATION_STATUS } from './observations.ts';
-import { recommendationsHtml } from './recommend-html.ts';
-import { cellKey, matrixAxes, VERDICTS, type MatrixCell, type Report } from './types.ts';
+import { OBSERVATION_STATUS, pText } from './observations.ts';
+import { findingsHtml, recommendationsHtml } from './recommend-html.ts';
+import { cellKey, matrixAxes, VERDICTS, type MatrixCell, type ObservationRow, type Report } from './types.ts';
 
 /** Offloads that decide whether the kernel transmits from the caller's pages (scatter-gather and
  * checksum offload are required for zero-copy) or coalesces/segments them; shown first. */
@@ -155,15 +155,25 @@ function costSection(r: Report): string {
 function observationsHtml(o: Report['observations']): string {
   if (!o) return '<p class="muted">No observations recorded on this kernel yet: <code>npm test</code> records them.</p>';
   const findings = o.rows.filter((r) => r.status === 'differs').length;
-  const rows = o.rows.map((r) => `<tr class="${r.status === 'differs' ? 'finding' : ''}"><td><code>${esc(r.id)}</code></td><td>${esc(r.transport)}</td><td>${esc(r.outcome)}</td><td>${esc(r.baseline ?? '—')}</td><td>${esc(OBSERVATION_STATUS[r.status])}</td></tr>`);
-  return `<p class="lead">Results that depend on the kernel and transport, from the last <code>npm test</code> here (${esc(o.recordedAt)}), compared with <code>baselines/</code>: ${findings ? `<strong>${findings} finding(s)</strong>` : 'no finding'}.</p>
-<table class="observations"><thead><tr><th>observation</th><th>transport</th><th>this host</th><th>baseline</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  const single = (r: ObservationRow) => (r.baseline?.singleOutcome ? ' — a single outcome (first format)' : '');
+  const baseline = (r: ObservationRow) => (r.baseline ? `${r.baseline.outcome}${single(r)}` : '—');
+  const rows = o.rows.map(
+    (r) =>
+      `<tr class="${r.status === 'differs' ? 'finding' : ''}"><td><code>${esc(r.id)}</code></td><td>${esc(r.transport)}</td>` +
+      `<td>${esc(r.outcome)}</td><td>${esc(baseline(r))}</td><td>${esc(pText(r.pValue))}</td>` +
+      `<td>${esc(OBSERVATION_STATUS[r.status])}</td></tr>`,
+  );
+  const verdict = findings ? `<strong>${findings} finding(s)</strong>` : 'no finding';
+  const head = ['observation', 'transport', 'this host', 'baseline', 'Fisher', ''].map((h) => `<th>${h}</th>`).join('');
+  return `<p class="lead">Results that depend on the kernel and transport, from the last <code>npm test</code> here (${esc(o.recordedAt)}),
+each a rate (cases in which the event was seen, of the cases run) compared with <code>baselines/</code> by ${esc(o.test)}: ${verdict}.</p>
+<table class="observations"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
-
 
 export function renderHtml(r: Report): string {
   const anchors = counterexampleAnchors(r.counterexamples);
   const byCase = new Map(r.counterexamples.map((c, i) => [c.caseId, anchors[i]!]));
+  const anchorOf = (id: string | null) => (id === null ? undefined : byCase.get(id));
   const title = `zcprobe report — kernel ${r.host.kernel} — ${r.runId}`;
   return `<!doctype html>
 <html lang="en">
@@ -179,9 +189,10 @@ export function renderHtml(r: Report): string {
 <h1>zcprobe: buffer reuse after zero-copy sends <span class="kernel">kernel ${esc(r.host.kernel)}</span></h1>
 </header>
 <main>
+${findingsHtml(r, anchorOf)}
 <section class="recs-section" id="recommendations">
 <h2>What to do after each send method</h2>
-${recommendationsHtml(r, (id) => (id === null ? undefined : byCase.get(id)))}
+${recommendationsHtml(r, anchorOf)}
 </section>
 <section class="observations-section" id="observations">
 <h2>Kernel-dependent observations</h2>

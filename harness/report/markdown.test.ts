@@ -63,7 +63,7 @@ test('mdEscape: any text comes back unchanged from Markdown, with no entity, tag
 test('every string of the report reaches report.md literally: arrows, tags, ampersands and pipes everywhere', (t) => {
   const NASTY = ' a->b <i>x</i> & y &amp; |z| *w*';
   // Every free-text string gets the suffix; names that key lookups (verdicts) stay valid.
-  const KEEP = new Set(['verdict', 'state', 'schemaVersion']);
+  const KEEP = new Set(['verdict', 'state', 'status', 'holds', 'schemaVersion']);
   const taint = (v: unknown, key = ''): unknown => {
     if (typeof v === 'string') return KEEP.has(key) ? v : v + NASTY;
     if (Array.isArray(v)) return v.map((x) => taint(x, key));

@@ -3,9 +3,10 @@
 import { fsMarkdown } from './filesystems.ts';
 import { serversMarkdown } from './servers.ts';
 import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
-import { OBSERVATION_STATUS } from './observations.ts';
-import { confidenceText, costText } from './phrasing.ts';
-import { cellKey, matrixAxes, replayCommand, VERDICTS, type MatrixCell, type Recommendation, type Report } from './types.ts';
+import { OBSERVATION_STATUS, pText } from './observations.ts';
+import { confidenceText, costText, noUseText, reportFindings } from './phrasing.ts';
+import { cellKey, matrixAxes, replayCommand, VERDICTS } from './types.ts';
+import type { MatrixCell, ObservationRow, Recommendation, Report } from './types.ts';
 
 /**
  * Plain text made literal in Markdown, inline or in a table cell, without HTML entities (they
@@ -39,7 +40,7 @@ function recommendationRow(r: Report, row: Recommendation): string {
   const held = row.held.find((h) => h.safeguard === row.use);
   const use = held
     ? `**${mdEscape(held.safeguard)}** — ${mdEscape(costText(held.cost, row.scope.transport))}; ${mdEscape(held.headline)}`
-    : '**none held**';
+    : `**${mdEscape(noUseText(row))}**`;
   const failed = row.failed.map((f) => `${VERDICT_STYLE[f.verdict].mark} ${mdEscape(f.safeguard)}: ${mdEscape(f.headline)}${cxRef(r, f.counterexample)}`);
   const unproven = row.unproven.map((u) => `${VERDICT_STYLE[u.state].mark} ${mdEscape(u.safeguard)} not settled: ${mdEscape(u.headline)}`);
   const notHeld = [...failed, ...unproven].join('; ') || '—';
@@ -92,14 +93,16 @@ function matrices(r: Report): string[] {
   return out;
 }
 
+/** A list, not a table: observation ids are long words, and a table of them would not fit GitHub's width. */
 function observationsMarkdown(o: Report['observations']): string[] {
   if (!o) return ['_No observations recorded on this kernel yet: `npm test` records them._'];
+  const single = (r: ObservationRow) => (r.baseline?.singleOutcome ? ' (a single outcome)' : '');
+  const baseline = (r: ObservationRow) => (r.baseline ? `baseline ${r.baseline.outcome}${single(r)}` : 'no baseline');
+  const status = (r: ObservationRow) => (r.status === 'differs' ? '**FINDING**' : mdEscape(OBSERVATION_STATUS[r.status]));
   return [
-    `From the last \`npm test\` here (${mdEscape(o.recordedAt)}), compared with \`baselines/\`:`,
+    `From the last \`npm test\` here (${mdEscape(o.recordedAt)}), each a rate compared with \`baselines/\` by ${mdEscape(o.test)}:`,
     '',
-    '| observation | transport | this host | baseline | |',
-    '|---|---|---|---|---|',
-    ...o.rows.map((r) => `| ${mdEscape(r.id)} | ${mdEscape(r.transport)} | ${mdEscape(r.outcome)} | ${mdEscape(r.baseline ?? '—')} | ${r.status === 'differs' ? '**FINDING**' : mdEscape(OBSERVATION_STATUS[r.status])} |`),
+    ...o.rows.map((r) => `- ${mdEscape(`${r.id} (${r.transport}): ${r.outcome}; ${baseline(r)}; ${pText(r.pValue)}`)}: ${status(r)}`),
   ];
 }
 
@@ -108,6 +111,12 @@ export function renderMarkdown(r: Report): string {
   const out: string[] = [];
   out.push(`## zcprobe ${mdEscape(r.tool.version)}: buffer reuse after zero-copy sends, kernel ${mdEscape(h.kernel)}`);
   out.push('');
+  const findings = reportFindings(r);
+  if (findings.length) {
+    out.push(`### Findings (${findings.length})`, '');
+    for (const f of findings) out.push(`- **${mdEscape(f.line)}**${cxRef(r, f.counterexample)}`);
+    out.push('');
+  }
   out.push('### What to do after each send method');
   out.push('');
   out.push(...recommendations(r));

@@ -2,7 +2,7 @@
 // the evidence supports, the cheapest safeguard that held (cost and confidence) and every
 // safeguard that did not hold, each linking to its counterexample.
 import { VERDICT_STYLE } from './legend.ts';
-import { confidenceText, costText } from './phrasing.ts';
+import { confidenceText, costText, noUseText, reportFindings } from './phrasing.ts';
 import { esc } from './svg.ts';
 import type { Recommendation, Report } from './types.ts';
 
@@ -11,7 +11,7 @@ export type AnchorOf = (caseId: string | null) => string | undefined;
 
 function useHtml(row: Recommendation): string {
   const held = row.held.find((h) => h.safeguard === row.use);
-  if (!held) return '<span class="none-held">none held</span>';
+  if (!held) return `<span class="none-held">${esc(noUseText(row))}</span>`;
   const style = VERDICT_STYLE.clean;
   const others = row.held.filter((h) => h !== held).map((h) => h.safeguard);
   return (
@@ -56,4 +56,20 @@ export function recommendationsHtml(r: Report, anchorOf: AnchorOf): string {
 <tbody>${body.join('\n')}</tbody></table>
 <p class="fine">${esc(confidenceText(r.plan))}</p>
 <p class="fine">Cost: ${esc(costBasis)}</p>`;
+}
+
+/** The findings block, above everything else; empty when there is none. */
+export function findingsHtml(r: Report, anchorOf: AnchorOf): string {
+  const findings = reportFindings(r);
+  if (!findings.length) return '';
+  const items = findings.map((f) => {
+    const anchor = anchorOf(f.counterexample);
+    return `<li class="${f.kind}">${esc(f.line)}${anchor ? ` <a href="#${esc(anchor)}">counterexample ↓</a>` : ''}</li>`;
+  });
+  return `<section class="findings" id="findings">
+<h2>Findings (${findings.length})</h2>
+<p class="lead">Evidence against a documented contract comes first,
+then observations whose rate differs from this kernel series' baseline beyond chance.</p>
+<ul class="findings">${items.join('')}</ul>
+</section>`;
 }

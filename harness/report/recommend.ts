@@ -1,14 +1,17 @@
-// The recommendation table: for each method in each scope (method × transport today; a new
-// dimension such as the filesystem is one more entry in `dimensions`), which safeguards held in
-// every case, which failed (with their counterexample), the cheapest that held, and a one-line
-// rule generated from those facts. Pure: report data in, report data out.
+// The recommendation table: per method and scope, which safeguards held, which failed (with their counterexample), the cheapest held one
+// that the method's documented contract (model/contracts.ts) allows, and a one-line rule. A by-reference method is never advised
+// "none" on clean cases; a documented safe point that failed is a FINDING. Pure: report data in, report data out.
+import { allowedBy, contractOf, sendsByReference, type SendContract } from '../model/contracts.ts';
 import { formatSize } from '../model/experiment.ts';
+import { CONFIDENCE_LEVEL, formatRate } from './confidence.ts';
 import { safeguardWords } from './safeguard-words.ts';
 import {
   byMethod,
   bySafeguard,
   byTransport,
   type CostRow,
+  type ContractContradiction,
+  type ContractSummary,
   type Counterexample,
   type FailedSafeguard,
   type HeldSafeguard,
@@ -28,8 +31,9 @@ export const COST_BASIS =
   'cost = throughput relative to plain write() in the same bench run (higher is cheaper), at 1 MiB messages when measured; ' +
   "a scope whose transport the bench did not run uses another transport's figure and says so; " +
   'copy sends with write(), so it takes the write() row; a safeguard the bench did not measure ranks after every measured one, in the usual safeguard order. ' +
-  'Reusing at once (none), when it held, comes first: waiting cannot cost less than not waiting. ' +
-  'copy replaces the method, so it is recommended only when no other safeguard held.';
+  'Reusing at once (none), when it held, comes first: waiting cannot cost less than not waiting; ' +
+  'but for a method that sends by reference only a safeguard its documented contract allows is recommended, whatever it costs. ' +
+  'copy replaces the method, so it is recommended only when no other allowed safeguard held.';
 
 function pickRow(rows: readonly CostRow[], transport: string | undefined): CostRow | undefined {
   const sameTransport = rows.filter((r) => r.transport === transport);
@@ -75,9 +79,26 @@ function options(held: readonly HeldSafeguard[]): string {
   return held.length > MAX_NAMED ? `${list} (${held.length - MAX_NAMED} more held)` : list;
 }
 
-/** The one-line rule: the safeguards that held (cheapest first), what was not enough, and when
- * sending a copy would be cheaper than the cheapest wait. Built only from the row's data. */
-export function ruleOf(method: string, row: Omit<Recommendation, 'rule' | 'scope'>, elsewhere: readonly string[] = []): string {
+/** What a rule is built from: a row without its rule (and, for the rule itself, its scope). */
+type RowFacts = Omit<Recommendation, 'rule' | 'scope'>;
+
+/** "corruption not seen in 6 cases (rate ≤ 39 % at 95 %)": what clean cases bound, and no more. */
+function notSeenIn(h: HeldSafeguard): string {
+  const bound = h.upperBound95 === null ? '' : ` (rate ≤\u00a0${formatRate(h.upperBound95)} at ${formatRate(CONFIDENCE_LEVEL)})`;
+  return `corruption not seen in ${h.cases} case${h.cases === 1 ? '' : 's'}${bound}`;
+}
+
+/** "2 skipped, 1 inconclusive", or "no case ran". */
+function unsettled(row: RowFacts): string {
+  const n = (state: string) => row.unproven.filter((u) => u.state === state).length;
+  const states = [`${n('skipped')} skipped`, `${n('inconclusive')} inconclusive`].filter((x) => !x.startsWith('0 '));
+  return states.join(', ') || 'no case ran';
+}
+
+const quoted = (c: ContractSummary) => `"${c.quote}" (${c.source})`;
+
+/** The rule's opening for a copying method (write): the cheapest that held leads, reuse at once too. */
+function copyingRule(method: string, row: RowFacts, elsewhere: readonly string[]): string[] {
   const waits = row.held.filter((h) => h.safeguard !== 'copy');
   const copy = row.held.find((h) => h.safeguard === 'copy');
   const parts: string[] = [];
@@ -99,11 +120,53 @@ export function ruleOf(method: string, row: Omit<Recommendation, 'rule' | 'scope
     parts.push(`after ${method}, no safeguard tried held in every case`);
   } else {
     // The reasons are in the matrix; the rule only says how many were skipped or inconclusive.
-    const n = (state: string) => row.unproven.filter((u) => u.state === state).length;
-    const states = [`${n('skipped')} skipped`, `${n('inconclusive')} inconclusive`].filter((x) => !x.startsWith('0 '));
-    parts.push(`after ${method}, no safeguard was settled here (${states.join(', ') || 'no case ran'})`);
+    parts.push(`after ${method}, no safeguard was settled here (${unsettled(row)})`);
   }
-  if (row.failed.length) parts.push(`not enough: ${row.failed.map((f) => safeguardWords(f.safeguard).failed).join(', ')}`);
+  return parts;
+}
+
+/** The rule's opening for a by-reference method: only what the contract allows is advice; clean
+ * cases of anything else are reported as what they are, next to the contract they cannot overturn. */
+function byReferenceRule(method: string, c: ContractSummary, row: RowFacts, elsewhere: readonly string[]): string[] {
+  const allowed = row.held.filter((h) => h.meetsContract && h.safeguard !== 'copy');
+  const copy = row.held.find((h) => h.safeguard === 'copy');
+  const parts: string[] = [];
+  if (allowed.length) {
+    parts.push(`after ${method}, ${options(allowed)}`);
+    parts.push(...elsewhere);
+    const best = allowed[0]!.cost.ratio;
+    if (copy?.cost.ratio != null && best !== null && copy.cost.ratio > best)
+      parts.push(`sending a copy with write() was faster here (${ratioText(copy.cost.ratio)} vs ${ratioText(best)} write() throughput)`);
+  } else {
+    const nothing = !row.held.length && !row.failed.length ? ` (${unsettled(row)})` : '';
+    const tried = c.safeAfter.length ? `no safeguard that waits for it held here${nothing}` : 'no safeguard can wait for it';
+    parts.push(`after ${method}, the API requires ${c.safePoint}; ${tried}${copy ? `: ${safeguardWords('copy').held}` : ''}`);
+    parts.push(...elsewhere);
+  }
+  const none = row.held.find((h) => h.safeguard === 'none');
+  if (none) parts.push(`reusing at once: ${notSeenIn(none)}, but the API still requires ${c.safePoint}: ${quoted(c)}`);
+  else parts.push(`documented: ${quoted(c)}`);
+  const outside = row.held.filter((h) => !h.meetsContract && h.safeguard !== 'none');
+  if (outside.length) {
+    const named = outside.map((h) => `${safeguardWords(h.safeguard).failed} (${h.cases}/${h.cases} clean)`);
+    parts.push(`clean here but not the API's safe point: ${named.join(', ')}`);
+  }
+  return parts;
+}
+
+/** The one-line rule: a failed documented safe point first, then the safeguards that held
+ * (cheapest first; for a by-reference method only those its contract allows), what was not
+ * enough, and when sending a copy would be cheaper than the cheapest wait. Built only from the
+ * row's data. */
+export function ruleOf(method: string, row: RowFacts, elsewhere: readonly string[] = []): string {
+  const c = row.contract;
+  const contradicted = row.failed.filter((f) => f.meetsContract);
+  const parts: string[] = contradicted.map(
+    (f) => `FINDING: ${safeguardWords(f.safeguard).failed}, after which the API allows reuse, was not enough here (${f.headline})`,
+  );
+  parts.push(...(c.holds !== 'copy' ? byReferenceRule(method, c, row, elsewhere) : copyingRule(method, row, elsewhere)));
+  const notEnough = row.failed.filter((f) => !f.meetsContract);
+  if (notEnough.length) parts.push(`not enough: ${notEnough.map((f) => safeguardWords(f.safeguard).failed).join(', ')}`);
   if (!row.held.length && row.failed.length && row.unproven.length) parts.push(`not settled: ${row.unproven.map((u) => u.safeguard).join(', ')}`);
   return `${parts.join('; ')}.`;
 }
@@ -145,6 +208,31 @@ const scopeOrder = (dims: readonly string[]) => (a: Record<string, string>, b: R
   return 0;
 };
 
+function summaryOf(c: SendContract): ContractSummary {
+  const { holds, mayReadUntil, safePoint, source, document, quote } = c;
+  return { holds, mayReadUntil, safePoint, safeAfter: [...c.safeAfter], source, document, quote };
+}
+
+/** Every safeguard of the row that the contract allows reuse after, yet a conclusive case was
+ * corrupted after it (rule 1 of the verdict makes a case whose safeguard did not reach its safe
+ * point inconclusive, so every corrupted case counts). */
+function contradictionsOf(row: Recommendation, dims: readonly string[]): ContractContradiction[] {
+  const c = row.contract;
+  const method = row.scope.method!;
+  const where = dims.filter((d) => d !== 'method').map((d) => `${d} ${row.scope[d]}`).join(', ');
+  return row.failed.filter((f) => f.meetsContract).map((f) => ({
+    scope: row.scope,
+    safeguard: f.safeguard,
+    corruptedCases: f.corruptedCases,
+    cases: f.cases,
+    headline: f.headline,
+    counterexample: f.counterexample,
+    line:
+      `FINDING: ${method}${where ? ` (${where})` : ''}: ${safeguardWords(f.safeguard).failed}, after which the API allows reuse, ` +
+      `was not enough: ${f.headline}. The contract: ${quoted(c)}.`,
+  }));
+}
+
 /** One row per scope (the distinct values of `dimensions` among the cells). */
 export function buildRecommendations(
   cells: readonly MatrixCell[],
@@ -164,21 +252,37 @@ export function buildRecommendations(
   }
   const rows: Omit<Recommendation, 'rule'>[] = [];
   for (const { scope, cells: mine } of groups.values()) {
+    const known = contractOf(scope.method!);
+    // A rule without the method's contract could advise what its documentation forbids.
+    if (!known) throw new Error(`no documented contract for method "${scope.method}" (harness/model/contracts.ts)`);
+    const contract = summaryOf(known);
+    const meets = (safeguard: string) => allowedBy(known, safeguard);
     const held: HeldSafeguard[] = [];
     const failed: FailedSafeguard[] = [];
     const unproven: UnprovenSafeguard[] = [];
     for (const c of [...mine].sort((a, b) => bySafeguard(a.safeguard, b.safeguard))) {
-      if (c.corruptedCases > 0)
-        failed.push({ safeguard: c.safeguard, verdict: c.verdict, corruptedCases: c.corruptedCases, cases: c.cases, headline: c.headline, counterexample: counterexampleFor(c, counterexamples) });
-      else if (c.verdict === 'clean')
-        held.push({ safeguard: c.safeguard, cases: c.cases, upperBound95: c.upperBound95, headline: c.headline, cost: costOf(cost, c.method, c.safeguard, scope.transport) });
-      else unproven.push({ safeguard: c.safeguard, state: c.verdict === 'skipped' ? 'skipped' : 'inconclusive', headline: c.headline, why: unprovenWhy(c) });
+      if (c.corruptedCases > 0) {
+        failed.push({
+          safeguard: c.safeguard, meetsContract: meets(c.safeguard), verdict: c.verdict, corruptedCases: c.corruptedCases, cases: c.cases,
+          headline: c.headline, counterexample: counterexampleFor(c, counterexamples),
+        });
+      } else if (c.verdict === 'clean') {
+        const price = costOf(cost, c.method, c.safeguard, scope.transport);
+        const { safeguard, cases, upperBound95, headline } = c;
+        held.push({ safeguard, meetsContract: meets(safeguard), cases, upperBound95, headline, cost: price });
+      } else {
+        const state = c.verdict === 'skipped' ? 'skipped' : 'inconclusive';
+        unproven.push({ safeguard: c.safeguard, state, headline: c.headline, why: unprovenWhy(c) });
+      }
     }
     held.sort(byCost);
-    const use = (held.find((h) => h.safeguard !== 'copy') ?? held[0])?.safeguard ?? null;
-    rows.push({ scope, use, held, failed, unproven });
+    // A by-reference method's advice is only what its contract allows: never 'none'.
+    const eligible = sendsByReference(known) ? held.filter((h) => h.meetsContract) : held;
+    const use = (eligible.find((h) => h.safeguard !== 'copy') ?? eligible[0])?.safeguard ?? null;
+    rows.push({ scope, use, contract, held, failed, unproven });
   }
   rows.sort((a, b) => scopeOrder(dimensions)(a.scope, b.scope));
   const withRules = rows.map((row) => ({ ...row, rule: ruleOf(row.scope.method!, row, elsewhereFailures(row, rows, dimensions)) }));
-  return { dimensions: [...dimensions], costBasis: COST_BASIS, rows: withRules };
+  const contradictions = withRules.flatMap((row) => contradictionsOf(row, dimensions));
+  return { dimensions: [...dimensions], contradictions, costBasis: COST_BASIS, rows: withRules };
 }

@@ -107,6 +107,8 @@ pre.hex { margin: 0; padding: 8px 10px; background: #f7f8fa; border: 1px solid #
 .hx-x { background: #e9c0e2; color: #6b1f60; }
 .hx-miss { color: #bbb; }
 p.hx-key { font-size: 12px; color: #444; margin: 6px 0 0; }
+section.findings ul.findings { margin: 4px 0 8px; padding-left: 20px; }
+section.findings li { background: #f6b9b3; color: #5a0f08; font-weight: 600; padding: 4px 8px; margin-bottom: 4px; }
 table.observations tr.finding td { background: #f6b9b3; font-weight: 600; }
 table.observations td, table.observations th { padding: 2px 8px; text-align: left; }
 `;

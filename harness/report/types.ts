@@ -126,9 +126,29 @@ export interface SafeguardCost {
   basis: string;
 }
 
+/** The method's documented contract as the report states it (harness/model/contracts.ts). */
+export interface ContractSummary {
+  /** copy: copied during the call; reference: the kernel may read the source after the call
+   * returned; gift: the pages were handed to the kernel for good */
+  holds: 'copy' | 'reference' | 'gift';
+  mayReadUntil: string;
+  /** the documented safe point, in words that follow "the API still requires " */
+  safePoint: string;
+  /** safeguards whose signal reaches the safe point ('copy', which replaces the method, is
+   * always allowed and not listed) */
+  safeAfter: string[];
+  /** man page or kernel doc, and section */
+  source: string;
+  /** the document in full (package or kernel source path) */
+  document: string;
+  quote: string;
+}
+
 /** A safeguard whose every case in the scope was clean. */
 export interface HeldSafeguard {
   safeguard: string;
+  /** the method's contract allows changing the source after it (its safe point, or a copy) */
+  meetsContract: boolean;
   cases: number;
   /** the cell's upperBound95 */
   upperBound95: number | null;
@@ -139,6 +159,8 @@ export interface HeldSafeguard {
 /** A safeguard with at least one corrupted case in the scope. */
 export interface FailedSafeguard {
   safeguard: string;
+  /** the contract allows changing the source after it: its failure contradicts the contract */
+  meetsContract: boolean;
   /** the cell's worst verdict */
   verdict: Verdict;
   corruptedCases: number;
@@ -161,9 +183,12 @@ export interface UnprovenSafeguard {
 export interface Recommendation {
   /** one value per Recommendations.dimensions, e.g. { method: 'sendfile', transport: 'veth' } */
   scope: Record<string, string>;
-  /** the cheapest safeguard that held (an entry of `held`), preferring any that keeps the method
-   * over `copy`, which replaces it; null when none held */
+  /** the cheapest safeguard that held (an entry of `held`) and that the method's contract allows,
+   * preferring any that keeps the method over `copy`, which replaces it; null when none such held.
+   * Never 'none' for a method that sends by reference, whatever its cases showed. */
   use: string | null;
+  /** the method's documented contract */
+  contract: ContractSummary;
   /** every safeguard that held, cheapest first */
   held: HeldSafeguard[];
   failed: FailedSafeguard[];
@@ -172,16 +197,32 @@ export interface Recommendation {
   rule: string;
 }
 
+/** A documented safe point that failed: a conclusive corrupted case (a corrupted verdict implies
+ * the safeguard reached its safe point) after a safeguard the method's contract allows reuse after. */
+export interface ContractContradiction {
+  scope: Record<string, string>;
+  safeguard: string;
+  corruptedCases: number;
+  cases: number;
+  headline: string;
+  /** caseId of the report.counterexamples entry that shows it; null when none was kept */
+  counterexample: string | null;
+  /** "FINDING: …", quoting the contract */
+  line: string;
+}
+
 export interface Recommendations {
   /** the cell fields a row is keyed by, in column order */
   dimensions: string[];
+  /** the report's first findings, before everything else: evidence against a documented contract */
+  contradictions: ContractContradiction[];
   /** how costs were chosen and how an unmeasured cost is ranked */
   costBasis: string;
   rows: Recommendation[];
 }
 
 export interface Report {
-  schemaVersion: 2;
+  schemaVersion: 3;
   runId: string;
   tool: { name: 'zcprobe'; version: string };
   host: HostInfo;
@@ -206,11 +247,33 @@ export interface Report {
   servers?: ServersSection;
 }
 
+/** One observation as a rate next to its baseline's rate. */
+export interface ObservationRow {
+  id: string;
+  transport: string;
+  /** what a case counts as seen, e.g. "corrupted" */
+  event: string;
+  seen: number;
+  runs: number;
+  /** exact (Clopper–Pearson) two-sided 95 % interval of the rate */
+  interval95: { lower: number; upper: number };
+  /** "3/12 corrupted (95 % CI 5.5–57 %)" */
+  outcome: string;
+  baseline: { seen: number; runs: number; outcome: string; singleOutcome: boolean } | null;
+  /** Fisher's exact test, two-sided, against the baseline; null without a comparable baseline */
+  pValue: number | null;
+  /** differs: p < 1 % (a finding); consistent: within chance of the baseline */
+  status: 'consistent' | 'differs' | 'no-baseline';
+  line: string;
+}
+
 export interface ReportObservations {
   /** the JSON-lines file npm test wrote */
   source: string;
   recordedAt: string;
-  rows: { id: string; transport: string; outcome: string; baseline: string | null; status: 'same' | 'differs' | 'no-baseline'; line: string }[];
+  /** how a difference is decided, e.g. "Fisher's exact test, two-sided, α = 1 %; …" */
+  test: string;
+  rows: ObservationRow[];
 }
 
 /** Sorts by the experiment's canonical order (METHODS, SAFEGUARDS, TRANSPORTS) so tables read the

@@ -46,3 +46,38 @@ test('corrupted-on-retransmit counts as corruption', async (t) => {
   const out = await runClaimCases(async () => report('corrupted-on-retransmit'), claim('falsified'), { seed: 3 });
   t.is(out.outcome, 'falsified');
 });
+
+const observation = (numRuns = 30): Claim => ({ ...claim('falsified'), kind: 'observation', numRuns });
+
+test('an observation runs its whole sample and counts it; shrinking runs are not counted', async (t) => {
+  const sizes: number[] = [];
+  const out = await runClaimCases(async (p) => {
+    sizes.push(p.size);
+    return report(p.size >= 500 ? 'corrupted-on-wire' : p.size % 7 === 0 ? 'inconclusive' : 'clean');
+  }, observation(), { seed: 11 });
+  t.is(out.outcome, 'falsified');
+  const sample = sizes.slice(0, 30);
+  const inconclusive = sample.filter((s) => s < 500 && s % 7 === 0).length;
+  t.deepEqual(out.rate, { seen: sample.filter((s) => s >= 500).length, runs: 30 - inconclusive, inconclusive });
+  t.true(sizes.length > 30, 'then the first corrupted case was replayed and shrunk');
+  t.is(out.counterexample?.experiment.size, 500);
+  t.is(out.cases.length, sizes.length);
+});
+
+test('an observation with no corrupted case held, with its count; all inconclusive is undecided', async (t) => {
+  const held = await runClaimCases(async () => report('clean'), observation(12), { seed: 2 });
+  t.is(held.outcome, 'held');
+  t.deepEqual(held.rate, { seen: 0, runs: 12, inconclusive: 0 });
+  t.is((await runClaimCases(async () => report('inconclusive'), observation(5), { seed: 2 })).outcome, 'undecided');
+});
+
+test('a sampled corrupted case that comes out clean when replayed stands unshrunk (timing)', async (t) => {
+  let n = 0;
+  // Only the third case ever corrupts; its replay (the 31st run) is clean.
+  const out = await runClaimCases(async () => report(++n === 3 ? 'corrupted-after-wire' : 'clean'), observation(), { seed: 5 });
+  t.is(out.outcome, 'falsified');
+  t.deepEqual(out.rate, { seen: 1, runs: 30, inconclusive: 0 });
+  t.is(out.counterexample?.path, '2');
+  t.is(out.counterexample?.shrinks, 0);
+  t.is(n, 31);
+});

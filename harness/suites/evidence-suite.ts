@@ -301,7 +301,7 @@ async function assemble(opts: SuiteOptions, x: SuiteResults): Promise<Report> {
   const { offloads } = x.matrix;
   const { stdout: uname } = await run('uname', ['-a']);
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     runId: opts.runId,
     tool: { name: 'zcprobe', version: '0.1.0' },
     host: {

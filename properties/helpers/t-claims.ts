@@ -3,8 +3,9 @@
 //   fails saying so: neither may pass as "held" or "falsified".
 // - universal claims (true on every Linux by design): 'holds' must hold with every case
 //   conclusive; 'falsified' must be falsified by a conclusive, shrunk counterexample.
-// - observations (kernel/transport-dependent): the outcome is recorded and compared with the
-//   baseline for this kernel series (t-observe.ts); a difference is a finding, not a failure.
+// - observations (kernel/transport-dependent): every case of the sample runs and the corrupted ones
+//   are counted; the rate is recorded and compared with the baseline for this kernel series
+//   (t-observe.ts); a difference beyond chance is a finding, not a failure.
 // A counterexample is printed with seed, path, evidence and the replay command, and replayed
 // once more for how reproducible it is.
 import type { ExecutionContext } from 'ava';
@@ -12,6 +13,7 @@ import { runClaimCases, type ClaimRun } from '../../harness/suites/claim-runner.
 import type { CaseReport } from '../../harness/verdict/case-report.ts';
 import type { Claim, ExperimentPartial } from '../../harness/model/claims/index.ts';
 import { isCorrupted } from '../../harness/verdict/verdict.ts';
+import { CORRUPTED } from '../../harness/model/baselines.ts';
 import { observe } from './t-observe.ts';
 import { coverage, seedFromEnv, type SessionHandle } from './t-session.ts';
 
@@ -47,12 +49,17 @@ export async function runClaim(
       t.is(out.outcome, 'falsified', `claim "${claim.statement}" held for ${out.cases.length} cases (seed ${seed}): expected a counterexample`);
     }
   } else {
+    const rate = out.rate!;
+    const also = rate.inconclusive ? `, ${rate.inconclusive} inconclusive` : '';
+    const tally = `${rate.seen} of ${rate.runs} conclusive cases corrupted${also}`;
     observe(t, {
       id: claim.id,
       statement: claim.statement,
-      outcome: out.outcome,
+      event: CORRUPTED,
+      seen: rate.seen,
+      runs: rate.runs,
       transport: opts.transport ?? out.cases[0]?.transport ?? 'loopback',
-      detail: ce ? `minimal case: ${describe(ce.experiment)} → ${ce.failing.verdict}` : `${out.cases.length} cases, none corrupted`,
+      detail: ce ? `${tally}; minimal case: ${describe(ce.experiment)} → ${ce.failing.verdict}` : tally,
     });
   }
   if (out.outcome === 'held') {
@@ -65,7 +72,8 @@ export async function runClaim(
   // Near the boundary fast-check shrinks to, the minimal case may come out clean (timing): that
   // is reported, not hidden; the evidence is the run fast-check saw fail.
   out.replay = await session.run(ce!.experiment);
-  t.log(`"${claim.statement}": FALSIFIED after ${out.cases.length} cases, shrunk ${ce!.shrinks}×`);
+  const sampled = out.rate ? ` (${out.rate.seen} of the ${out.rate.runs} sampled conclusive cases corrupted)` : '';
+  t.log(`"${claim.statement}": FALSIFIED after ${out.cases.length} cases${sampled}, shrunk ${ce!.shrinks}×`);
   t.log(`  minimal case: ${describe(ce!.experiment)} → ${failing.verdict}, received ${failing.received.mismatchedBytes}/${failing.size} bytes differ${failing.wire.capture === 'captured' ? `, wire ${failing.wire.mismatchedBytes}` : ''}${failing.reasons.length ? ` (${failing.reasons.join('; ')})` : ''}; evidence ${failing.evidence?.dir}`);
   t.log(`  replayed once more: ${out.replay.verdict}`);
   t.log(`  replay: npx zcprobe run --replay ${claim.id}:${seed}:${ce!.path}`);

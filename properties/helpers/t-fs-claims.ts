@@ -1,12 +1,8 @@
-// Runs the filesystem claims (harness/model/claims/fs.ts) on one filesystem: one session with its source
-// files there, one serial test per mutation. Universal checks fail the test; whether what arrives
-// changed is observed: fast-check searches for a case where it did, shrinks it to the minimal one,
-// and the test prints it (with where the receiver saw old, new and zero bytes, relative to the
-// mutation's range) next to a tally of every case, the observed checks' counts, and what the file
-// itself holds afterwards. Nothing about the outcome is asserted.
+// Filesystem claims (model/claims/fs.ts) on one filesystem: universal checks fail the test; whether what arrives changed is a rate over
+// a fixed fast-check sample (recorded, compared with the baseline), then the first change is shrunk and printed with where the receiver
+// saw old, new and zero bytes relative to the mutation's range, a tally of every case and what the file itself holds afterwards.
 import type { ExecutionContext, Implementation, TestFn } from 'ava';
 import test from 'ava';
-import fc from 'fast-check';
 import { formatClasses, type ByteClasses } from '../../harness/verdict/byte-classes.ts';
 import type { CaseReport } from '../../harness/verdict/case-report.ts';
 import type { ExperimentPartial } from '../../harness/model/claims/index.ts';
@@ -19,12 +15,15 @@ import { resolveMutation } from '../../harness/model/mutation-spec.ts';
 import { isCorrupted } from '../../harness/verdict/verdict.ts';
 import { missingNeeds, type Need } from './requirements.ts';
 import { harnessChildren } from './t-children.ts';
+import { CORRUPTED } from '../../harness/model/baselines.ts';
+import { sampleThenShrink } from '../../harness/suites/claim-runner.ts';
 import { describe } from './t-claims.ts';
 import { observe } from './t-observe.ts';
 import { seedFromEnv, useSession, type SessionHandle } from './t-session.ts';
 
-/** Bound on one claim's search and shrinking (each case takes 50–300 ms). */
-const TIME_LIMIT_MS = 40_000;
+/** Bound on one claim's sample, per case (each takes 50–300 ms; 10 cases had 40 s); the shrinking
+ * after it is bounded by fast-check's own limits. */
+const MS_PER_CASE = 4_000;
 
 /** A check's violation in one case, or null. */
 export function violation(check: CaseCheck, r: CaseReport): string | null {
@@ -70,7 +69,7 @@ export function shapeOf(r: CaseReport, classes: ByteClasses = r.received.classes
 
 const fileShape = (r: CaseReport): string => (r.fileAfter ? shapeOf(r, r.fileAfter) : 'not read');
 
-function tally(cases: CaseReport[]): string[] {
+function arrivals(cases: CaseReport[]): string[] {
   const rows = new Map<string, number>();
   for (const c of cases) {
     const key = `${c.method.padEnd(8)} ${c.verdict.padEnd(22)} ${shapeOf(c)}`;
@@ -80,55 +79,53 @@ function tally(cases: CaseReport[]): string[] {
 }
 
 export async function runFsClaim(t: ExecutionContext, session: SessionHandle, claim: FsClaim, fs: FsSpec): Promise<void> {
+  const numRuns = claim.numRuns;
   const seed = seedFromEnv();
-  const cases: CaseReport[] = [];
-  const tried: { partial: ExperimentPartial; report: CaseReport }[] = [];
   const broken: string[] = [];
   const seen = new Map<CaseCheck, string[]>(claim.observed.map((c) => [c, []]));
-  let harnessError: Error | undefined;
-  const result = await fc.check(
-    fc.asyncProperty(claim.experiments, async (partial) => {
-      let r: CaseReport;
-      try {
-        r = await session.run(partial);
-      } catch (e) {
-        // a harness error proves nothing either way: kept, and the test fails with it below
-        harnessError ??= e instanceof Error ? e : new Error(String(e));
-        throw e;
-      }
-      cases.push(r);
-      tried.push({ partial, report: r });
-      for (const check of claim.universal) {
-        const v = violation(check, r);
-        if (v) broken.push(`${describe(partial)} → ${r.verdict}: ${v}${r.evidence ? ` [evidence ${r.evidence.dir}]` : ''}`);
-      }
-      for (const check of claim.observed) {
-        const v = violation(check, r);
-        if (v) seen.get(check)!.push(`${describe(partial)} → ${r.verdict}: ${v}; the file itself: ${r.fileAfter ? formatClasses(r.fileAfter) : 'not read'}`);
-      }
-      return !isCorrupted(r.verdict);
-    }),
-    { numRuns: claim.numRuns, seed, interruptAfterTimeLimit: TIME_LIMIT_MS },
-  );
+  const onCase = (partial: ExperimentPartial, r: CaseReport) => {
+    for (const check of claim.universal) {
+      const v = violation(check, r);
+      if (v) broken.push(`${describe(partial)} → ${r.verdict}: ${v}${r.evidence ? ` [evidence ${r.evidence.dir}]` : ''}`);
+    }
+    for (const check of claim.observed) {
+      const v = violation(check, r);
+      const file = r.fileAfter ? formatClasses(r.fileAfter) : 'not read';
+      if (v) seen.get(check)!.push(`${describe(partial)} → ${r.verdict}: ${v}; the file itself: ${file}`);
+    }
+  };
+  const changed = (r: CaseReport) => isCorrupted(r.verdict);
+  // a harness error proves nothing either way: sampleThenShrink keeps it, and the test fails with it below
+  const timeLimitMs = numRuns * MS_PER_CASE;
+  const s = await sampleThenShrink((p) => session.run(p), claim.experiments, { seed, numRuns, proves: changed, timeLimitMs, onCase });
+  const cases = s.cases;
+  const sample = s.sample.map((x) => x.report);
   const inconclusive = cases.filter((c) => c.verdict === 'inconclusive');
   for (const c of inconclusive) t.log(`inconclusive ${c.id}: ${c.reasons.join('; ')}`);
-  if (harnessError) return t.fail(`${fs}: ${claim.id}: the harness failed (seed ${seed}), which proves nothing: ${harnessError.stack ?? harnessError.message}`);
-  if (cases.length > 0 && inconclusive.length === cases.length) return t.fail(`${fs}: ${claim.id}: every one of the ${cases.length} cases was inconclusive: this host could not tell`);
+  if (s.error)
+    return t.fail(`${fs}: ${claim.id}: the harness failed (seed ${seed}), which proves nothing: ${s.error.stack ?? s.error.message}`);
+  const conclusive = sample.filter((c) => c.verdict !== 'inconclusive');
+  if (sample.length > 0 && !conclusive.length)
+    return t.fail(`${fs}: ${claim.id}: every one of the ${sample.length} sampled cases was inconclusive: this host could not tell`);
   t.deepEqual(broken, [], `universal checks (${claim.universal.join(', ')}) must hold in every case`);
-  const corrupted = cases.filter((c) => isCorrupted(c.verdict)).length;
+  const rate = { seen: conclusive.filter(changed).length, runs: conclusive.length };
+  const cut = s.interrupted ? ` (the sample stopped at the ${timeLimitMs / 1000} s bound)` : '';
+  const tally = `${rate.seen} of ${rate.runs} conclusive cases changed what arrived${cut}`;
   t.log(`${fs}: "${claim.statement}"`);
-  if (result.failed && result.counterexample) {
-    const [min] = result.counterexample;
-    const failing = [...tried].reverse().find((x) => JSON.stringify(x.partial) === JSON.stringify(min) && isCorrupted(x.report.verdict))?.report;
-    t.log(`  observed: FALSIFIED — ${corrupted}/${cases.length} cases changed what arrived; shrunk ${result.numShrinks}× to ${describe(min)}`);
-    if (failing) t.log(`  minimal case → ${failing.verdict}: received ${shapeOf(failing)}; evidence ${failing.evidence?.dir ?? 'none'}`);
-    t.log(`  replay: npx zcprobe run --replay ${claim.id}:${seed}:${result.counterexamplePath ?? ''} --fs ${fs}`);
-    observe(t, { id: `${claim.id}@${fs}`, statement: `${claim.statement} (${fs})`, outcome: 'falsified', transport: 'loopback', detail: `minimal case ${describe(min)}${failing ? ` → ${failing.verdict}, received ${shapeOf(failing)}` : ''}` });
+  const observation = {
+    id: `${claim.id}@${fs}`, statement: `${claim.statement} (${fs})`, event: CORRUPTED, ...rate, transport: 'loopback',
+  };
+  if (s.counterexample) {
+    const { experiment: min, failing, shrinks, path } = s.counterexample;
+    t.log(`  observed: FALSIFIED — ${tally}; shrunk ${shrinks}× to ${describe(min)}`);
+    t.log(`  minimal case → ${failing.verdict}: received ${shapeOf(failing)}; evidence ${failing.evidence?.dir ?? 'none'}`);
+    t.log(`  replay: npx zcprobe run --replay ${claim.id}:${seed}:${path} --fs ${fs}`);
+    observe(t, { ...observation, detail: `${tally}; minimal case ${describe(min)} → ${failing.verdict}, received ${shapeOf(failing)}` });
   } else {
-    observe(t, { id: `${claim.id}@${fs}`, statement: `${claim.statement} (${fs})`, outcome: 'held', transport: 'loopback', detail: `${cases.length} cases` });
-    t.log(`  observed: held in ${cases.length} cases${result.interrupted ? ` (search stopped at the ${TIME_LIMIT_MS / 1000} s bound)` : ''} (seed ${seed})`);
+    observe(t, { ...observation, detail: tally });
+    t.log(`  observed: held in ${rate.runs} conclusive cases${cut} (seed ${seed})`);
   }
-  t.log(`  what arrived (count, method, verdict, received bytes relative to the mutation's range):\n    ${tally(cases).join('\n    ')}`);
+  t.log(`  what arrived (count, method, verdict, received bytes relative to the mutation's range):\n    ${arrivals(cases).join('\n    ')}`);
   for (const [check, hits] of seen)
     t.log(`  ${check}: ${hits.length ? `NOT so in ${hits.length}/${cases.length} cases, e.g.\n    ${hits.slice(0, 3).join('\n    ')}` : `so in all ${cases.length} cases`}`);
   const files = new Map<string, number>();

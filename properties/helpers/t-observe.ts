@@ -1,6 +1,6 @@
-// Records an observation (harness/model/baselines.ts) from a test: prints how it compares with this
-// kernel series' baseline as a TAP comment — "FINDING: …" when this host differs — and fails the
-// test for a difference only under ZCPROBE_STRICT=1.
+// Records an observation (harness/model/baselines.ts), a rate, from a test: prints how it compares
+// with this kernel series' baseline as a TAP comment — "FINDING: …" when the rates differ beyond
+// chance (Fisher's exact test, p < 1 %) — and fails the test for a finding only under ZCPROBE_STRICT=1.
 import type { ExecutionContext } from 'ava';
 import { remoteFromEnv } from '../../harness/roles/agent/remote-transport.ts';
 import { compareWithBaseline, readBaseline, recordObservation, strictObservations, type Observation } from '../../harness/model/baselines.ts';

@@ -3,7 +3,9 @@
 // observation, not a pass/fail claim: the test asserts only that each case was conclusive and
 // that the classification adds up, and prints the table.
 import type { ExecutionContext } from 'ava';
+import { CORRUPTED } from '../../harness/model/baselines.ts';
 import type { Method } from '../../harness/model/experiment.ts';
+import { isCorrupted, type Verdict } from '../../harness/verdict/verdict.ts';
 import { observe } from './t-observe.ts';
 import type { SessionHandle } from './t-session.ts';
 
@@ -22,6 +24,9 @@ export async function recordTruncation(t: ExecutionContext, session: SessionHand
     }
   }
   t.log(`${method} + ftruncate(0) right after return:\n  ${rows.join('\n  ')}`);
-  const outcome = [...verdicts].sort(([a], [b]) => a.localeCompare(b)).map(([v, n]) => `${v} ${n}/${rows.length}`).join(', ');
-  observe(t, { id: `${method}-ftruncate`, statement: `what arrives when the file is truncated to 0 right after ${method}() returns`, outcome, transport: 'loopback' });
+  const tally = [...verdicts].sort(([a], [b]) => a.localeCompare(b)).map(([v, n]) => `${v} ${n}/${rows.length}`).join(', ');
+  // Every case was asserted conclusive above: the rate is corrupted cases of all of them.
+  const seen = [...verdicts].filter(([v]) => isCorrupted(v as Verdict)).reduce((a, [, n]) => a + n, 0);
+  const statement = `what arrives when the file is truncated to 0 right after ${method}() returns`;
+  observe(t, { id: `${method}-ftruncate`, statement, event: CORRUPTED, seen, runs: rows.length, transport: 'loopback', detail: tally });
 }

@@ -1,5 +1,8 @@
 // Kernels side by side: a column per kernel for every cell, probe, observation and test total. A contradicted universal claim or a
-// failed suite is a failure, any other difference a finding, an inconclusive/skipped/absent cell decides nothing (docs/kernels.md).
+// failed suite is a failure, any other difference a finding (observation rates: Fisher's exact test at 1 %); an inconclusive,
+// skipped or absent cell decides nothing (docs/kernels.md).
+import { describeRate, FINDING_ALPHA, type Observation } from '../../model/baselines.ts';
+import { ratesDiffer } from '../../model/stats.ts';
 import type { Probe } from '../../world/probes.ts';
 import { CORRUPTED, VERDICTS, type MatrixCell, type Report, type Verdict } from '../../report/types.ts';
 import { claimForCell, type CellClaim } from './cell-claims.ts';
@@ -15,7 +18,7 @@ export interface KernelColumn {
   report?: Report;
   probes?: Probe[];
   tap?: TapSummary;
-  observations?: { id: string; outcome: string; transport: string; statement: string }[];
+  observations?: Observation[];
 }
 
 export type RowStatus = 'same' | 'finding' | 'failure' | 'undecided';
@@ -102,8 +105,24 @@ function observationRows(cols: KernelColumn[]): Row[] {
   const keys = [...new Set(cols.flatMap((c) => (c.observations ?? []).map((o) => `${o.id} (${o.transport})`)))];
   return keys.map((what): Row => {
     // the last recording of an id wins, as in a baseline
-    const values = cols.map((c) => [...(c.observations ?? [])].reverse().find((o) => `${o.id} (${o.transport})` === what)?.outcome ?? null);
-    return differs(values) ? { what, values, status: 'finding', why: 'an observation (kernel-dependent by design): kernels differ' } : { what, values, status: 'same' };
+    const found = cols.map((c) => [...(c.observations ?? [])].reverse().find((o) => `${o.id} (${o.transport})` === what) ?? null);
+    const values = found.map((o) => (o ? describeRate(o) : null));
+    const present = found.filter((o): o is Observation => o !== null);
+    const events = new Set(present.map((o) => o.event));
+    if (events.size > 1) return { what, values, status: 'finding', why: 'the kernels counted different events' };
+    // Every pair, as against a baseline: a difference chance explains less than 1 % of the time.
+    let least: { p: number; a: Observation; b: Observation } | null = null;
+    for (let i = 0; i < present.length; i++)
+      for (let j = i + 1; j < present.length; j++) {
+        const { p } = ratesDiffer(present[i]!, present[j]!, FINDING_ALPHA);
+        if (!least || p < least.p) least = { p, a: present[i]!, b: present[j]! };
+      }
+    if (least && least.p < FINDING_ALPHA) {
+      const p = least.p.toPrecision(2);
+      const why = `an observation (kernel-dependent by design): rates differ beyond chance (Fisher's exact test, p = ${p})`;
+      return { what, values, status: 'finding', why };
+    }
+    return { what, values, status: 'same' };
   });
 }
 

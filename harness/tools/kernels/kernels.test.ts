@@ -151,13 +151,25 @@ test('side by side: a universal claim contradicted is a failure, an observation 
   t.regex(renderKernelsView(c, 'markdown'), /\| write × none × loopback \| 3\/3 clean[^|]* \| 3\/3 clean[^|]* \| {2}\|/);
 });
 
+const rate = (seen: number, runs: number) => ({ statement: 's', event: 'corrupted', seen, runs, transport: 'loopback' });
+
 test('side by side: probes, recorded observations and test totals get a column per kernel', (t) => {
   const c = compareColumns([
-    col('6.18', [], { probes: [{ name: 'tbf', ok: true, detail: 'ok' }], observations: [{ id: 'o', outcome: 'falsified', transport: 'loopback', statement: 's' }], tap: parseTap('1..1\n# pass 1\n# fail 0\n') }),
-    col('6.1', [], { probes: [{ name: 'tbf', ok: false, detail: 'no sch_tbf' }], observations: [{ id: 'o', outcome: 'held', transport: 'loopback', statement: 's' }], tap: parseTap('not ok 1 - lease (c)\n1..1\n# pass 0\n# fail 1\n') }),
+    col('6.18', [], {
+      probes: [{ name: 'tbf', ok: true, detail: 'ok' }],
+      observations: [{ ...rate(10, 10), id: 'o' }, { ...rate(3, 12), id: 'p' }],
+      tap: parseTap('1..1\n# pass 1\n# fail 0\n'),
+    }),
+    col('6.1', [], {
+      probes: [{ name: 'tbf', ok: false, detail: 'no sch_tbf' }],
+      observations: [{ ...rate(0, 10), id: 'o' }, { ...rate(1, 12), id: 'p' }],
+      tap: parseTap('not ok 1 - lease (c)\n1..1\n# pass 0\n# fail 1\n'),
+    }),
   ]);
   t.like(c.probes[0], { status: 'finding', values: ['ok', 'missing: no sch_tbf'] });
-  t.like(c.observations[0], { what: 'o (loopback)', status: 'finding', values: ['falsified', 'held'] });
+  const flipped = ['10/10 corrupted (95 % CI 69–100 %)', '0/10 corrupted (95 % CI 0–31 %)'];
+  t.like(c.observations[0], { what: 'o (loopback)', status: 'finding', values: flipped });
+  t.like(c.observations[1], { what: 'p (loopback)', status: 'same' }, '3/12 vs 1/12 is chance');
   t.like(c.tests[0], { status: 'failure' });
   t.regex(c.tests[0]!.why!, /6\.1: lease \(c\)/);
   t.is(c.failures, 1);

@@ -2,7 +2,7 @@
 // the comparison: doctor's probes, the report, the TAP summary, the recorded observations.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Observation } from '../../model/baselines.ts';
+import { parseObservations, type RecordedObservation } from '../../model/baselines.ts';
 import type { Probe } from '../../world/probes.ts';
 import type { Report } from '../../report/types.ts';
 import { assertValidReport } from '../../report/validate.ts';
@@ -16,7 +16,7 @@ export interface KernelResults {
   probes?: Probe[];
   report?: Report;
   tap?: TapSummary;
-  observations?: (Observation & { kernel?: string })[];
+  observations?: RecordedObservation[];
   steps: { name: string; status: number; seconds: number }[];
   /** results that were there but could not be read */
   problems: string[];
@@ -51,7 +51,7 @@ export function loadKernelResults(run: KernelRun): KernelResults {
   const tap = readIf(join(d, 'tap.txt'));
   if (tap) out.tap = parseTap(tap);
   const obs = readIf(join(d, 'observations.jsonl'));
-  if (obs) out.observations = obs.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Observation);
+  if (obs) out.observations = parseObservations(obs, join(d, 'observations.jsonl'));
   for (const line of (readIf(join(d, 'steps.tsv')) ?? '').split('\n').filter(Boolean)) {
     const [name, status, seconds] = line.split('\t');
     out.steps.push({ name: name!, status: Number(status), seconds: Number(seconds) });
