@@ -7,7 +7,7 @@ type Entry = { summary: string; load: () => Promise<{ command: { main: (argv: st
 
 const COMMANDS: Record<string, Entry> = {
   run: { summary: 'run experiments and print their verdicts', load: () => import('./cli/run.ts') },
-  serve: { summary: 'a real server (nginx, apache2, lighttpd) serves a file that changes once it logs the response as done', load: () => import('./cli/serve.ts') },
+  serve: { summary: 'a real server serves a file that changes once it logs the response as done', load: () => import('./cli/serve.ts') },
   bench: { summary: 'throughput and CPU cost of each send method and safeguard', load: () => import('./cli/bench.ts') },
   report: { summary: 'run the evidence suite and write report.html/json/md (npm start)', load: () => import('./cli/report.ts') },
   matrix: { summary: 'run the method × safeguard × transport matrix, print its cells as JSON', load: () => import('./cli/matrix.ts') },

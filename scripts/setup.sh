@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what zcprobe needs on a Debian/Ubuntu host, only what is missing:
 # system packages (tcpdump, liburing-dev, iproute2, ethtool, a C++ toolchain, the mkfs tools and
-# losetup of the loop-image filesystems; tshark for the tests) and the npm
+# losetup of the loop-image filesystems; tshark for the tests; nginx, apache2, lighttpd for zcprobe serve) and the npm
 # dependencies + native addon (npm ci). Safe to run repeatedly; fast when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +50,31 @@ if ! have_cmd tshark; then
       || echo "zcprobe setup: tshark could not be installed; the tshark cross-checks will be skipped" >&2
   else
     echo "zcprobe setup: tshark missing (apt-get install tshark as root); the tshark cross-checks will be skipped" >&2
+  fi
+fi
+
+# zcprobe serve: real servers from the distribution (nginx, apache2, lighttpd). Optional: a server
+# that is missing is skipped with the reason. Their services must stay stopped: unless the host has
+# a policy-rc.d already, one that denies every start is in place for the install only.
+missing_servers=()
+for s in nginx apache2 lighttpd; do [ -x "/usr/sbin/$s" ] || missing_servers+=("$s"); done
+if [ ${#missing_servers[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && have_cmd apt-get; then
+    echo "zcprobe setup: apt-get install ${missing_servers[*]} (zcprobe serve; their services are not started)"
+    policy=/usr/sbin/policy-rc.d
+    own_policy=0
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\n# zcprobe setup: no service starts while the servers are installed\nexit 101\n' > "$policy"
+      chmod 755 "$policy"
+      own_policy=1
+      trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    install_servers() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing_servers[@]}" >/dev/null; }
+    install_servers 2>/dev/null || { apt-get update -qq && install_servers; } \
+      || echo "zcprobe setup: ${missing_servers[*]} could not be installed; zcprobe serve will skip them" >&2
+    if [ "$own_policy" = 1 ]; then rm -f "$policy"; trap - EXIT; fi
+  else
+    echo "zcprobe setup: ${missing_servers[*]} missing (apt-get install as root); zcprobe serve will skip them" >&2
   fi
 fi
 

@@ -25,6 +25,7 @@ export const OBSERVING_FILES = [
   'properties/fs-xfs.test.ts',
   'properties/fs-btrfs.test.ts',
   'properties/tun.test.ts',
+  'properties/servers.test.ts',
 ];
 
 const OPTIONS = {

@@ -5,13 +5,27 @@ import { diskUsage, formatBytes } from '../host/disk.ts';
 import { listRunDirs } from '../host/prune.ts';
 import { writeReport } from '../report/write.ts';
 import { CAPTURES_DIR, newRunId } from '../session/session.ts';
-import { flagValue, type FlagValues } from './args.ts';
+import { flagValue, listFlag, UsageError, type FlagValues } from './args.ts';
 import { defineCommand } from './command.ts';
 import { runSuite, suiteFlags } from './suite.ts';
+import { SERVERS, type ServerName } from '../model/serve-spec.ts';
+
+/** --server, repeatable; "none" leaves the real-servers section out. */
+function serversFlag(given: string[] | undefined): ServerName[] {
+  if (given?.includes('none')) {
+    if (given.length > 1) throw new UsageError('--server none cannot be combined with servers');
+    return [];
+  }
+  return listFlag({ server: given }, 'server', SERVERS);
+}
 
 const SUITE = suiteFlags(2, {
   'cost-total': { type: 'string', value: '<size>', help: 'bytes per bench run for the cost chart; 0 skips it (default 256MiB)' },
   out: { type: 'string', value: '<dir>', help: 'output directory (default captures/<run-id>)' },
+  server: {
+    type: 'string', multiple: true, value: '<name>',
+    help: `servers of the "Real servers" section: ${SERVERS.join(', ')}, or none; repeatable (default: all; a missing one is skipped)`,
+  },
 });
 
 export const command = defineCommand({
@@ -26,7 +40,8 @@ async function report(flags: FlagValues<typeof SUITE.options>): Promise<number> 
   const costTotal = flagValue(flags, 'cost-total', parseSize) ?? 256 << 20;
   const runId = newRunId();
   const runDir = flags.out ?? join(CAPTURES_DIR, runId);
-  const report = await runSuite({ ...scope, runDir, runId, costTotal }, `zcprobe evidence suite → ${runDir}`);
+  const servers = serversFlag(flags.server);
+  const report = await runSuite({ ...scope, runDir, runId, costTotal, servers }, `zcprobe evidence suite → ${runDir}`);
   const paths = writeReport(runDir, report);
   const counts = new Map<string, number>();
   for (const c of report.cells) counts.set(c.verdict, (counts.get(c.verdict) ?? 0) + 1);

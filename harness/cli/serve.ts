@@ -2,24 +2,35 @@
 // file changes the moment the server logs the response as done; one verdict line (or JSON) per case.
 import { ExperimentError, parseDurationMs, parseSize } from '../model/experiment.ts';
 import { FS_SPECS_HELP, parseFsSpec } from '../model/fs-spec.ts';
-import { makeServeExperiment, SERVE_MUTATIONS, SERVE_TRANSPORTS, SERVER_SETTINGS, SERVERS, type ServeExperiment } from '../model/serve-spec.ts';
+import {
+  makeServeExperiment,
+  SERVE_MUTATIONS,
+  SERVE_TRANSPORTS,
+  settingChoices,
+  SERVERS,
+  type ServeExperiment,
+} from '../model/serve-spec.ts';
 import { ServerStartError } from '../roles/server/process.ts';
 import { runServe, type ServeOutcome } from '../suites/serve.ts';
 import { formatServeLine } from '../verdict/serve-report.ts';
 import { flagValue, nonNegativeInt, oneOf, UsageError, type FlagSpecs, type FlagValues } from './args.ts';
 import { defineCommand } from './command.ts';
 
-const settingsHelp = SERVERS.map((s) => `${s}: ${SERVER_SETTINGS[s].map((d) => `${d.key}=${[...d.values, ...(d.size ? ['SIZE'] : [])].join('|')}`).join(' ')}`).join('; ');
+const settingsHelp = SERVERS.map((s) => `${s}: ${settingChoices(s).join(' ')}`).join('; ');
 
 const OPTIONS = {
   server: { type: 'string', value: '<name>', help: `${SERVERS.join(', ')} (required)` },
   set: { type: 'string', multiple: true, value: 'KEY=VALUE', help: `a server setting; repeatable (${settingsHelp})` },
-  mutation: { type: 'string', value: '<kind>', help: `what happens to the served file at the access-log line: ${SERVE_MUTATIONS.join(', ')} (default pwrite)` },
+  mutation: {
+    type: 'string',
+    value: '<kind>',
+    help: `done to the served file at the access-log line: ${SERVE_MUTATIONS.join(', ')} (default pwrite)`,
+  },
   fs: { type: 'string', value: '<fs>', help: `where the docroot lives: ${FS_SPECS_HELP.join(', ')} (default tmpfs)` },
   size: { type: 'string', value: '<size>', help: 'bytes of the served file, e.g. 64KiB, 4MiB (default 1MiB)' },
   'client-delay-ms': { type: 'string', value: '<ms>', help: 'the client sleeps this long after its request before reading (default 0)' },
   rcvbuf: { type: 'string', value: '<size>', help: "the client's SO_RCVBUF, set before connect (default: kernel autotuning)" },
-  transport: { type: 'string', value: '<name>', help: `${SERVE_TRANSPORTS.join(', ')} (default loopback); the server on the sender side, the client on the receiver side` },
+  transport: { type: 'string', value: '<name>', help: `${SERVE_TRANSPORTS.join(', ')} (default loopback); the server is the sender side` },
   family: { type: 'string', value: '4|6', help: 'IP version (default 4)' },
   repeat: { type: 'string', value: '<n>', help: 'run the case n times (default 1)' },
   json: { type: 'boolean', help: 'print one JSON object per case' },
@@ -54,14 +65,15 @@ function print(o: ServeOutcome, json: boolean): void {
   if (o.kind === 'case') process.stdout.write((json ? JSON.stringify(o.record) : formatServeLine(o.record)) + '\n');
   else {
     const e = o.exp;
-    process.stdout.write((json ? JSON.stringify({ skipped: o.reason, server: e.server, mutation: e.mutation, fs: e.fs }) : `${e.server} ${e.mutation} fs=${e.fs} → skipped: ${o.reason}`) + '\n');
+    const skipped = { skipped: o.reason, server: e.server, mutation: e.mutation, fs: e.fs };
+    process.stdout.write((json ? JSON.stringify(skipped) : `${e.server} ${e.mutation} fs=${e.fs} → skipped: ${o.reason}`) + '\n');
   }
 }
 
 export const command = defineCommand({
   name: 'serve',
-  usage: '--server nginx|apache2|lighttpd [--set KEY=VALUE ...] [--mutation M] [--fs F] [--size S] [--client-delay-ms MS] [--rcvbuf SIZE] [--transport T] [--repeat N] [--json]',
-  about: 'A real server from the distribution serves a file to zcprobe\'s slow client; the file changes the moment the server\'s access-log line says the response is done.',
+  usage: '--server nginx|apache2|lighttpd [--set KEY=VALUE ...] [--mutation M] [--fs F] [--size S] [--client-delay-ms MS] [flags]',
+  about: 'A real server serves a file to zcprobe\'s slow client; the file changes once its access-log line says the response is done.',
   options: OPTIONS,
   async run(flags) {
     const { exp, repeat, json } = serveFromFlags(flags);

@@ -80,7 +80,9 @@ export function wiresharkEvidence(
     `zcprobe case ${c.id}: ${c.method}, ${c.size} bytes, mutation ${c.mutation} (${c.mutationRange}), safeguard ${c.safeguard}, receiver delay ${c.receiverDelayMs} ms, ${c.transport} IPv${c.family}, kernel ${c.kernel}`,
     `verdict: ${c.verdict}${c.reasons.length ? ` (${c.reasons.join('; ')})` : ''}`,
     pointers ? `Wireshark display filter for the frames that prove it: ${pointers.filter}` : 'no single frame proves this verdict (see case.json)',
-    mark.patternNote ?? 'stream offset = relative tcp.seq - 1; intended byte at offset o: o % 251 + 1; the mutation writes that value XOR 0xff',
+    // serve: the body follows an HTTP header, so the pattern is told in body offsets
+    mark.patternNote
+      ?? 'stream offset = relative tcp.seq - 1; intended byte at offset o: o % 251 + 1; the mutation writes that value XOR 0xff',
   ];
   const frameComments = new Map([...comments].map(([frame, texts]) => [frame - 1, texts]));
   const application = mark.application ?? 'zcprobe';

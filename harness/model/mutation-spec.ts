@@ -1,11 +1,16 @@
 // A mutation as text (what --mutation takes, what a case records) and as data; the kinds are listed in docs/filesystems.md.
 // Numbers take size units (4KiB, 1MiB) and are stored as bytes: "truncate:600000". Pure: no addon.
 
-export const MUTATION_KINDS = ['overwrite', 'pwrite', 'truncate', 'punch-hole', 'odirect-write', 'rename-replace', 'reflink-then-write', 'copy-over', 'copytruncate'] as const;
+export const MUTATION_KINDS = [
+  'overwrite', 'pwrite', 'truncate', 'punch-hole', 'odirect-write', 'rename-replace', 'reflink-then-write', 'copy-over', 'copytruncate',
+] as const;
 export type MutationKind = (typeof MUTATION_KINDS)[number];
 
 /** The forms --mutation accepts, for help and error texts. */
-export const MUTATION_FORMS = ['overwrite', 'pwrite', 'pwrite:OFFSET:LENGTH', 'truncate:LENGTH', 'ftruncate', 'punch-hole:OFFSET:LENGTH', 'odirect-write', 'odirect-write:OFFSET:LENGTH', 'rename-replace', 'reflink-then-write', 'copy-over', 'copytruncate'] as const;
+export const MUTATION_FORMS = [
+  'overwrite', 'pwrite', 'pwrite:OFFSET:LENGTH', 'truncate:LENGTH', 'ftruncate', 'punch-hole:OFFSET:LENGTH', 'odirect-write',
+  'odirect-write:OFFSET:LENGTH', 'rename-replace', 'reflink-then-write', 'copy-over', 'copytruncate',
+] as const;
 
 /** O_DIRECT offsets and lengths are multiples of this (the largest logical block size in use). */
 export const ODIRECT_ALIGN = 4096;

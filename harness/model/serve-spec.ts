@@ -1,7 +1,6 @@
-// What `zcprobe serve` runs, as plain data: a real server from the distribution, its settings, the
-// mutation applied to the served file once the server logs the response as done, and the slow
-// client. Settings are declared here per server (validated before anything starts); the server
-// modules (harness/roles/server/) turn the resolved settings into their directives.
+// What `zcprobe serve` runs, as plain data: a distribution server, its settings (declared and validated
+// here per server, before anything starts), the mutation applied to the served file at the server's
+// access-log line for the request, and the slow client.
 import { parseFsSpec, type FsSpec } from './fs-spec.ts';
 import { formatMutation, parseMutation, resolveMutation } from './mutation-spec.ts';
 import { ExperimentError, formatSize, parseSize, type Mutation } from './experiment.ts';
@@ -13,8 +12,9 @@ export const SERVE_TRANSPORTS = ['loopback', 'veth', 'tun'] as const;
 export type ServeTransport = (typeof SERVE_TRANSPORTS)[number];
 
 /** The file mutations serve applies (overwrite changes a sender's memory: there is none here). */
-export const SERVE_MUTATIONS = ['pwrite', 'pwrite:OFFSET:LENGTH', 'truncate:LENGTH', 'ftruncate', 'punch-hole:OFFSET:LENGTH', 'odirect-write',
-  'rename-replace', 'reflink-then-write', 'copy-over', 'copytruncate'] as const;
+export const SERVE_MUTATIONS = [
+  'pwrite', 'pwrite:OFFSET:LENGTH', 'truncate:LENGTH', 'ftruncate', 'punch-hole:OFFSET:LENGTH', 'odirect-write', 'rename-replace',
+  'reflink-then-write', 'copy-over', 'copytruncate'] as const;
 
 export interface SettingDef {
   key: string;
@@ -30,9 +30,9 @@ export interface SettingDef {
 export const SERVER_SETTINGS: Record<ServerName, readonly SettingDef[]> = {
   nginx: [
     { key: 'sendfile', values: ['on', 'off'], default: 'on', directive: 'sendfile (Debian nginx.conf: on)' },
-    { key: 'directio', values: ['off'], size: true, default: 'off', directive: 'directio: O_DIRECT reads for files of at least this size (no sendfile for them)' },
+    { key: 'directio', values: ['off'], size: true, default: 'off', directive: 'directio: O_DIRECT reads for files of at least this size' },
     { key: 'aio', values: ['off', 'threads', 'on'], default: 'off', directive: 'aio (on needs nginx built --with-file-aio)' },
-    { key: 'sendfile_max_chunk', values: [], size: true, default: '2MiB', directive: 'sendfile_max_chunk: bytes per sendfile() call (0: no limit)' },
+    { key: 'sendfile_max_chunk', values: [], size: true, default: '2MiB', directive: 'sendfile_max_chunk: bytes per sendfile() call' },
   ],
   apache2: [
     { key: 'sendfile', values: ['on', 'off'], default: 'off', directive: 'EnableSendfile (httpd default: Off)' },
@@ -64,6 +64,11 @@ function settingValue(server: ServerName, def: SettingDef, raw: string): string 
   throw new ExperimentError('set', `${server} ${def.key}: "${raw}" is not one of ${choices.join(', ')}`);
 }
 
+/** "sendfile=on|off", "directio=off|SIZE", ... for help and error texts. */
+export function settingChoices(server: ServerName): string[] {
+  return SERVER_SETTINGS[server].map((d) => `${d.key}=${[...d.values, ...(d.size ? ['SIZE'] : [])].join('|')}`);
+}
+
 /** Parses `KEY=VALUE` strings for `server`; unknown keys and values are errors naming the choices. */
 export function parseServerSettings(server: ServerName, pairs: readonly string[]): ServerSettings {
   const defs = SERVER_SETTINGS[server];
@@ -72,7 +77,10 @@ export function parseServerSettings(server: ServerName, pairs: readonly string[]
     const eq = pair.indexOf('=');
     const key = eq > 0 ? pair.slice(0, eq).trim() : '';
     const def = defs.find((d) => d.key === key);
-    if (!def) throw new ExperimentError('set', `${server} has no setting "${eq > 0 ? key : pair}" (settings: ${defs.map((d) => `${d.key}=${[...d.values, ...(d.size ? ['SIZE'] : [])].join('|')}`).join(', ')})`);
+    if (!def) throw new ExperimentError(
+      'set',
+      `${server} has no setting "${eq > 0 ? key : pair}" (settings: ${settingChoices(server).join(', ')})`,
+    );
     if (given[key] !== undefined) throw new ExperimentError('set', `${server} ${key} is set twice`);
     given[key] = settingValue(server, def, pair.slice(eq + 1));
   }
@@ -120,29 +128,38 @@ export interface ServeExperiment {
 
 export const SERVE_MAX_SIZE = 1 << 30;
 
-export type ServePartial = Omit<Partial<ServeExperiment>, 'server' | 'settings' | 'transport'> & { server: string; settings?: ServerSettings | string[]; transport?: string };
+export type ServePartial = Omit<Partial<ServeExperiment>, 'server' | 'settings' | 'transport'> & {
+  server: string;
+  settings?: ServerSettings | string[];
+  transport?: string;
+};
 
 export function makeServeExperiment(p: ServePartial): ServeExperiment {
-  if (!(SERVERS as readonly string[]).includes(p.server)) throw new ExperimentError('server', `"${p.server}" is not one of ${SERVERS.join(', ')}`);
+  if (!(SERVERS as readonly string[]).includes(p.server))
+    throw new ExperimentError('server', `"${p.server}" is not one of ${SERVERS.join(', ')}`);
   const server = p.server as ServerName;
   const settings = Array.isArray(p.settings) || p.settings === undefined ? parseServerSettings(server, p.settings ?? []) : p.settings;
   const size = p.size ?? 1 << 20;
-  if (!Number.isInteger(size) || size < 1 || size > SERVE_MAX_SIZE) throw new ExperimentError('size', `size must be from 1 B to 1 GiB, got ${size}`);
+  if (!Number.isInteger(size) || size < 1 || size > SERVE_MAX_SIZE)
+    throw new ExperimentError('size', `size must be from 1 B to 1 GiB, got ${size}`);
   let mutation: Mutation;
   try {
     const spec = parseMutation(p.mutation ?? 'pwrite');
-    if (spec.kind === 'overwrite') throw new Error(`overwrite changes a sender's memory; serve changes the served file: ${SERVE_MUTATIONS.join(', ')}`);
+    if (spec.kind === 'overwrite')
+      throw new Error(`overwrite changes a sender's memory; serve changes the served file: ${SERVE_MUTATIONS.join(', ')}`);
     mutation = formatMutation(spec) as Mutation;
     resolveMutation(mutation, size);
   } catch (e) {
     throw new ExperimentError('mutation', (e as Error).message);
   }
   const transport = (p.transport ?? 'loopback') as ServeTransport;
-  if (!SERVE_TRANSPORTS.includes(transport)) throw new ExperimentError('transport', `"${transport}" is not one of ${SERVE_TRANSPORTS.join(', ')}`);
+  if (!SERVE_TRANSPORTS.includes(transport))
+    throw new ExperimentError('transport', `"${transport}" is not one of ${SERVE_TRANSPORTS.join(', ')}`);
   const family = p.family ?? 4;
   if (family !== 4 && family !== 6) throw new ExperimentError('family', 'family must be 4 or 6');
   const clientDelayMs = p.clientDelayMs ?? 0;
-  if (!Number.isFinite(clientDelayMs) || clientDelayMs < 0) throw new ExperimentError('clientDelayMs', 'the client delay must be a non-negative number of ms');
+  if (!Number.isFinite(clientDelayMs) || clientDelayMs < 0)
+    throw new ExperimentError('clientDelayMs', 'the client delay must be a non-negative number of ms');
   if (p.rcvbuf !== undefined && (!Number.isInteger(p.rcvbuf) || p.rcvbuf < 1024 || p.rcvbuf > 1 << 30))
     throw new ExperimentError('rcvbuf', 'rcvbuf must be from 1KiB to 1GiB');
   let fs: FsSpec;
@@ -151,5 +168,6 @@ export function makeServeExperiment(p: ServePartial): ServeExperiment {
   } catch (e) {
     throw new ExperimentError('fs', (e as Error).message);
   }
-  return { server, settings, mutation, size, clientDelayMs, ...(p.rcvbuf !== undefined ? { rcvbuf: p.rcvbuf } : {}), transport, family, fs };
+  const rcvbuf = p.rcvbuf !== undefined ? { rcvbuf: p.rcvbuf } : {};
+  return { server, settings, mutation, size, clientDelayMs, ...rcvbuf, transport, family, fs };
 }

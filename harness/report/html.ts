@@ -3,6 +3,7 @@
 // every external load, so a stray reference would show up as broken rather than phone home.
 import { counterexampleAnchors, counterexampleHtml } from './counterexample.ts';
 import { fsHtml } from './filesystems.ts';
+import { serversHtml } from './servers.ts';
 import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
 import { formatSize } from '../model/experiment.ts';
 import { costChart, esc, num } from './svg.ts';
@@ -206,6 +207,7 @@ ${legend()}
 ${r.notes.length ? `<h4>Notes</h4><ul class="notes">${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 </section>
 ${fsHtml(r.filesystems, esc)}
+${serversHtml(r.servers, esc)}
 <section class="cost" id="cost">
 <h2>What each safeguard costs</h2>
 ${costSection(r)}

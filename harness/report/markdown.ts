@@ -1,6 +1,7 @@
 // The report as GitHub-flavoured Markdown for an issue or a mailing list: recommendation, host, one narrow matrix table per
 // transport, legend and replay commands. No colour in Markdown, so each verdict also gets a mark.
 import { fsMarkdown } from './filesystems.ts';
+import { serversMarkdown } from './servers.ts';
 import { NOT_APPLICABLE, VERDICT_STYLE } from './legend.ts';
 import { OBSERVATION_STATUS, pText } from './observations.ts';
 import { confidenceText, costText, noUseText, reportFindings } from './phrasing.ts';
@@ -141,6 +142,7 @@ export function renderMarkdown(r: Report): string {
   for (const v of VERDICTS) out.push(`- ${VERDICT_STYLE[v].mark} **${v}**: ${mdEscape(VERDICT_STYLE[v].meaning)}`);
   out.push(`- **n/a** (no row): ${mdEscape(NOT_APPLICABLE)}`);
   out.push(...fsMarkdown(r.filesystems, mdEscape));
+  out.push(...serversMarkdown(r.servers, mdEscape));
   if (r.notes.length) {
     out.push('');
     out.push('**Notes:**');

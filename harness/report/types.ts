@@ -4,6 +4,7 @@
 import { METHODS, SAFEGUARDS, TRANSPORTS } from '../model/experiment.ts';
 import { faultsFromConfig, linkFlagArgs } from '../model/link-spec.ts';
 import type { FilesystemSection } from './fs-types.ts';
+import type { ServersSection } from './server-types.ts';
 
 /** A case's verdict (harness/verdict/verdict.ts) plus 'skipped': the host cannot run that cell. */
 export type Verdict = 'clean' | 'corrupted-on-wire' | 'corrupted-on-retransmit' | 'corrupted-after-wire' | 'corrupted' | 'inconclusive' | 'skipped';
@@ -242,6 +243,8 @@ export interface Report {
   observations?: ReportObservations;
   /** file methods × mutation × safeguard on each filesystem (harness/suites/fs-matrix.ts); absent when not run */
   filesystems?: FilesystemSection;
+  /** real servers (zcprobe serve): server × setting × mutation; absent when not run */
+  servers?: ServersSection;
 }
 
 /** One observation as a rate next to its baseline's rate. */

@@ -1,8 +1,6 @@
-// One serve case, in one direction of data flow: write the served file → the client connects,
-// sends its request and sleeps → the server's access-log line for the request (its "done") → the
-// mutation, at once → the client reads to EOF → what the file holds now. A server that exits, a
-// missing log line or a client error are recorded as facts (the verdict makes the case
-// inconclusive with them), never thrown away.
+// One serve case, one way: write the file → the client requests and sleeps → the server's access-log line
+// → the mutation at once → the client reads to EOF. A server exit, a missing log line or a client error are
+// facts the verdict makes the case inconclusive with, never thrown away.
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -113,7 +111,8 @@ export async function runServeCase(env: ServeCaseEnv, exp: ServeExperiment): Pro
     const got = await started.result;
     const serverExit = server.process.exitStatus;
     if (serverExit) problems.push(`${exp.server} ${serverExit} during the case`);
-    else if (!seen) problems.push(`${exp.server} wrote no access-log line for "${request}" (waited until ${LOG_AFTER_EOF_MS} ms after the client's EOF); the file was not changed`);
+    else if (!seen)
+      problems.push(`${exp.server} wrote no access-log line for "${request}" (waited ${LOG_AFTER_EOF_MS} ms past the client's EOF)`);
     const entry = seen ? server.module.parseLogLine(seen.line) : null;
     if (seen && !entry) problems.push(`the access-log line could not be parsed: ${seen.line}`);
     if (got.error) problems.push(`client: ${got.error}`);
@@ -122,7 +121,10 @@ export async function runServeCase(env: ServeCaseEnv, exp: ServeExperiment): Pro
     return {
       id,
       experiment: exp,
-      server: { ...server.identity, setting: settingsLabel(exp.settings.given), settings: server.settings, config: server.configText, notes: server.config.notes },
+      server: {
+        ...server.identity, setting: settingsLabel(exp.settings.given), settings: server.settings,
+        config: server.configText, notes: server.config.notes,
+      },
       connection: { src: server.host, srcPort: server.port, dst: local.address, dstPort: local.port },
       request,
       logged: seen ? { entry, line: seen.line, seenAt: seen.seenAt } : null,

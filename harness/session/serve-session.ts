@@ -1,9 +1,6 @@
-// A serve session: the long-lived parts of `zcprobe serve` runs — the connecting client (spawned
-// first, before any buffer of a case exists, in the transport's receiver namespace), the transport,
-// the filesystem holding the docroot, one tcpdump per capture point for the whole session, and
-// the server for the current setting (started once per setting; a new setting stops the old one,
-// and every server of the session listens on the same port so one capture filter covers all).
-// Cases run in serve-case.ts; the verdict and evidence are built above this layer.
+// A serve session: the client (spawned first, in the receiver namespace), the transport, the docroot's
+// filesystem, one tcpdump per capture point, and the server of the current setting — started once per
+// setting on the session's one port (one capture filter covers all). Verdict and evidence live above.
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { WireCapture } from '../capture/wire.ts';
@@ -152,7 +149,8 @@ export class ServeSession {
     patternA(exp.size);
     patternB(exp.size);
     await this.transport.beforeCase?.({ link: undefined });
-    const run = await runServeCase({ client: this.client, server, docroot: this.docroot, fs: this.filesystem, workDir: this.work.path }, exp);
+    const env = { client: this.client, server, docroot: this.docroot, fs: this.filesystem, workDir: this.work.path };
+    const run = await runServeCase(env, exp);
     const observed = (side: SessionCapture['side']) => this.captures.find((c) => c.side === side)?.capture.collect(run.connection);
     const [wire, arrived] = await Promise.all([observed('sender'), observed('receiver')]);
     const link = await this.transport.afterCase?.(run.connection);

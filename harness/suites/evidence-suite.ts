@@ -24,6 +24,9 @@ import type { CostRow, Counterexample, MatrixCell, Report } from '../report/type
 import { buildFsSection } from '../report/filesystems.ts';
 import type { LinkEvent } from '../world/transport/types.ts';
 import { isCorrupted } from '../verdict/verdict.ts';
+import { makeServeExperiment, settingsLabel, type ServerName } from '../model/serve-spec.ts';
+import { buildServersSection } from '../report/servers.ts';
+import { runServe } from './serve.ts';
 
 const run = promisify(execFile);
 
@@ -47,6 +50,8 @@ export interface SuiteOptions {
   remote?: RemoteOptions;
   /** --sender-capture for every cell (absent: each method's default on its transport) */
   senderCapture?: SenderCapture;
+  /** real servers for the "Real servers" section (zcprobe serve cases); empty or absent: not run */
+  servers?: ServerName[];
 }
 
 /** What the probes rule out, as plan entries with the probe's reason. */
@@ -185,9 +190,10 @@ export async function runEvidenceSuite(opts: SuiteOptions): Promise<Report> {
   const cells = buildMatrixCells(matrix.cases, skippedCells(plan));
   const counterexamples = counterexamplesFor(cells, matrix.cases, opts.runDir);
   const filesystems = await runFilesystems(opts, probes);
+  const servers = opts.servers?.length ? await serverSection(opts) : undefined;
   opts.onPhase?.('measuring the cost of the safeguards (loopback, 1 MiB messages)');
   const cost = opts.costTotal > 0 ? await measureCost(opts.costTotal, opts.onPhase) : [];
-  return assemble(opts, { started, plan, matrix, cells, counterexamples, cost, filesystems });
+  return assemble(opts, { started, plan, matrix, cells, counterexamples, cost, filesystems, servers });
 }
 
 async function probeHost(): Promise<Probe[]> {
@@ -288,6 +294,7 @@ interface SuiteResults {
   counterexamples: Counterexample[];
   cost: CostRow[];
   filesystems: Report['filesystems'];
+  servers: Report['servers'];
 }
 
 async function assemble(opts: SuiteOptions, x: SuiteResults): Promise<Report> {
@@ -310,7 +317,31 @@ async function assemble(opts: SuiteOptions, x: SuiteResults): Promise<Report> {
     notes: notesOf(opts, x),
     durationMs: performance.now() - x.started,
     ...(x.filesystems ? { filesystems: x.filesystems } : {}),
+    ...(x.servers ? { servers: x.servers } : {}),
   };
+}
+
+/** The settings and mutations of the report's real-server cells: sendfile on and off, and the
+ * ways operators update a served file. */
+const SERVE_SUITE = {
+  settings: [['sendfile=on'], ['sendfile=off']],
+  mutations: ['rename-replace', 'pwrite', 'copy-over', 'copytruncate'],
+} as const;
+
+async function serverSection(opts: SuiteOptions): Promise<Report['servers']> {
+  const servers = opts.servers!;
+  opts.onPhase?.(`real servers: ${servers.join(', ')} (sendfile on and off × ${SERVE_SUITE.mutations.join(', ')})`);
+  const base = { size: 1 << 20, clientDelayMs: 300, rcvbuf: 8 << 20 };
+  const experiments = servers.flatMap((server) => SERVE_SUITE.settings.flatMap((settings) =>
+    SERVE_SUITE.mutations.map((mutation) => makeServeExperiment({ ...base, server, settings: [...settings], mutation }))));
+  const outcomes = await runServe({ experiments, repeat: opts.repeats, runDir: opts.runDir, startFailure: 'skip' });
+  const records = outcomes.flatMap((o) => (o.kind === 'case' ? [o.record] : []));
+  const skipped = outcomes.flatMap((o) => (o.kind === 'skipped'
+    ? [{ server: o.exp.server, setting: settingsLabel(o.exp.settings.given), mutation: o.exp.mutation, reason: o.reason }]
+    : []));
+  const plan = `1 MiB file, client 300 ms late with an 8 MiB receive buffer, loopback, tmpfs, ${opts.repeats} case(s) per cell; `
+    + 'the mutation at the server\'s access-log line for the request.';
+  return buildServersSection(records, skipped, opts.runDir, plan);
 }
 
 function notesOf(opts: SuiteOptions, x: SuiteResults): string[] {

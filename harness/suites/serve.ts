@@ -45,7 +45,8 @@ export async function runServe(o: ServeRunOptions): Promise<ServeOutcome[]> {
   }
   for (const exps of groups.values()) {
     // Same server and setting next to each other: one start each.
-    const ordered = [...exps].sort((a, b) => `${a.server} ${settingsKey(a.settings.resolved)}`.localeCompare(`${b.server} ${settingsKey(b.settings.resolved)}`));
+    const key = (e: ServeExperiment) => `${e.server} ${settingsKey(e.settings.resolved)}`;
+    const ordered = [...exps].sort((a, b) => key(a).localeCompare(key(b)));
     const first = ordered[0]!;
     const session = await ServeSession.open({ transport: first.transport, family: first.family, fs: first.fs });
     try {

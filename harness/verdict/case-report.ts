@@ -148,7 +148,12 @@ function integrityProblems(run: WireRunView, obs: WireObservation): string[] {
 }
 
 /** `clockOffsetMs`: the capturing host's clock minus ours (0 for our own capture). */
-export function wireReport(run: WireRunView, obs: WireObservation, clockOffsetMs = 0, given?: { mismatch: Mismatch; classes: ByteClasses }): WireReport {
+export function wireReport(
+  run: WireRunView,
+  obs: WireObservation,
+  clockOffsetMs = 0,
+  given?: { mismatch: Mismatch; classes: ByteClasses },
+): WireReport {
   const { intended, mutated } = run.streams;
   const s = obs.stream;
   const size = intended.length;

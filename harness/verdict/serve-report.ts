@@ -1,9 +1,6 @@
-// The JSON shape of a serve case (zcprobe serve --json, case.json, the report's "Real servers"):
-// the server, its version and setting, the mutation, the three streams' verdict and where the
-// body's bytes are old / new / zero, and the done signal on the timeline.
-// The verdict runs on the whole response: I = the header the client read + the body as it was when
-// the request arrived, M = that header + the body after the mutation. The header is checked apart
-// (status, Content-Length, the wire's header = the client's); offsets and classes are the body's.
+// A serve case as JSON (--json, case.json, the report): server, version, setting, mutation, verdict, byte classes
+// of the body, the done signal on the timeline. I and M are the header the client read + the body as it was at
+// the request / after the mutation; the header is checked apart (status, Content-Length, wire = client).
 import { release } from 'node:os';
 import type { WireObservation } from '../capture/wire.ts';
 import type { ServeObserved } from '../session/serve-session.ts';
@@ -28,7 +25,12 @@ export function parseHead(received: Uint8Array): HttpHead {
   const statusLine = head.split('\r\n')[0] ?? '';
   const status = /^HTTP\/\d\.\d (\d{3})/.exec(statusLine);
   const cl = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-  return { headerBytes: end < 0 ? null : end + 4, statusLine, status: status ? Number(status[1]) : null, contentLength: cl ? Number(cl[1]) : null };
+  return {
+    headerBytes: end < 0 ? null : end + 4,
+    statusLine,
+    status: status ? Number(status[1]) : null,
+    contentLength: cl ? Number(cl[1]) : null,
+  };
 }
 
 /** The wire report with offsets and classes of the body (the header is checked apart). */
@@ -60,7 +62,7 @@ export interface ServeCaseReport {
   /** facts next to the verdict: the server logged before its last byte left, a piped logger, ... */
   notes: string[];
   request: string;
-  http: { statusLine: string; status: number | null; headerBytes: number | null; contentLength: number | null; bodyBytes: number; contentLengthMatches: boolean };
+  http: HttpHead & { bodyBytes: number; contentLengthMatches: boolean };
   /** the body the client read vs the body as it was when the request arrived */
   received: Mismatch & { bytes: number; classes: ByteClasses };
   wire: BodyWireReport | { capture: 'off' };
@@ -148,7 +150,11 @@ function bodyWire(w: WireReport, header: number, size: number, m: Mismatch): Bod
     conflicts: w.conflicts.map((c) => ({
       ...c, seqStart: shift(c.seqStart), seqEnd: shift(c.seqEnd),
       ...(c.firstDifferenceAt !== undefined ? { firstDifferenceAt: shift(c.firstDifferenceAt) } : {}),
-      changed: { ...c.changed, firstOffset: c.changed.firstOffset === null ? null : shift(c.changed.firstOffset), lastOffset: c.changed.lastOffset === null ? null : shift(c.changed.lastOffset) },
+      changed: {
+        ...c.changed,
+        firstOffset: c.changed.firstOffset === null ? null : shift(c.changed.firstOffset),
+        lastOffset: c.changed.lastOffset === null ? null : shift(c.changed.lastOffset),
+      },
     })),
     headerBytes: header,
   };
@@ -181,7 +187,8 @@ export function toServeCaseReport(o: ServeObserved): ServeCaseReport {
   if (head.headerBytes === null) pre.push(`no complete HTTP response header arrived (${received.length} bytes)`);
   else {
     if (head.status !== 200) pre.push(`the server answered "${head.statusLine}", not 200`);
-    if (head.contentLength !== e.size) pre.push(`Content-Length is ${head.contentLength ?? 'missing'}, the served file had ${e.size} bytes when the request arrived`);
+    if (head.contentLength !== e.size)
+      pre.push(`Content-Length is ${head.contentLength ?? 'missing'}, the served file had ${e.size} bytes when the request arrived`);
   }
   const headerBytes = received.subarray(0, H);
   const view = { streams: { intended, mutated }, connection: run.connection, receiver: {} };
@@ -190,8 +197,16 @@ export function toServeCaseReport(o: ServeObserved): ServeCaseReport {
   const bodyReceived = received.subarray(H);
   const receivedBody = compareStreams(body, bodyReceived, mutatedBody);
   const wireBytes = obs?.stream.bytes.subarray(Math.min(H, obs.stream.length), Math.min(obs.stream.length, H + e.size));
-  const wireBody = wireBytes && { mismatch: compareStreams(body, wireBytes, mutatedBody), classes: classifyBytes(body, wireBytes, mutatedBody) };
-  const full = obs && wireBody ? wireReport(view, obs, 0, { mismatch: shifted(wireBody.mismatch, H), classes: wireBody.classes }) : undefined;
+  const wireBody = wireBytes && {
+    mismatch: compareStreams(body, wireBytes, mutatedBody),
+    classes: classifyBytes(body, wireBytes, mutatedBody),
+  };
+  const full = obs && wireBody ? wireReport(
+    view,
+    obs,
+    0,
+    { mismatch: shifted(wireBody.mismatch, H), classes: wireBody.classes },
+  ) : undefined;
   if (full && obs && obs.stream.length >= H && Buffer.compare(obs.stream.bytes.subarray(0, H), Buffer.from(headerBytes)) !== 0)
     full.integrity.push('the response header on the wire differs from the one the client read');
   const link = linkFacts && linkReport(run.connection, intended, mutated, obs, arrived, linkFacts);
@@ -210,8 +225,17 @@ export function toServeCaseReport(o: ServeObserved): ServeCaseReport {
     const seenAt = run.logged.seenAt;
     const bySeen = sentBy(seenAt);
     const early = lastBodyPacketAt !== null ? lastBodyPacketAt > seenAt : null;
-    doneSignal = { line: run.logged.line, loggedAt, seenAt, bodyBytesSentBySeen: bySeen, bodyBytesSentByMutation: sentBy(run.mutation?.mutatedAt ?? null), loggedBeforeLastByte: early };
-    if (early) notes.push(`${e.server}'s log line was there ${(lastBodyPacketAt! - seenAt).toFixed(1)} ms before its last body byte left${bySeen !== null ? ` (${e.size - bySeen} of ${e.size} body bytes not yet sent)` : ''}: it logs before it finishes`);
+    doneSignal = {
+      line: run.logged.line,
+      loggedAt,
+      seenAt,
+      bodyBytesSentBySeen: bySeen,
+      bodyBytesSentByMutation: sentBy(run.mutation?.mutatedAt ?? null),
+      loggedBeforeLastByte: early,
+    };
+    const unsent = bySeen !== null ? ` (${e.size - bySeen} of ${e.size} body bytes not yet sent)` : '';
+    const ms = (lastBodyPacketAt! - seenAt).toFixed(1);
+    if (early) notes.push(`${e.server}'s log line was there ${ms} ms before its last body byte left${unsent}: it logs before it finishes`);
   }
   const c = run.client;
   return {
@@ -275,5 +299,6 @@ export function formatServeLine(r: ServeCaseReport & { evidence?: { dir: string 
   const tail = [...r.reasons, ...r.notes.filter((n) => n.includes('logs before it finishes'))];
   const ev = r.evidence ? ` [evidence ${r.evidence.dir}]` : '';
   const start = r.serverStartMs ? `, server start ${r.serverStartMs} ms` : '';
-  return `${what} → ${r.verdict} (${parts.join(', ')}; case ${r.harnessMs} ms beyond the delay${start})${tail.length ? ` — ${tail.join('; ')}` : ''}${ev}`;
+  const why = tail.length ? ` — ${tail.join('; ')}` : '';
+  return `${what} → ${r.verdict} (${parts.join(', ')}; case ${r.harnessMs} ms beyond the delay${start})${why}${ev}`;
 }

@@ -8,7 +8,9 @@ import { resolveMutation, type ResolvedMutation } from '../../model/mutation-spe
 import type { Expectation } from './types.ts';
 
 export function expectationHolds(file: Uint8Array, e: Expectation, size: number, m: ResolvedMutation): string | null {
-  const expectedLength = m.kind === 'truncate' ? m.offset : m.kind === 'copytruncate' ? 0 : Math.max(size, m.kind === 'punch-hole' ? 0 : m.offset + m.length);
+  const expectedLength = m.kind === 'truncate' ? m.offset
+    : m.kind === 'copytruncate' ? 0
+      : Math.max(size, m.kind === 'punch-hole' ? 0 : m.offset + m.length);
   if (m.kind !== 'rename-replace' && file.length !== expectedLength) return `file is ${file.length} bytes, expected ${expectedLength}`;
   const n = Math.min(size, file.length);
   for (let i = 0; i < n; i++) if (file[i] !== e.after[i]) return `byte ${i} is ${file[i]}, expected ${e.after[i]}`;
@@ -16,7 +18,10 @@ export function expectationHolds(file: Uint8Array, e: Expectation, size: number,
 }
 
 /** Mutations that cover every module and the edge cases of the ranges (for a 20000-byte file). */
-export const SAMPLE_MUTATIONS = ['pwrite:1000:3000', 'truncate:5000', 'truncate:0', 'truncate:99999', 'punch-hole:4000:9000', 'punch-hole:4100:10', 'odirect-write', 'odirect-write:4096:4096', 'rename-replace', 'reflink-then-write', 'copy-over', 'copytruncate'];
+export const SAMPLE_MUTATIONS = [
+  'pwrite:1000:3000', 'truncate:5000', 'truncate:0', 'truncate:99999', 'punch-hole:4000:9000', 'punch-hole:4100:10', 'odirect-write',
+  'odirect-write:4096:4096', 'rename-replace', 'reflink-then-write', 'copy-over', 'copytruncate',
+];
 
 /** Applies each mutation as the sender would (its own fd) to a fresh file in `dir` and checks
  * the result; returns the problems and, per mutation the filesystem cannot do, the reason. */

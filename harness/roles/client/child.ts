@@ -50,6 +50,7 @@ function runCase(c: ClientCase): void {
   let rcvbufEffective = 0;
   let local = { address: '', port: 0 };
   let error: string | undefined;
+  let announced = false;
   try {
     out = openSync(c.outFile, 'w', 0o600);
     fd = native.socket(family);
@@ -60,6 +61,7 @@ function runCase(c: ClientCase): void {
     local = { address: name.address, port: name.port };
     rcvbufEffective = native.getsockoptInt(fd, SOCK.SOL_SOCKET, SOCK.SO_RCVBUF);
     reply({ type: 'connected', id: c.id, connectedAt, local });
+    announced = true;
     const request = c.request ? Buffer.from(c.request, 'base64') : Buffer.alloc(0);
     for (let off = 0; off < request.length; ) {
       waitFor(fd, SOCK.POLLOUT, deadline, `room to write the request (${off}/${request.length} bytes written)`);
@@ -91,6 +93,8 @@ function runCase(c: ClientCase): void {
     if (fd >= 0) native.close(fd);
     if (out >= 0) closeSync(out);
   }
+  // The parent waits for 'connected' and 'result' apart: it gets both, in this order, every time.
+  if (!announced) reply({ type: 'connected', id: c.id, connectedAt: 0, local, error: error ?? 'the case ended before connecting' });
   const result = { id: c.id, bytes: got, connectedAt, firstReadAt, doneAt: now(), rcvbufEffective, local };
   reply({ type: 'result', ...result, ...(error !== undefined ? { error } : {}) });
 }

@@ -83,6 +83,14 @@ test('the client writes the request, waits, reads every byte to EOF and says whi
   t.regex(hung.error ?? '', /timed out waiting for data or EOF \(0 bytes read\)/);
   t.true(Date.now() - t0 < 3000);
 
+  // Fast cases: 'connected' and 'result' arrive in one read; neither may be lost.
+  const tiny = await tinyServer(0, () => Buffer.from('hi'));
+  t.teardown(() => tiny.close());
+  for (let i = 0; i < 20; i++) {
+    const s = client.start({ ...local, id: `tiny-${i}`, port: tiny.port, delayMs: 0, outFile: join(dir, `tiny-${i}`), timeoutMs: 2000 });
+    await s.connected;
+    t.is((await s.result).data.toString(), 'hi');
+  }
   const again = await client.start({ ...local, id: 'again', port: srv.port, request, delayMs: 0, outFile: join(dir, 'again') }).result;
   t.true(again.data.equals(body), 'the client is still in step');
   t.deepEqual(openFds(client.pid), before);

@@ -47,16 +47,17 @@ export class ClientProcess {
    * timeout (plus 10 s for a client that hangs) and reject when the client process dies. */
   start(c: ClientCase): ClientStarted {
     const bound = c.timeoutMs + 10000;
-    // One waiter at a time: a child line resolves only the first waiter it matches, so 'result'
-    // (which also ends a connect that failed) is awaited only after 'connected' or in its place.
-    const first = this.child.next((m) => (m.type === 'connected' || m.type === 'result') && m.id === c.id, bound, `client connect ${c.id}`);
-    const connected = first.then((m) => {
-      if (m.type === 'connected') return { connectedAt: m.connectedAt, local: m.local };
-      throw new Error(`client for ${c.id}: ${(m as ClientResult).error ?? 'ended before connecting'}`);
+    // Both waiters before the request: the two lines may arrive in one read, and a line nobody waits
+    // for yet is dropped. The child sends 'connected' (with an error when the connect failed) and
+    // then 'result', once each per case.
+    const isConnected = (m: FromClient) => m.type === 'connected' && m.id === c.id;
+    const isResult = (m: FromClient) => m.type === 'result' && m.id === c.id;
+    const connected = this.child.next(isConnected, bound, `client connect ${c.id}`).then((m) => {
+      const msg = m as Extract<FromClient, { type: 'connected' }>;
+      if (msg.error !== undefined) throw new Error(`client for ${c.id}: ${msg.error}`);
+      return { connectedAt: msg.connectedAt, local: msg.local };
     });
-    const isResult = (n: FromClient) => n.type === 'result' && n.id === c.id;
-    const last = first.then((m) => (m.type === 'result' ? m : this.child.next(isResult, bound, `client result for ${c.id}`)));
-    const result = last.then((m) => {
+    const result = this.child.next(isResult, bound, `client result for ${c.id}`).then((m) => {
       const { type: _t, ...r } = m as { type: 'result' } & ClientResult;
       try {
         // A client that failed before it opened the file read nothing (its error says why).

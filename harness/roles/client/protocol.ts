@@ -25,7 +25,8 @@ export type ToClient = { type: 'case' } & ClientCase;
 
 export type FromClient =
   | { type: 'started'; pid: number }
-  | { type: 'connected'; id: string; connectedAt: number; local: { address: string; port: number } }
+  /** always sent once per case, before its result: with `error` when the connect never succeeded */
+  | { type: 'connected'; id: string; connectedAt: number; local: { address: string; port: number }; error?: string }
   | ({ type: 'result' } & ClientResult)
   | { type: 'fatal'; message: string };
 

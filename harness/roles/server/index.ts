@@ -15,8 +15,8 @@ export function serverModule(name: ServerName): ServerModule {
 /** Why `name` cannot run here (one line), or null. */
 export function serverUnavailable(name: ServerName): string | null {
   const m = MODULES[name];
-  if (!existsSync(m.binary)) return `${name} is not installed (${m.binary} missing; apt-get install ${m.packageName}, or bash scripts/setup.sh)`;
-  if (process.getuid?.() !== 0) return `${name}: zcprobe serve needs root (the server binds, switches to www-data, and is captured with tcpdump)`;
+  if (!existsSync(m.binary)) return `${name} is not installed (${m.binary} missing; apt-get install ${m.packageName}, or scripts/setup.sh)`;
+  if (process.getuid?.() !== 0) return `${name}: zcprobe serve needs root (the server switches to www-data; tcpdump captures it)`;
   return null;
 }
 

@@ -40,14 +40,16 @@ function idsOf(user: string): { uid: number; gid: number } {
   const g = spawnSync('id', ['-g', user], { encoding: 'utf8', timeout: 5000 });
   const uid = Number(r.stdout?.trim());
   const gid = Number(g.stdout?.trim());
-  if (r.status !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid)) throw new ServerStartError(`user ${user} does not exist (the server packages create it)`);
+  if (r.status !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid))
+    throw new ServerStartError(`user ${user} does not exist (the server packages create it)`);
   return { uid, gid };
 }
 
 export function serverIdentity(m: ServerModule): ServerIdentity {
   const v = spawnSync(m.binary, m.versionArgs, { encoding: 'utf8', timeout: 5000 });
   const pkg = spawnSync('dpkg-query', ['-W', '-f', '${Version}', m.packageName], { encoding: 'utf8', timeout: 5000 });
-  return { name: m.name, version: m.parseVersion(`${v.stdout ?? ''}${v.stderr ?? ''}`), package: `${m.packageName} ${pkg.status === 0 ? pkg.stdout.trim() : '(not from a package)'}` };
+  const version = m.parseVersion(`${v.stdout ?? ''}${v.stderr ?? ''}`);
+  return { name: m.name, version, package: `${m.packageName} ${pkg.status === 0 ? pkg.stdout.trim() : '(not from a package)'}` };
 }
 
 export class RunningServer {
@@ -68,7 +70,17 @@ export class RunningServer {
     const logsDir = join(o.dir, 'logs');
     mkdirSync(join(o.dir, 'tmp'), { recursive: true, mode: 0o755 });
     mkdirSync(logsDir, { recursive: true, mode: 0o755 });
-    const config = m.configure({ dir: o.dir, logsDir, docroot: o.docroot, host: o.host, port: o.port, family: o.family, settings: o.settings, user: USER });
+    const site = {
+      dir: o.dir,
+      logsDir,
+      docroot: o.docroot,
+      host: o.host,
+      port: o.port,
+      family: o.family,
+      settings: o.settings,
+      user: USER,
+    };
+    const config = m.configure(site);
     for (const f of config.files) writeFileSync(f.path, f.text);
     // Logs exist before the server starts (the tail follows them from the start) and belong to
     // the worker user: lighttpd opens its logs only after dropping privileges.

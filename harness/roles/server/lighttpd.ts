@@ -1,7 +1,6 @@
-// lighttpd (Debian package lighttpd): one process in the foreground (-D), this config only (-f).
-// Its mod_accesslog buffers a log file and flushes it every 4 s, but writes each line at once to a
-// piped logger: the site logs through `cat >>` so the line arrives when lighttpd finishes the
-// request (a note in every case says so). %{end:usec}t is when the request ended.
+// lighttpd (Debian package lighttpd): one process in the foreground (-D), this config only (-f). Its
+// mod_accesslog flushes a log file every 4 s but writes each line at once to a piped logger, so the site
+// logs through `cat >>` (a note in every case says so); %{end:usec}t is when the request ended.
 import { join } from 'node:path';
 import { parseLogTail, type ServerModule } from './types.ts';
 
@@ -35,7 +34,7 @@ accesslog.format = "%{end:usec}t %s %b %O \\"%r\\""
       argv: [this.binary, '-D', '-f', conf],
       accessLog,
       errorLogs: [errorLog],
-      notes: ['lighttpd buffers a file access log (flushed every 4 s); this site logs through a piped logger (cat), which lighttpd writes each line to at once'],
+      notes: ['lighttpd buffers a file access log (flushed every 4 s); this site logs through a piped logger (cat), written at once'],
     };
   },
   parseLogLine(line) {

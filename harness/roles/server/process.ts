@@ -1,7 +1,6 @@
-// A real server as a process group: spawned in its own session (setsid), so the master and every
-// worker it forks share one group that can be stopped, killed on Ctrl-C, and found by the sweep
-// after a crash (the run ledger records the group before anything can be served). Waits until the
-// server accepts; a server that exits first fails with the tail of its logs.
+// A real server as a process group (setsid): master and workers are stopped together, killed on Ctrl-C,
+// and found by the sweep after a crash (the run ledger records the group at spawn). Waits until the server
+// accepts; one that exits first fails with the tail of its logs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -87,8 +86,16 @@ export class ServerProcess {
     if (pid === undefined) throw new ServerStartError(`${l.name}: could not start ${cmd}: ${(await spawnError).message}`);
     const leaderTicks = startTicksOf(pid) ?? 0;
     // Recorded synchronously after spawn: no await lies between, so no crash can fall in between.
-    const release = claim({ kind: 'process-group', pgid: pid, startTicks: leaderTicks, what: `${l.name} ${l.argv.join(' ')}`.slice(0, 300) });
-    const unregister = registerCleanup(`${l.name} (process group ${pid})`, () => killGroup(pid, leaderTicks));
+    const what = `${l.name} ${l.argv.join(' ')}`.slice(0, 300);
+    const release = claim({ kind: 'process-group', pgid: pid, startTicks: leaderTicks, what });
+    // Ctrl-C: SIGKILL to the group at once (also the only part that runs at exit), then its ledger
+    // entry goes once no member is left.
+    const unregister = registerCleanup(`${l.name} (process group ${pid})`, async () => {
+      killGroup(pid, leaderTicks);
+      const until = performance.now() + GONE_WAIT_MS;
+      while (groupOf(pid, leaderTicks).length && performance.now() < until) await sleep(10);
+      if (!groupOf(pid, leaderTicks).length) release();
+    });
     const server = new ServerProcess(l, child, pid, leaderTicks, release, unregister);
     try {
       await server.waitAccepting(l.startTimeoutMs ?? 10000);
@@ -118,7 +125,8 @@ export class ServerProcess {
     const deadline = performance.now() + timeoutMs;
     let last = '';
     while (performance.now() < deadline) {
-      if (this.exit) throw new ServerStartError(`${l.name} ${this.exitStatus} before it accepted connections on ${l.host}:${l.port}\n${logTail([l.outputFile, ...l.logs])}`);
+      const tail = () => logTail([l.outputFile, ...l.logs]);
+      if (this.exit) throw new ServerStartError(`${l.name} ${this.exitStatus} before it accepted connections on port ${l.port}\n${tail()}`);
       const fd = native.socket(l.family, l.netnsPath ? { netns: l.netnsPath } : undefined);
       try {
         // Local in the server's namespace: refused or accepted at once, never a SYN timeout.
@@ -131,7 +139,8 @@ export class ServerProcess {
       }
       await Promise.race([sleep(20), this.exited]);
     }
-    throw new ServerStartError(`${l.name} did not accept connections on ${l.host}:${l.port} within ${timeoutMs} ms (last: ${last})\n${logTail([l.outputFile, ...l.logs])}`);
+    const tail = logTail([l.outputFile, ...l.logs]);
+    throw new ServerStartError(`${l.name} did not accept connections on port ${l.port} within ${timeoutMs} ms (last: ${last})\n${tail}`);
   }
 
   /** SIGTERM to the group, SIGKILL after a grace period, then waits until no member is left
@@ -149,7 +158,8 @@ export class ServerProcess {
         await sleep(10);
       }
       const left = groupOf(this.pgid, this.leaderTicks);
-      if (left.length) throw new Error(`${this.launch.name}: process group ${this.pgid} still has ${left.map((m) => m.pid).join(', ')} after SIGKILL`);
+      if (left.length)
+        throw new Error(`${this.launch.name}: process group ${this.pgid} still has ${left.map((m) => m.pid).join(', ')} after SIGKILL`);
     } finally {
       this.unregister();
       this.release();

@@ -1,7 +1,6 @@
-// One module per real server (nginx, apache2, lighttpd), all behind this interface: a generated
-// config for a site zcprobe made (own port, docroot, logs; no daemonizing, keep-alive off), the
-// command line that runs it in the foreground, and how to read its access-log line — the server's
-// own statement that it finished a response, which is when zcprobe serve changes the file.
+// One module per real server (nginx, apache2, lighttpd) behind this interface: a generated config for a
+// site zcprobe made, the foreground command line, and how to read its access-log line — the server's own
+// "done" for a response, which is when zcprobe serve changes the file.
 import type { ServerName } from '../../model/serve-spec.ts';
 
 export interface ServerSite {
