@@ -1,7 +1,7 @@
 // `npm run lint` (also run by npm test before ava): typescript-eslint's type-aware recommended
 // rules, which catch bugs tsc does not (floating promises, unsafe any, needless assertions), and a
 // few formatting rules matching the code as written (single quotes, semicolons, 2-space indent,
-// lines up to 200 columns). Rules that would only restate taste are left off.
+// lines up to 140 columns). Rules that would only restate taste are left off.
 import js from '@eslint/js';
 import stylistic from '@stylistic/eslint-plugin';
 import tseslint from 'typescript-eslint';
@@ -23,7 +23,7 @@ export default tseslint.config(
       '@stylistic/eol-last': 'error',
       '@stylistic/indent': ['error', 2, { SwitchCase: 1, ignoredNodes: ['ConditionalExpression', 'ConditionalExpression *'] }],
       '@stylistic/comma-dangle': ['error', 'always-multiline'],
-      '@stylistic/max-len': ['error', { code: 200, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true }],
+      '@stylistic/max-len': ['error', { code: 140, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true }],
     },
   },
   {
