@@ -211,7 +211,8 @@ export class Session {
     if (FILE_METHODS.includes(exp.method)) this.checkRoom(exp.size);
     await this.transport.beforeCase?.(exp);
     const env = {
-      receiver: this.receiver, mutator: this.mutator, workDir: this.workDir, fs: this.filesystem, senderNetns: this.transport.senderNetnsPath,
+      receiver: this.receiver, mutator: this.mutator, workDir: this.workDir, fs: this.filesystem,
+      senderNetns: this.transport.senderNetnsPath,
     };
     const run = await runCase(env, exp);
     const observed = (side: SessionCapture['side']) => this.captures.find((c) => c.side === side)?.capture.collect(run.connection);

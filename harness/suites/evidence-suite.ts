@@ -133,9 +133,14 @@ function counterexampleOf(c: CaseReport, runDir: string): Counterexample | null 
     ...(c.timings.receiverClock ? { receiverClockUncertaintyMs: c.timings.receiverClock.uncertaintyMs } : {}),
     pcap: c.evidence.pcap ? relative(runDir, c.evidence.pcap) : null,
     caseJson: relative(runDir, c.evidence.caseJson),
-    ...(c.wireshark && c.evidence.pcapng ? { wireshark: { pcapng: relative(runDir, c.evidence.pcapng), filter: c.wireshark.filter, frames: c.wireshark.frames } } : {}),
+    ...(c.wireshark && c.evidence.pcapng
+      ? { wireshark: { pcapng: relative(runDir, c.evidence.pcapng), filter: c.wireshark.filter, frames: c.wireshark.frames } }
+      : {}),
     ...(c.wire.capture === 'captured' ? { wire: { mismatchedBytes: c.wire.mismatchedBytes, firstOffset: c.wire.firstOffset } } : {}),
-    received: { mismatchedBytes: c.received.mismatchedBytes, firstOffset: c.received.firstOffset, equalsMutation: c.received.equalsMutation, zero: c.received.zero },
+    received: {
+      mismatchedBytes: c.received.mismatchedBytes, firstOffset: c.received.firstOffset,
+      equalsMutation: c.received.equalsMutation, zero: c.received.zero,
+    },
   };
 }
 
@@ -148,9 +153,8 @@ function linkEventLabel(e: LinkEvent): string {
 const stat3 = (s: { median: number; min: number; max: number }) => ({ median: s.median, min: s.min, max: s.max });
 
 async function measureCost(total: number, onPhase?: Progress): Promise<CostRow[]> {
-  const bench = summarize(
-    await runBench({ ...DEFAULT_CONFIG, sizes: [1 << 20], cSizes: [], total, safeguardTotal: Math.max(1 << 20, total / 4), runs: 3 }, onPhase),
-  );
+  const config = { ...DEFAULT_CONFIG, sizes: [1 << 20], cSizes: [], total, safeguardTotal: Math.max(1 << 20, total / 4), runs: 3 };
+  const bench = summarize(await runBench(config, onPhase));
   const rows: CostRow[] = [];
   for (const r of bench.rows) {
     if (r.impl !== 'harness' || !r.throughputMBps || !r.senderCpuMsPerGB) continue;
