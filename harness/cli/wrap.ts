@@ -9,7 +9,7 @@ import { findConnection, type ShimConnection } from '../capture/shim-streams.ts'
 import { formatFrame, isDynamicElf, symbolize } from '../capture/symbols.ts';
 import { parseDurationMs, parseSize } from '../model/experiment.ts';
 import { describeExit, ProgramError, resolveCommand } from '../roles/wrapped/program.ts';
-import { runWrapped, type WrapRunResult } from '../session/wrap-run.ts';
+import { runWrapped, type WrapRunOptions, type WrapRunResult } from '../session/wrap-run.ts';
 import { CAPTURES_DIR, newRunId } from '../session/session.ts';
 import { decideWrapConnection, type WrapConnectionReport } from '../verdict/wrap-verdict.ts';
 import { writeWrapEvidence } from '../evidence/wrap-bundle.ts';
@@ -54,20 +54,10 @@ export function unescapeRequest(s: string): Buffer {
   return Buffer.from(out);
 }
 
-export interface WrapFlags {
-  command: string[];
-  port?: number;
-  request?: Buffer;
-  connections: number;
-  clientDelayMs: number;
-  rcvbuf?: number;
-  transport: 'loopback' | 'veth' | 'tun';
-  family: 4 | 6;
-  listenTimeoutMs: number;
-  snapshotCap: number;
-  protect: boolean;
-  json: boolean;
-}
+/** What the flags decide: the run's own options, plus the output form. */
+export type WrapFlags = Pick<WrapRunOptions,
+  'command' | 'port' | 'request' | 'connections' | 'clientDelayMs' | 'rcvbuf' | 'transport' | 'family'
+  | 'listenTimeoutMs' | 'snapshotCap' | 'protect'> & { json: boolean };
 
 export function wrapFlags(flags: FlagValues<typeof OPTIONS>, command: string[]): WrapFlags {
   if (!command.length) throw new UsageError('no command: zcprobe wrap [flags] -- CMD [ARGS...]');
