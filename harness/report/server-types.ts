@@ -1,21 +1,15 @@
 // Data model of the report's "Real servers" section (rendered by servers.ts; built from zcprobe serve
 // cases): server + version × setting × mutation cells, a recommendation per server, counterexamples.
 import type { Verdict as CaseVerdict } from '../verdict/verdict.ts';
+import type { CellTally } from './fs-types.ts';
 
-type Verdict = CaseVerdict | 'skipped';
-
-export interface ServerCell {
+export interface ServerCell extends CellTally {
   server: string;
   /** "nginx/1.22.1" */
   version: string;
   /** as given to --set ("sendfile=on"), or "defaults" */
   setting: string;
   mutation: string;
-  cases: number;
-  counts: Partial<Record<Verdict, number>>;
-  verdict: Verdict;
-  reasons: string[];
-  counterexampleIds: string[];
   /** where the client's body bytes were not the old ones, with how many cases showed it */
   received: { shape: string; cases: number }[];
   /** cases whose access-log line was there before the last body byte left */
