@@ -20,13 +20,13 @@ import { testWithNeeds } from '../../properties/helpers/requirements.ts';
 import { vethUnavailableReason } from '../../harness/world/transport/veth.ts';
 import { isCorrupted } from '../../harness/verdict/verdict.ts';
 import { judgeCase } from '../../harness/evidence/judge.ts';
+import { caseFds } from '../../test-support/proc-fds.ts';
 
 // Decided before any test is declared (ava wants all declarations in one synchronous go).
 const rootWhy = process.getuid?.() !== 0 ? 'needs root' : !existsSync('/dev/loop-control') ? 'no loop devices' : (await vethUnavailableReason()) ?? captureUnavailableReason(true);
 
-function openFds(): string[] {
-  return readdirSync('/proc/self/fd').sort();
-}
+// This process splices, so its pipes count; the runtime's eventfds and tsx's cache files do not.
+const openFds = (): string[] => caseFds('self', { pipes: true });
 
 function childPids(): string[] {
   const out: string[] = [];

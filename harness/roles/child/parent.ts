@@ -18,6 +18,18 @@ function isLine(v: unknown): v is Line {
   return typeof v === 'object' && v !== null && typeof (v as Line).type === 'string';
 }
 
+/** The parent's `--import` loaders, as `--import=X`: `--import X` is two argv entries, and
+ * keeping only the first would make the loader's name the child's script. */
+export function importFlags(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i]!;
+    if (a.startsWith('--import=')) out.push(a);
+    else if (a === '--import' && i + 1 < execArgv.length) out.push(`--import=${execArgv[++i]}`);
+  }
+  return out;
+}
+
 export class JsonLineChild<Out extends Line> {
   private waiters: Waiter<Out>[] = [];
   private exited: Error | null = null;
@@ -33,7 +45,7 @@ export class JsonLineChild<Out extends Line> {
     args: string[] = [],
     opts: JsonLineChildOptions = {},
   ) {
-    const nodeArgs = [...process.execArgv.filter((a) => a.startsWith('--import')), script, ...args];
+    const nodeArgs = [...importFlags(process.execArgv), script, ...args];
     if (!nodeArgs.some((a) => a.includes('tsx'))) nodeArgs.unshift('--import=tsx');
     const [cmd, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
     const onStray = opts.onStray ?? ((line: string) => process.stderr.write(`${name}: ignored a stray stdout line: ${JSON.stringify(line.slice(0, 200))}\n`));

@@ -7,8 +7,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientProcess } from './client.ts';
-
-const openFds = (pid: number): string[] => readdirSync(`/proc/${pid}/fd`).sort();
+import { caseFds } from '../../../test-support/proc-fds.ts';
 
 /** A server that answers every connection with `reply(request)` once it has `expect` request bytes. */
 async function tinyServer(expect: number, reply: (req: Buffer) => Buffer | null) {
@@ -50,7 +49,7 @@ test('the client writes the request, waits, reads every byte to EOF and says whi
     await srv.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const before = openFds(client.pid);
+  const before = caseFds(client.pid);
   const request = Buffer.from('GET /x HTTP/1.0\r\n').toString('base64');
   const local = { host: '127.0.0.1', timeoutMs: 10000 };
   const started = client.start({ ...local, id: 'ok', port: srv.port, request, delayMs: 150, rcvbuf: 1 << 20, outFile: join(dir, 'ok') });
@@ -93,7 +92,7 @@ test('the client writes the request, waits, reads every byte to EOF and says whi
   }
   const again = await client.start({ ...local, id: 'again', port: srv.port, request, delayMs: 0, outFile: join(dir, 'again') }).result;
   t.true(again.data.equals(body), 'the client is still in step');
-  t.deepEqual(openFds(client.pid), before);
+  t.deepEqual(caseFds(client.pid), before);
   t.deepEqual(readdirSync(dir), [], 'each case\'s out file is read and removed');
 });
 

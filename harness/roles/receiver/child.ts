@@ -58,6 +58,7 @@ function runCase(c: ReceiverCase): void {
   let ackSentAt: number | null = null;
   let peer = { address: '', port: 0 };
   let rcvbufEffective = 0;
+  let error: string | undefined;
   try {
     waitReadable(listener, deadline, 'the sender to connect');
     conn = native.accept(listener);
@@ -81,20 +82,20 @@ function runCase(c: ReceiverCase): void {
         ackSentAt = now();
       }
     }
-    writeFileSync(c.outFile, buf.subarray(0, got));
-    reply({ type: 'result', id: c.id, bytes: got, acceptedAt, firstReadAt, doneAt: now(), rcvbufEffective, peer, ackSentAt });
   } catch (e) {
-    try {
-      writeFileSync(c.outFile, buf.subarray(0, got));
-    } catch {
-      /* the error below is what matters */
-    }
-    const error = (e as Error).message;
-    reply({ type: 'result', id: c.id, bytes: got, acceptedAt, firstReadAt, doneAt: now(), rcvbufEffective, peer, ackSentAt, error });
+    error = (e as Error).message;
   } finally {
     if (conn >= 0) native.close(conn);
     if (listener >= 0) native.close(listener);
   }
+  // The reply comes last: when the parent hears the result, the case's fds are already closed.
+  const doneAt = now();
+  try {
+    writeFileSync(c.outFile, buf.subarray(0, got));
+  } catch (e) {
+    error ??= `writing ${c.outFile}: ${(e as Error).message}`;
+  }
+  reply({ type: 'result', id: c.id, bytes: got, acceptedAt, firstReadAt, doneAt, rcvbufEffective, peer, ackSentAt, ...(error === undefined ? {} : { error }) });
 }
 
 serveJsonLines<ToReceiver>((msg) => {

@@ -2,13 +2,12 @@
 // error path: its fd table is the same after cases as before, and no case ends in a 'fatal'
 // reply (a second close of the listener would now throw EBADF instead of being swallowed).
 import test from 'ava';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { native } from '../../native.ts';
 import { ReceiverProcess } from './client.ts';
-
-const openFds = (pid: number): string[] => readdirSync(`/proc/${pid}/fd`).sort();
+import { caseFds } from '../../../test-support/proc-fds.ts';
 
 test('a receiver case leaves its fd table as it found it, whether the sender came or not', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'zcprobe-receiver-'));
@@ -17,7 +16,7 @@ test('a receiver case leaves its fd table as it found it, whether the sender cam
     await rx.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const before = openFds(rx.pid);
+  const before = caseFds(rx.pid);
   const payload = Buffer.alloc(100_000, 7);
   const sendCase = async (id: string) => {
     const { result } = await rx.prepare({ id, size: payload.length, delayMs: 0, ack: false, outFile: join(dir, id), timeoutMs: 5000 });
@@ -40,5 +39,5 @@ test('a receiver case leaves its fd table as it found it, whether the sender cam
   t.regex((await result).error ?? '', /timed out waiting for the sender to connect/);
   const second = await sendCase('ok-2');
   t.is(second.error, undefined, 'the receiver is still in step');
-  t.deepEqual(openFds(rx.pid), before);
+  t.deepEqual(caseFds(rx.pid), before);
 });
