@@ -7,7 +7,7 @@ import stylistic from '@stylistic/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'build/', 'captures/'] },
+  { ignores: ['node_modules/', 'build/', 'captures/', '.tmp/'] /* git-ignored scratch */ },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
