@@ -29,7 +29,8 @@ export type ShimEvent =
   | { ev: 'crash'; sig: number; addr: string; ip: string; inShim: number; why: string; bt: string[]; t: number }
   | {
     ev: 'exit'; faults: number; sharedPageFaults: number; syncs: number; snapshotBytes: number; droppedBytes: number; inFlight: number;
-    t: number;
+    /** writes that opened pages kept read-only ahead of a send (not in flight, no finding) */
+    lingerOpens: number; t: number;
   };
 
 /** One process's log (a wrapped program that forks or execs has several). */

@@ -127,7 +127,12 @@ enum { SEG_COPY = 1, SEG_RANGE, SEG_UNKNOWN };
 struct seg { uint8_t kind; int64_t data; uint64_t range, roff; size_t len; };
 struct pipest { uint64_t ino; int used; struct seg segs[MAX_SEGS]; int head, n; };
 
-enum { PS_NONE = 0, PS_PROT, PS_DIRTY, PS_TOMB, PS_STEP };
+/* PS_LINGER: still read-only, but no range needs it. mprotect costs a TLB shootdown (on this project's
+ * paravirtualized VMs, a hypercall of about 90 µs), so pages a release or a short send gives back, and the
+ * rest of a buffer a partial send was asked for, stay protected: the next send from them needs no call,
+ * and the program's first write to one opens its whole run at once (one fault, one mprotect). */
+enum { PS_NONE = 0, PS_PROT, PS_DIRTY, PS_TOMB, PS_STEP, PS_LINGER };
+#define AHEAD_MAX (16u << 20)      /* how far past what a partial send took the rest of its buffer is protected */
 #define MAX_DIRTY 8192
 struct pageslot { uintptr_t page; uint32_t state, faults; };
 
@@ -144,7 +149,7 @@ static _Atomic uint64_t data_off;
 static uint64_t cap = DEFAULT_CAP;
 static int cap_logged;
 static int protect_on = 1;
-static uint64_t stat_faults, stat_shared, stat_dropped, stat_bytes, stat_sync;
+static uint64_t stat_faults, stat_shared, stat_dropped, stat_bytes, stat_sync, stat_linger;
 static uintptr_t shim_lo, shim_hi;
 static uintptr_t sites[MAX_SITES];
 static int nsites;
@@ -406,14 +411,16 @@ static int live_mem_on_page(uintptr_t page) {
 static void protect_page(uintptr_t page) {
   struct pageslot *s = slot(page, 1);
   if (!s || s->state == PS_PROT) return;
+  if (s->state == PS_LINGER) { s->state = PS_PROT; s->faults = 0; return; }
   if (mprotect((void *)page, PG, PROT_READ) == 0) { s->state = PS_PROT; s->faults = 0; }
   else { s->state = PS_TOMB; }
 }
-static void mark_protected(uintptr_t lo, uintptr_t hi) {
+static void mark_protected(uintptr_t lo, uintptr_t hi, uint32_t state) {
   if (mprotect((void *)lo, hi - lo, PROT_READ) != 0) return;
   for (uintptr_t q = lo; q < hi; q += PG) {
     struct pageslot *t = slot(q, 1);
-    t->state = PS_PROT;
+    if (!t) { mprotect((void *)q, hi - q, PROT_READ | PROT_WRITE); return; }  /* table full: not tracked, not protected */
+    t->state = state;
     t->faults = 0;
   }
 }
@@ -423,12 +430,63 @@ static void protect_range(struct range *r) {
   uintptr_t run = 0, p;
   for (p = r->addr & ~(PG - 1); p < r->addr + r->len; p += PG) {
     struct pageslot *s = slot(p, 1);
+    if (s && s->state == PS_LINGER) { s->state = PS_PROT; s->faults = 0; }  /* still read-only: no call */
     int need = s && s->state != PS_PROT && s->state != PS_STEP && s->state != PS_DIRTY;
     if (need && !run) run = p;
-    if (!need && run) { mark_protected(run, p); run = 0; }
+    if (!need && run) { mark_protected(run, p, PS_PROT); run = 0; }
     if (need && s->state != PS_NONE) s->state = PS_NONE;
   }
-  if (run) mark_protected(run, p);
+  if (run) mark_protected(run, p, PS_PROT);
+}
+/* The rest of a buffer a partial zero-copy call was asked to send, [lo, hi) (page-aligned, at most AHEAD_MAX):
+ * read-only ahead of the calls that will take it, one mprotect now instead of one per call. Not in flight:
+ * a write there opens its run (on_segv) and is no finding. */
+static uint64_t stat_ahead;
+static void protect_ahead(uintptr_t lo, uintptr_t hi) {
+  if (!protect_on || !pages || hi <= lo) return;
+  /* a program that writes ahead of its sends (filling the next chunk) would pay a fault per call: stop */
+  if (stat_linger * 4 > stat_ahead + 8) return;
+  if (hi - lo > AHEAD_MAX) hi = lo + AHEAD_MAX;
+  uintptr_t run = 0, p;
+  for (p = lo; p < hi; p += PG) {
+    struct pageslot *s = slot(p, 0);
+    int need = !s || s->state == PS_NONE || s->state == PS_TOMB;
+    if (need && !run) run = p;
+    if (!need && run) { mark_protected(run, p, PS_LINGER); stat_ahead++; run = 0; }
+  }
+  if (run) { mark_protected(run, p, PS_LINGER); stat_ahead++; }
+}
+static void ahead_of(const struct iovec *iov, int iovcnt, size_t took) {
+  for (int i = 0; i < iovcnt; i++) {
+    if (took >= iov[i].iov_len) { took -= iov[i].iov_len; continue; }
+    uintptr_t a = (uintptr_t)iov[i].iov_base, end = a + iov[i].iov_len;
+    protect_ahead((a + took + PG - 1) & ~(PG - 1), end & ~(PG - 1));
+    return;  /* the next call starts there */
+  }
+}
+/* The program wrote to a lingering page: the run of lingering pages around it becomes writable. */
+static void open_linger(uintptr_t page) {
+  uintptr_t lo = page, hi = page + PG;
+  struct pageslot *s;
+  while (lo > PG && hi - lo < AHEAD_MAX && (s = slot(lo - PG, 0)) && s->state == PS_LINGER) lo -= PG;
+  while (hi - lo < 2 * AHEAD_MAX && (s = slot(hi, 0)) && s->state == PS_LINGER) hi += PG;
+  if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE) != 0) return;
+  for (uintptr_t q = lo; q < hi; q += PG) if ((s = slot(q, 0))) s->state = PS_TOMB;
+  stat_linger++;
+}
+/* Memory leaving the program's hands (free, realloc, munmap): lingering pages there are opened (still
+ * mapped) or forgotten (unmapped), so a new mapping at the same address is never taken as protected. */
+static void forget_linger(uintptr_t a, size_t n, int unmapped) {
+  if (!pages || !n) return;
+  uintptr_t run = 0, q;
+  for (q = a & ~(PG - 1); q < a + n; q += PG) {
+    struct pageslot *s = slot(q, 0);
+    int lingers = s && s->state == PS_LINGER;
+    if (lingers) s->state = PS_TOMB;
+    if (lingers && !run) run = q;
+    if (!lingers && run) { if (!unmapped) mprotect((void *)run, q - run, PROT_READ | PROT_WRITE); run = 0; }
+  }
+  if (run && !unmapped) mprotect((void *)run, q - run, PROT_READ | PROT_WRITE);
 }
 
 /* ---------- ranges ---------- */
@@ -524,12 +582,21 @@ static void open_span(uintptr_t lo, uintptr_t hi, const struct range *gone, int 
         uintptr_t a = p > g->addr ? p : g->addr, b = p + PG < g->addr + g->len ? p + PG : g->addr + g->len;
         write_event((struct range *)g, a - g->addr, b - a, snap((void *)a, b - a, "bytes written in flight"), 0, "sync", 0);
       }
-    int prot = s && s->state == PS_PROT;
+    int prot = s && (s->state == PS_PROT || s->state == PS_LINGER);
     if (s) s->state = PS_TOMB;
     if (prot && !run) run = p;
     if (!prot && run) { mprotect((void *)run, p - run, PROT_READ | PROT_WRITE); run = 0; }
   }
   if (run) mprotect((void *)run, p - run, PROT_READ | PROT_WRITE);
+}
+/* Pages of [lo, hi) no live range needs, given back by a short send: read-only ones linger (no call);
+ * writable ones (dirty, stepping) are simply forgotten, as open_span does. */
+static void linger_span(uintptr_t lo, uintptr_t hi) {
+  for (uintptr_t p = lo; p < hi; p += PG) {
+    if (live_mem_on_page(p)) continue;
+    struct pageslot *s = slot(p, 0);
+    if (s) s->state = s->state == PS_PROT ? PS_LINGER : PS_TOMB;
+  }
 }
 /* Takes a range out of the table (logging why); `out` keeps a copy. */
 static void drop_range(struct range *r, const char *how, struct range *out) {
@@ -575,12 +642,10 @@ static void sent_zc(struct range *r, int res) {
   if (r->snap_pending) { r->data = n ? snap((void *)r->addr, n, "zero-copy send") : -1; r->snap_pending = 0; }
   struct fdst *f = r->fd >= 0 && r->fd < MAX_FDS && fds && fds[r->fd].conn == r->sconn ? &fds[r->fd] : NULL;
   if (f && n) send_event(r->fd, f, r->kind == RK_SEND_ZC ? "send_zc" : "sendmsg_zc", n, r->data, r, 0);
-  if (n < r->len) {
+  if (n < r->len) {  /* the unsent tail: lingering, as the next send usually starts there */
     uintptr_t end = r->addr + r->len;
     r->len = n;
-    struct range tail = *r;
-    tail.addr = r->addr + n; tail.len = end - tail.addr;
-    open_span((r->addr + n + PG - 1) & ~(PG - 1), (end + PG - 1) & ~(PG - 1), &tail, 0);
+    linger_span((r->addr + n + PG - 1) & ~(PG - 1), (end + PG - 1) & ~(PG - 1));
   }
 }
 static struct range *zc_range_of(void *ring, uint64_t ud) {
@@ -685,6 +750,7 @@ static void zc_after(int fd, struct fdst *f, const struct iovec *iov, int iovcnt
   if (n <= 0) return;
   struct pend p;
   zc_ranges(&p, iov, iovcnt, (size_t)n, RK_ZC, 0);
+  ahead_of(iov, iovcnt, (size_t)n);
   uint32_t zc = f->zc_next++;  /* one id per successful call, whatever it sent */
   for (int i = 0; i < p.n; i++) {
     struct range *r = p.r[i];
@@ -820,6 +886,7 @@ ssize_t vmsplice(int fd, const struct iovec *iov, size_t cnt, unsigned int flags
   if (n > 0 && lock()) {
     struct pend p;
     zc_ranges(&p, iov, (int)cnt, (size_t)n, RK_VMSPLICE, 0);
+    ahead_of(iov, (int)cnt, (size_t)n);
     struct pipest *pp = pipe_of(fd, 1);
     for (int i = 0; i < p.n; i++) {
       log_range(p.r[i]);
@@ -1089,6 +1156,7 @@ static int open_for_kernel(const void *buf, size_t len, const char *why) {
   }
   for (uintptr_t p = a & ~(PG - 1); p < b; p += PG) {
     struct pageslot *s = slot(p, 0);
+    if (s && s->state == PS_LINGER) { open_linger(p); continue; }
     if (s && s->state == PS_PROT) { mprotect((void *)p, PG, PROT_READ | PROT_WRITE); mark_dirty(s); opened++; }
   }
   return opened;
@@ -1359,6 +1427,7 @@ static void freeing(const char *kind, void *p) {
   int mm = 0;
   size_t n = chunk_bytes(p, &mm);
   uintptr_t a = (uintptr_t)p;
+  forget_linger(a, n, 0);  /* before the allocator writes its own data there */
   int any = 0;
   for (int i = 0; i < nranges; i++) if (overlaps_mem(&ranges[i], a, n)) any = 1;
   if (!any) return;
@@ -1388,6 +1457,7 @@ int munmap(void *a, size_t n) {
   INIT();
   if (want() && lock()) {
     sync_point();
+    forget_linger((uintptr_t)a, n, 1);
     finding_mem("munmap", (uintptr_t)a, n, 0);
     for (int i = 0; i < nranges; i++) {
       struct range *r = &ranges[i];
@@ -1560,6 +1630,7 @@ static void on_segv(int sig, siginfo_t *si, void *ucv) {
   if (sig != SIGSEGV || si->si_code != SEGV_ACCERR || !pages || atomic_load(&lk_owner) == tid()) goto not_ours;
   lock();
   struct pageslot *s = slot(page, 0);
+  if (s && s->state == PS_LINGER) { open_linger(page); unlock(); errno = saved; return; }  /* not in flight */
   if (!s || s->state != PS_PROT) {
     /* a page the shim protected and released meanwhile (another thread): retrying the write succeeds once */
     int retry = s && last_retry != a;
@@ -1784,7 +1855,7 @@ static void at_exit_log(void) {
     unseen_rings();
     dump_maps();
     struct lb l; begin(&l, "exit"); kv_u(&l, "faults", stat_faults); kv_u(&l, "sharedPageFaults", stat_shared);
-    kv_u(&l, "syncs", stat_sync); kv_u(&l, "snapshotBytes", stat_bytes); kv_u(&l, "droppedBytes", stat_dropped);
+    kv_u(&l, "syncs", stat_sync); kv_u(&l, "lingerOpens", stat_linger); kv_u(&l, "snapshotBytes", stat_bytes); kv_u(&l, "droppedBytes", stat_dropped);
     kv_u(&l, "inFlight", (uint64_t)nranges); kv_t(&l); emit(&l);
     unlock();
   }
@@ -1795,7 +1866,7 @@ static void child_after_fork(void) {
   my_tid = 0; in_shim = 0; st.n = 0;
   if (pages)
     for (uint32_t i = 0; i < PAGE_SLOTS; i++) {
-      if (pages[i].state == PS_PROT) mprotect((void *)pages[i].page, PG, PROT_READ | PROT_WRITE);
+      if (pages[i].state == PS_PROT || pages[i].state == PS_LINGER) mprotect((void *)pages[i].page, PG, PROT_READ | PROT_WRITE);
       pages[i].state = PS_NONE; pages[i].page = 0;
     }
   nranges = 0;
@@ -1812,10 +1883,29 @@ static void child_after_fork(void) {
   log_start();
 }
 
+/* "4294967296", "4G", "4GiB", "512M", "64KiB": binary units, as zcprobe's --snapshot-cap takes them. */
+static int parse_size(const char *s, uint64_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (end == s || errno) return 0;
+  unsigned shift = 0;
+  if (*end == 'K' || *end == 'k') shift = 10;
+  else if (*end == 'M' || *end == 'm') shift = 20;
+  else if (*end == 'G' || *end == 'g') shift = 30;
+  if (shift) { end++; if (end[0] == 'i' && (end[1] == 'B' || end[1] == 'b')) end += 2; else if (*end == 'B' || *end == 'b') end++; }
+  if (*end || (shift && v > (~0ULL >> shift))) return 0;
+  *out = (uint64_t)v << shift;
+  return 1;
+}
+
 __attribute__((constructor)) static void zcshim_init(void) {
   resolve_all();
   const char *c = getenv("ZCSHIM_CAP");
-  if (c && *c) cap = strtoull(c, NULL, 10);
+  if (c && *c && !parse_size(c, &cap)) {
+    static const char msg[] = "zcshim: ZCSHIM_CAP is not a size (bytes, or with K/M/G/KiB/MiB/GiB); using 256 MiB\n";
+    syscall(SYS_write, 2, msg, sizeof msg - 1);
+  }
   const char *p = getenv("ZCSHIM_PROTECT");
   if (p && *p == '0') protect_on = 0;
   open_logs();
