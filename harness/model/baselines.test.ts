@@ -6,7 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  BASELINES_DIR, baselineFrom, compareWithBaseline, CORRUPTED, kernelSeries, migrateEntry, parseBaseline, parseObservations, readBaseline,
+  BASELINES_DIR, baselineFrom, compareWithBaseline, CORRUPTED, judgeFamily, kernelSeries, migrateEntry, parseBaseline, parseObservations,
+  readBaseline,
   recordObservation, SIGBUS_IN_WRITE, writeBaseline, type Observation,
 } from './baselines.ts';
 import { CLAIMS } from './claims/index.ts';
@@ -23,7 +24,7 @@ test('kernel series is major.minor of uname -r', (t) => {
   t.throws(() => kernelSeries('weird'), { message: /major.minor/ });
 });
 
-test('recorded rates become a baseline; Fisher decides consistent, differs (FINDING) or no baseline', (t) => {
+test('recorded rates become a baseline; Fisher decides consistent, differs or no baseline; the run\'s family decides FINDINGs', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'zcprobe-baselines-'));
   try {
     const recorded = [{ ...obs(10, 40), kernel: REL }, { ...obs(2, 3), id: 'other', transport: 'veth', kernel: REL }];
@@ -40,10 +41,31 @@ test('recorded rates become a baseline; Fisher decides consistent, differs (FIND
     t.is(Number(d.p!.toPrecision(4)), 0.001030, 'R: fisher.test(matrix(c(0, 10, 40, 30), 2))$p.value');
     t.is(
       d.line,
-      'FINDING: msg-zerocopy-reuse on 6.18.99 (loopback): 0/40 corrupted (95 % CI 0–8.8 %); ' +
+      'below 0.01 for this observation alone: msg-zerocopy-reuse on 6.18.99 (loopback): 0/40 corrupted (95 % CI 0–8.8 %); ' +
         'the 6.18/loopback baseline (6.18.44-fc-v857) had 10/40 corrupted (95 % CI 13–41 %); ' +
-        "Fisher's exact test, two-sided: p = 0.001 < 0.01 — \"s\"",
+        "Fisher's exact test, two-sided: p = 0.001 — \"s\"",
     );
+    // Judged with the run's other comparisons (Tarone): unchanged all-or-nothing ones cannot reach any
+    // threshold and leave it at 1 %; twenty that could (rates inside (0, 1)) lower it.
+    const same = (id: string, seen: number, runs: number) => ({ ...obs(seen, runs), id });
+    const flat = Array.from({ length: 20 }, (_, i) => same(`flat-${i}`, 10, 10));
+    const plus = (more: Observation[]) => ({
+      ...back!,
+      observations: { ...back!.observations, ...Object.fromEntries(more.map((o) => [o.id, { statement: 's', event: CORRUPTED, seen: o.seen, runs: o.runs }])) },
+    });
+    const flatBase = plus(flat);
+    const withFlat = [obs(0, 40), ...flat];
+    const j1 = judgeFamily(withFlat.map((o) => compareWithBaseline(o, flatBase, '6.18.99')), withFlat).judged;
+    t.is(j1[0]!.status, 'differs');
+    t.regex(j1[0]!.line, /^FINDING: .* p = 0\.001 < threshold 0\.010 = 0\.01 \/ 1, the 1 of 21 comparisons whose margins could reach it — "s"$/);
+    t.true(j1.slice(1).every((c) => c.status === 'consistent'));
+    const noisy = Array.from({ length: 20 }, (_, i) => same(`noisy-${i}`, 5, 10));
+    const noisyBase = plus(noisy);
+    const withNoisy = [obs(0, 40), ...noisy];
+    const j2 = judgeFamily(withNoisy.map((o) => compareWithBaseline(o, noisyBase, '6.18.99')), withNoisy).judged;
+    // K = 20: the twenty could reach 0.01 / 20; this one, 0/40 against 10/40, can give no p below 0.001
+    t.is(j2[0]!.status, 'consistent', 'p = 0.001 is chance among twenty comparisons that could each reach 0.01 / 20');
+    t.regex(j2[0]!.line, /^observation .* p = 0\.001, not below the threshold 5\.0e-4 = 0\.01 \/ 20, the 20 of 21 comparisons .*: consistent$/);
     t.is(compareWithBaseline(obs(0, 40), readBaseline('loopback', '5.10.1', dir), '5.10.1').status, 'no-baseline');
     const otherEvent = compareWithBaseline({ ...obs(0, 5), event: 'corrupted-on-wire' }, back, '6.18.99');
     t.regex(otherEvent.line, /counts "corrupted", not "corrupted-on-wire": re-write it/);

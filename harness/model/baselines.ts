@@ -1,16 +1,18 @@
 // Observations: kernel- and transport-dependent rates (seen/runs, Clopper–Pearson 95 %) compared with baselines/<series>-<transport>.json
-// by Fisher's exact test, two-sided, at 1 %: a difference beyond chance is a FINDING (printed; a failure only under ZCPROBE_STRICT=1).
+// by Fisher's exact test, two-sided; a difference beyond chance over the run's comparisons (1 %, Tarone's modified Bonferroni)
+// is a FINDING in the report. A test prints p below 1 % for its observation alone, a failure only under ZCPROBE_STRICT=1.
 // Reads both baseline formats: the first (one outcome string each) is converted by migrateEntry's written rule; mixing is refused.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join, resolve } from 'node:path';
-import { clopperPearson, ratesDiffer } from './stats.ts';
+import { clopperPearson, fisherMinAttainable, ratesDiffer, taroneBonferroni } from './stats.ts';
 
 export const BASELINES_DIR = resolve(import.meta.dirname, '..', '..', 'baselines');
 
 /** A finding is a difference Fisher's exact test (two-sided) gives a p-value below this. */
 export const FINDING_ALPHA = 0.01;
-export const FINDING_TEST = "Fisher's exact test, two-sided, α = 1 %; intervals: Clopper–Pearson (exact), 95 %";
+export const FINDING_TEST =
+  "Fisher's exact test, two-sided; a FINDING when p < 1 % / K over the run's comparisons (Tarone's modified Bonferroni); intervals: Clopper–Pearson (exact), 95 %";
 
 /** What a claim's case counts as seen: a conclusive corrupted verdict of any kind. */
 export const CORRUPTED = 'corrupted';
@@ -171,8 +173,11 @@ export function describeRate(r: Rate & { event: string }): string {
 const formatP = (p: number) => (p >= 0.001 ? p.toFixed(3) : p.toExponential(1));
 
 export type Comparison =
-  | { status: 'consistent'; p: number; line: string }
-  | { status: 'differs'; p: number; line: string }
+  | {
+    status: 'consistent' | 'differs'; p: number; line: string;
+    /** the smallest p these margins allow (Tarone's family: see correctedForMany) */ minP: number;
+    /** the line without its verdict */ stem: string;
+  }
   | { status: 'no-baseline'; p: null; line: string };
 
 /** How an observation compares with the baseline for this kernel series and transport. */
@@ -189,11 +194,31 @@ export function compareWithBaseline(o: Observation, baseline: Baseline | undefin
     return { status: 'no-baseline', p: null, line: `observation ${here} — ${why}` };
   }
   const { p, differ } = ratesDiffer(o, known, FINDING_ALPHA);
+  const minP = fisherMinAttainable(o, known);
   const single = known.migratedFrom?.single ? ` (a single outcome, "${known.migratedFrom.outcome}", converted from the first format)` : '';
   const had = `the ${where} baseline (${baseline.kernel}) had ${describeRate(known)}${single}`;
-  const against = `${had}; Fisher's exact test, two-sided: p = ${formatP(p)}`;
-  if (!differ) return { status: 'consistent', p, line: `observation ${here}; ${against}: consistent` };
-  return { status: 'differs', p, line: `FINDING: ${here}; ${against} < ${FINDING_ALPHA} — "${o.statement}"` };
+  const stem = `${here}; ${had}; Fisher's exact test, two-sided: p = ${formatP(p)}`;
+  if (!differ) return { status: 'consistent', p, minP, stem, line: `observation ${stem}: consistent` };
+  return { status: 'differs', p, minP, stem, line: `below ${FINDING_ALPHA} for this observation alone: ${stem} — "${o.statement}"` };
+}
+
+/** A run compares many observations; each at FINDING_ALPHA would give a false FINDING somewhere far
+ * more often than FINDING_ALPHA. Tarone's modified Bonferroni (stats.ts) over the run's comparisons keeps
+ * that chance at FINDING_ALPHA: the threshold is α/K, K the comparisons whose margins could reach it. */
+export function judgeFamily(
+  comparisons: readonly Comparison[],
+  observations: readonly Observation[],
+): { judged: Comparison[]; K: number; threshold: number; family: string } {
+  const tested = comparisons.flatMap((c, i) => (c.status === 'no-baseline' ? [] : [{ c, i }]));
+  const { K, threshold, reject } = taroneBonferroni(tested.map(({ c }) => c), FINDING_ALPHA);
+  const judged = [...comparisons];
+  const family = `threshold ${formatP(threshold)} = ${FINDING_ALPHA} / ${K}, the ${K} of ${tested.length} comparisons whose margins could reach it`;
+  tested.forEach(({ c, i }, k) => {
+    const o = observations[i]!;
+    if (reject[k]) judged[i] = { ...c, status: 'differs', line: `FINDING: ${c.stem} < ${family} — "${o.statement}"` };
+    else judged[i] = { ...c, status: 'consistent', line: `observation ${c.stem}${c.status === 'differs' ? `, not below the ${family}` : ''}: consistent` };
+  });
+  return { judged, K, threshold, family };
 }
 
 /** Appends to the JSON-lines file named by ZCPROBE_OBSERVATIONS_FILE, when set. */

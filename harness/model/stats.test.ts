@@ -3,7 +3,7 @@
 // scipy.stats.fisher_exact and beta.ppf give the same digits).
 import test from 'ava';
 import fc from 'fast-check';
-import { clopperPearson, fisherExactTwoSided, ratesDiffer } from './stats.ts';
+import { clopperPearson, fisherExactTwoSided, fisherMinAttainable, ratesDiffer, taroneBonferroni } from './stats.ts';
 
 const close = (actual: number, expected: number, rel = 1e-9) => Math.abs(actual - expected) <= rel * Math.max(1e-300, Math.abs(expected));
 
@@ -64,4 +64,30 @@ test('Clopper–Pearson 95 % interval: beta quantiles (scipy.stats.beta.ppf) at 
     t.true(near, `${k}/${n} → [${b.lower}, ${b.upper}], expected [${lo}, ${hi}]`);
   }
   t.deepEqual(clopperPearson(0, 0), { lower: 0, upper: 1 });
+});
+
+test("Fisher's smallest attainable p and Tarone's family: tests that cannot reach a threshold do not dilute it", (t) => {
+  t.true(close(fisherMinAttainable({ seen: 10, runs: 10 }, { seen: 10, runs: 10 }), 1), 'no variation: p is 1 whatever happens');
+  t.true(close(fisherMinAttainable({ seen: 6, runs: 6 }, { seen: 0, runs: 6 }), 2 / 924), 'all-or-nothing, 6 and 6: 2 / C(12, 6)');
+  t.true(close(fisherMinAttainable({ seen: 3, runs: 10 }, { seen: 4, runs: 10 }), fisherExactTwoSided(7, 3, 0, 10)));
+  // 50 tests, of which 3 could reach α/3: the family is those 3
+  const reachable = [{ p: 0.002, minP: 1e-5 }, { p: 0.5, minP: 1e-5 }, { p: 0.2, minP: 1e-5 }];
+  const tests = [...Array.from({ length: 47 }, () => ({ p: 1, minP: 1 })), ...reachable];
+  const r = taroneBonferroni(tests, 0.01);
+  t.is(r.K, 3);
+  t.deepEqual(r.reject.map((x, i) => (x ? i : -1)).filter((i) => i >= 0), [47], '0.002 < 0.01 / 3');
+  t.is(taroneBonferroni([], 0.01).reject.length, 0);
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })), { maxLength: 30 }),
+      (pairs) => {
+        const ts = pairs.map(([a, b]) => ({ p: Math.max(a, b), minP: Math.min(a, b) }));
+        const { K, reject } = taroneBonferroni(ts, 0.01);
+        // between Bonferroni over all and no correction, and K is minimal
+        const reachable = (k: number) => ts.filter((x) => x.minP <= 0.01 / k).length;
+        const minimal = K === 1 || reachable(K - 1) > K - 1;
+        return minimal && ts.every((x, i) => (!reject[i] || x.p < 0.01) && (!(x.p < 0.01 / Math.max(1, ts.length)) || reject[i]));
+      },
+    ),
+  );
 });

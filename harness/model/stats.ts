@@ -81,3 +81,30 @@ export function ratesDiffer(x: Count, y: Count, alpha: number): { p: number; dif
   const p = fisherExactTwoSided(x.seen, x.runs - x.seen, y.seen, y.runs - y.seen);
   return { p, differ: p < alpha };
 }
+
+/** The smallest p-value Fisher's two-sided test could give for tables with these margins (runs here,
+ * runs there, seen in both): a comparison whose best case is above a threshold can never pass it. */
+export function fisherMinAttainable(x: Count, y: Count): number {
+  checkCount(x.seen, x.runs);
+  checkCount(y.seen, y.runs);
+  const k = x.seen + y.seen;
+  let min = 1;
+  for (let a = Math.max(0, k - y.runs); a <= Math.min(k, x.runs); a++)
+    min = Math.min(min, fisherExactTwoSided(a, x.runs - a, k - a, y.runs - (k - a)));
+  return min;
+}
+
+/** Tarone's modified Bonferroni for discrete tests (Tarone 1990): the smallest K such that at most K of
+ * the tests could reach α/K at all (minP ≤ α/K); those are the family, each judged at α/K. Tests that
+ * cannot reach it (e.g. 10/10 against 10/10: p is 1 whatever happens) cannot give a false rejection,
+ * so they do not dilute the threshold. The chance of any false rejection stays at most α. */
+export function taroneBonferroni(
+  tests: readonly { p: number; minP: number }[],
+  alpha: number,
+): { K: number; threshold: number; reject: boolean[] } {
+  const m = tests.length;
+  let K = 1;
+  while (K < m && tests.filter((x) => x.minP <= alpha / K).length > K) K++;
+  const threshold = alpha / K;
+  return { K, threshold, reject: tests.map((x) => x.p < threshold) };
+}

@@ -1,5 +1,5 @@
 // The report shows the last test run's observations as rates against the baseline's, a difference
-// beyond chance (Fisher, p < 1 %) first and as a finding, in JSON, HTML and Markdown; a finding
+// beyond chance over the run's comparisons (Fisher, 1 % / K, Tarone) first and as a finding, in JSON, HTML and Markdown; a finding
 // against a contract still comes before any observation.
 import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,11 +61,11 @@ test('observations: a rate that differs beyond chance is a finding, listed first
       t.deepEqual(finding.baseline, { seen: 20, runs: 25, outcome: '20/25 corrupted (95 % CI 59–93 %)', singleOutcome: false });
       t.true(finding.pValue! < 1e-6);
       t.regex(finding.line, /^FINDING: msg-zerocopy-reuse on 6\.18\.44-test \(loopback\): 0\/25 corrupted /);
-      t.regex(finding.line, / Fisher's exact test, two-sided: p = [0-9.e-]+ < 0\.01/);
+      t.regex(finding.line, / Fisher's exact test, two-sided: p = [0-9.e-]+ < threshold 0\.010 = 0\.01 \/ 1, the 1 of 3 comparisons /);
       const single = o.rows[1]!;
       t.true(single.baseline!.singleOutcome);
       t.is(Number(single.pValue!.toFixed(4)), Number((1 / 26).toFixed(4)), '0 of 25 against 1 of 1: p = 1/26');
-      t.regex(o.test, /Fisher's exact test, two-sided, α = 1 %; intervals: Clopper–Pearson/);
+      t.regex(o.test, /Fisher's exact test, two-sided; a FINDING when p < 1 % \/ K over the run's comparisons \(Tarone's modified Bonferroni\); intervals: Clopper–Pearson/);
       const r = { ...sampleReport(), observations: o };
       t.deepEqual(validateReport(JSON.parse(JSON.stringify(r))), []);
       const md = renderMarkdown(r);

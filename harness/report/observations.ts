@@ -1,9 +1,10 @@
 // The report's view of the observations the last `npm test` recorded here (captures/observations/<uname -r>.jsonl): each a rate
-// next to the committed baseline's rate for this kernel series; a difference beyond chance (Fisher, p < 1 %) is a finding.
+// next to the committed baseline's rate for this kernel series; a difference beyond chance over the run's comparisons (Fisher,
+// 1 % with Tarone's modified Bonferroni) is a finding.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
-import { compareWithBaseline, describeRate, FINDING_TEST, parseObservations, readBaseline } from '../model/baselines.ts';
+import { compareWithBaseline, describeRate, FINDING_TEST, judgeFamily, parseObservations, readBaseline } from '../model/baselines.ts';
 import type { Baseline, BaselineEntry, RecordedObservation } from '../model/baselines.ts';
 import { clopperPearson } from '../model/stats.ts';
 import type { ObservationRow, ReportObservations } from './types.ts';
@@ -26,9 +27,13 @@ export function loadObservations(
   const last = new Map<string, RecordedObservation>();
   for (const o of parseObservations(readFileSync(file, 'utf8'), file)) last.set(`${o.id}@${o.transport}`, o);
   if (!last.size) return null;
-  const rows = [...last.values()].map((o): ObservationRow => {
-    const base = baselineOf(o.transport);
-    const c = compareWithBaseline(o, base, rel);
+  const observations = [...last.values()];
+  const bases = observations.map((o) => baselineOf(o.transport));
+  // judged together: one run tests them all (baselines.ts judgeFamily)
+  const { judged, family } = judgeFamily(observations.map((o, i) => compareWithBaseline(o, bases[i], rel)), observations);
+  const rows = observations.map((o, i): ObservationRow => {
+    const base = bases[i];
+    const c = judged[i]!;
     const known = c.status === 'no-baseline' ? undefined : base?.observations[o.id];
     return {
       id: o.id,
@@ -45,7 +50,7 @@ export function loadObservations(
     };
   });
   rows.sort((a, b) => Number(b.status === 'differs') - Number(a.status === 'differs') || a.id.localeCompare(b.id));
-  return { source: file, recordedAt: statSync(file).mtime.toISOString(), test: FINDING_TEST, rows };
+  return { source: file, recordedAt: statSync(file).mtime.toISOString(), test: `${FINDING_TEST}; this run: ${family}`, rows };
 }
 
 /** What each comparison status means, in the report's words. */

@@ -262,7 +262,7 @@ export interface ObservationRow {
   baseline: { seen: number; runs: number; outcome: string; singleOutcome: boolean } | null;
   /** Fisher's exact test, two-sided, against the baseline; null without a comparable baseline */
   pValue: number | null;
-  /** differs: p < 1 % (a finding); consistent: within chance of the baseline */
+  /** differs: a finding (p below the run's threshold, 1 % / K: baselines.ts judgeFamily); consistent: within chance */
   status: 'consistent' | 'differs' | 'no-baseline';
   line: string;
 }
