@@ -144,8 +144,11 @@ interface Frame {
 function frameOf(r: RawRecord): Frame {
   const d = r.data;
   const base = r.offset + RECORD_HEADER_LEN; // file offset of d[0], for error messages
+  // A position the headers' lengths point to may lie past what was captured: the error then names the
+  // end of the captured frame, where the evidence stops, never an offset outside the file.
   const fail = (pos: number, reason: string): never => {
-    throw new PcapDecodeError(base + pos, `packet ${r.index}: ${reason}`);
+    const past = pos > d.length ? ` (frame offset ${pos}, past the ${d.length} captured bytes)` : '';
+    throw new PcapDecodeError(base + Math.min(pos, d.length), `packet ${r.index}: ${reason}${past}`);
   };
   // Bytes missing from the capture are snaplen truncation only if the wire length says so.
   const need = (pos: number, n: number, what: string): void => {

@@ -112,6 +112,24 @@ function samePrefix(part: DecodedPcap, full: DecodedPcap): boolean {
   });
 }
 
+// Found by the property below (seed -1975721567, in CI): a snaplen-cut IPv6 record whose hop-by-hop
+// header's length points past the captured bytes; the error used to name an offset past the file's end.
+test('a header length that points past the captured bytes is an error at the end of the frame, inside the file', (t) => {
+  const buf = Buffer.from(
+    'a1b2c3d400020004000000000000000000040000000000716553f100000000000000006200000062000003040006000000000000000086dd60000000' +
+    '002a0040fd00000000000000000000000000000100000000000000000000000000000001060001040000000004d20050000000000000000070100200' +
+    '8ba2000000000000000000000000000000006553f100000000010000003b0000003b0000030400060000000000000000080045000026000040004011' +
+    '26c50a0000010a00000200000000000000000000000000000000000000000000006553f100000000020000003f000000540000030400060000000000' +
+    '00000086dd6000000000180040fd0000000000000000000000000000010000000000000000000000000000000106000104000000',
+    'hex',
+  );
+  for (const allowTruncatedTail of [false, true]) {
+    const e = t.throws(() => decodePcap(buf, { allowTruncatedTail }), { instanceOf: PcapDecodeError });
+    t.is(e.offset, buf.length, 'the end of the last, cut frame');
+    t.regex(e.message, /TCP segment of 16 bytes is shorter than a TCP header \(frame offset 64, past the 63 captured bytes\)/);
+  }
+});
+
 test('decoding arbitrary, truncated and bit-flipped input returns a result or throws PcapDecodeError', (t) => {
   fc.assert(
     fc.property(caseArb, (c) => {
