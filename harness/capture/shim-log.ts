@@ -8,7 +8,11 @@ import { formatIPv6 } from './pcap.ts';
 export type RangeKind = 'msg_zerocopy' | 'send_zc' | 'sendmsg_zc' | 'vmsplice' | 'file';
 
 export type ShimEvent =
-  | { ev: 'start'; pid: number; ppid: number; exe: string; cap: number; protect: number; pg: number; uring: number; t: number }
+  | {
+    ev: 'start'; pid: number; ppid: number; exe: string; cap: number; protect: number;
+    /** 1: pages no range needs stay read-only until written (ZCSHIM_LINGER=0 turns it off) */ linger: number;
+    pg: number; uring: number; t: number;
+  }
   | { ev: 'conn'; conn: number; fd: number; local: string; peer: string; t: number }
   | {
     ev: 'range'; range: number; kind: RangeKind; addr?: string; dev?: number; ino?: number; foff?: number; len: number; zc?: number;

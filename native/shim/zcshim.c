@@ -149,6 +149,7 @@ static _Atomic uint64_t data_off;
 static uint64_t cap = DEFAULT_CAP;
 static int cap_logged;
 static int protect_on = 1;
+static int linger_on = 1;  /* ZCSHIM_LINGER=0: pages no range needs are opened at once, as before */
 static uint64_t stat_faults, stat_shared, stat_dropped, stat_bytes, stat_sync, stat_linger;
 static uintptr_t shim_lo, shim_hi;
 static uintptr_t sites[MAX_SITES];
@@ -443,7 +444,7 @@ static void protect_range(struct range *r) {
  * a write there opens its run (on_segv) and is no finding. */
 static uint64_t stat_ahead;
 static void protect_ahead(uintptr_t lo, uintptr_t hi) {
-  if (!protect_on || !pages || hi <= lo) return;
+  if (!protect_on || !linger_on || !pages || hi <= lo) return;
   /* a program that writes ahead of its sends (filling the next chunk) would pay a fault per call: stop */
   if (stat_linger * 4 > stat_ahead + 8) return;
   if (hi - lo > AHEAD_MAX) hi = lo + AHEAD_MAX;
@@ -592,6 +593,7 @@ static void open_span(uintptr_t lo, uintptr_t hi, const struct range *gone, int 
 /* Pages of [lo, hi) no live range needs, given back by a short send: read-only ones linger (no call);
  * writable ones (dirty, stepping) are simply forgotten, as open_span does. */
 static void linger_span(uintptr_t lo, uintptr_t hi) {
+  if (!linger_on) { open_span(lo, hi, NULL, 0); return; }
   for (uintptr_t p = lo; p < hi; p += PG) {
     if (live_mem_on_page(p)) continue;
     struct pageslot *s = slot(p, 0);
@@ -1809,7 +1811,7 @@ static void log_start(void) {
   char exe[512]; long k = syscall(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1);
   exe[k > 0 ? k : 0] = 0;
   struct lb l; begin(&l, "start"); kv_u(&l, "pid", (uint64_t)getpid()); kv_u(&l, "ppid", (uint64_t)getppid()); kv_s(&l, "exe", exe);
-  kv_u(&l, "cap", cap); kv_u(&l, "protect", (uint64_t)protect_on); kv_u(&l, "pg", PG);
+  kv_u(&l, "cap", cap); kv_u(&l, "protect", (uint64_t)protect_on); kv_u(&l, "linger", (uint64_t)(protect_on && linger_on)); kv_u(&l, "pg", PG);
 #ifdef ZCSHIM_HAVE_LIBURING
   kv_u(&l, "uring", 1);
 #else
@@ -1908,6 +1910,8 @@ __attribute__((constructor)) static void zcshim_init(void) {
   }
   const char *p = getenv("ZCSHIM_PROTECT");
   if (p && *p == '0') protect_on = 0;
+  const char *g = getenv("ZCSHIM_LINGER");
+  if (g && *g == '0') linger_on = 0;
   open_logs();
   if (log_fd < 0) return;  /* no log: the shim stays passive */
   fds = map_zero(sizeof(struct fdst) * MAX_FDS);

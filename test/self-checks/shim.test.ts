@@ -50,6 +50,16 @@ maybe(title('a correct program prints the same and exits with the same code unde
   t.false(parent.events.some((e) => e.ev === 'finding' || (e.ev === 'write' && e.by === 'fault')), 'a correct program has no finding');
   const exit = parent.events.find((e) => e.ev === 'exit');
   t.true(exit?.ev === 'exit' && exit.lingerOpens >= 1, 'its write past what a vmsplice took opened pages kept read-only ahead');
+  // ZCSHIM_LINGER=0: the same, with no page kept read-only past what is in flight
+  const dir0 = logDir(t);
+  const env0 = { ...process.env, LD_PRELOAD: SHIM, ZCSHIM_LOG: dir0, ZCSHIM_LINGER: '0' };
+  const off = spawnSync(bin, { encoding: 'utf8', timeout: 20000, env: env0 });
+  t.is(off.stdout, plain.stdout);
+  t.is(off.status, plain.status);
+  const parent0 = readShimLogs(dir0).find((l) => l.events.some((e) => e.ev === 'conn'))!;
+  const start0 = parent0.events.find((e) => e.ev === 'start');
+  const exit0 = parent0.events.find((e) => e.ev === 'exit');
+  t.true(start0?.ev === 'start' && start0.linger === 0 && exit0?.ev === 'exit' && exit0.lingerOpens === 0, 'lingering off, and recorded');
   const released = parent.events.some((e) => e.ev === 'release' && e.how.startsWith('zc-completion'));
   t.true(released, 'the completion the program read released its range');
 });
