@@ -448,6 +448,11 @@ static void protect_ahead(uintptr_t lo, uintptr_t hi) {
   /* a program that writes ahead of its sends (filling the next chunk) would pay a fault per call: stop */
   if (stat_linger * 4 > stat_ahead + 8) return;
   if (hi - lo > AHEAD_MAX) hi = lo + AHEAD_MAX;
+  /* still half a window ahead from the last time: nothing to do (else each call would add one chunk at the
+   * far end, one mprotect per call again); otherwise the window is renewed in one call */
+  uintptr_t mid = lo + (hi - lo) / 2 - ((lo + (hi - lo) / 2) & (PG - 1));
+  struct pageslot *m = slot(mid, 0);
+  if (m && (m->state == PS_LINGER || m->state == PS_PROT)) return;
   uintptr_t run = 0, p;
   for (p = lo; p < hi; p += PG) {
     struct pageslot *s = slot(p, 0);
@@ -465,15 +470,20 @@ static void ahead_of(const struct iovec *iov, int iovcnt, size_t took) {
     return;  /* the next call starts there */
   }
 }
-/* The program wrote to a lingering page: the run of lingering pages around it becomes writable. */
-static void open_linger(uintptr_t page) {
+/* The program wrote to a lingering page: the run of lingering pages around it becomes writable (that page
+ * alone if the run cannot be changed). 0: not even the page, and a retried write would fault for ever. */
+static int open_linger(uintptr_t page) {
   uintptr_t lo = page, hi = page + PG;
   struct pageslot *s;
   while (lo > PG && hi - lo < AHEAD_MAX && (s = slot(lo - PG, 0)) && s->state == PS_LINGER) lo -= PG;
   while (hi - lo < 2 * AHEAD_MAX && (s = slot(hi, 0)) && s->state == PS_LINGER) hi += PG;
-  if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE) != 0) return;
+  if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE) != 0) {
+    if (mprotect((void *)page, PG, PROT_READ | PROT_WRITE) != 0) return 0;
+    lo = page; hi = page + PG;
+  }
   for (uintptr_t q = lo; q < hi; q += PG) if ((s = slot(q, 0))) s->state = PS_TOMB;
   stat_linger++;
+  return 1;
 }
 /* Memory leaving the program's hands (free, realloc, munmap): lingering pages there are opened (still
  * mapped) or forgotten (unmapped), so a new mapping at the same address is never taken as protected. */
@@ -597,7 +607,7 @@ static void linger_span(uintptr_t lo, uintptr_t hi) {
   for (uintptr_t p = lo; p < hi; p += PG) {
     if (live_mem_on_page(p)) continue;
     struct pageslot *s = slot(p, 0);
-    if (s) s->state = s->state == PS_PROT ? PS_LINGER : PS_TOMB;
+    if (s) s->state = s->state == PS_PROT || s->state == PS_LINGER ? PS_LINGER : PS_TOMB;  /* state = the page's protection */
   }
 }
 /* Takes a range out of the table (logging why); `out` keeps a copy. */
@@ -1632,7 +1642,13 @@ static void on_segv(int sig, siginfo_t *si, void *ucv) {
   if (sig != SIGSEGV || si->si_code != SEGV_ACCERR || !pages || atomic_load(&lk_owner) == tid()) goto not_ours;
   lock();
   struct pageslot *s = slot(page, 0);
-  if (s && s->state == PS_LINGER) { open_linger(page); unlock(); errno = saved; return; }  /* not in flight */
+  if (s && s->state == PS_LINGER) {  /* not in flight: open it and let the write run */
+    int opened = open_linger(page);
+    unlock();
+    if (!opened) goto not_ours;
+    errno = saved;
+    return;
+  }
   if (!s || s->state != PS_PROT) {
     /* a page the shim protected and released meanwhile (another thread): retrying the write succeeds once */
     int retry = s && last_retry != a;
