@@ -8,6 +8,8 @@ import test from 'ava';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { captureUnavailableReason } from '../../harness/capture/tcpdump.ts';
 import { makeExperiment, type Experiment } from '../../harness/model/experiment.ts';
 import { diskUsage, formatBytes } from '../../harness/host/disk.ts';
@@ -57,6 +59,17 @@ interface Sample {
   shm: number;
 }
 
+// The experiment buffers are mappings the addon unmaps when V8 collects their ArrayBuffers, so
+// without a collection before each sample the count of mapped regions follows the GC's timing, not
+// leaks (one CI run: +68 in 200 cases, the next +5). A full GC, then a turn of the event loop for the
+// finalizers, leaves only what is still referenced.
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
+async function settle(): Promise<void> {
+  fullGc();
+  await new Promise((r) => setImmediate(r));
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 /** median of the last third minus the median of the first third, after a 10 % warm-up */
 function growth(samples: Sample[], key: keyof Sample): number {
@@ -95,6 +108,7 @@ if (why) {
         // Between cases the work dir holds only the session capture (its unread tail).
         const shmNow = diskUsage(session.workDir);
         if (i % every === 0 || i === CASES - 1) {
+          await settle();
           samples.push({
             at: i,
             rss: process.memoryUsage.rss(),
