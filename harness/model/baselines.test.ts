@@ -57,7 +57,7 @@ test('recorded rates become a baseline; Fisher decides consistent, differs or no
     const withFlat = [obs(0, 40), ...flat];
     const j1 = judgeFamily(withFlat.map((o) => compareWithBaseline(o, flatBase, '6.18.99')), withFlat).judged;
     t.is(j1[0]!.status, 'differs');
-    t.regex(j1[0]!.line, /^FINDING: .* p = 0\.001 < threshold 0\.010 = 0\.01 \/ 1, the 1 of 21 comparisons whose margins could reach it — "s"$/);
+    t.regex(j1[0]!.line, /^FINDING: .* p = 0\.001 < threshold 0\.01 = 0\.01 \/ 1, the 1 of 21 comparisons whose margins could reach it — "s"$/);
     t.true(j1.slice(1).every((c) => c.status === 'consistent'));
     const noisy = Array.from({ length: 20 }, (_, i) => same(`noisy-${i}`, 5, 10));
     const noisyBase = plus(noisy);
@@ -65,7 +65,7 @@ test('recorded rates become a baseline; Fisher decides consistent, differs or no
     const j2 = judgeFamily(withNoisy.map((o) => compareWithBaseline(o, noisyBase, '6.18.99')), withNoisy).judged;
     // K = 20: the twenty could reach 0.01 / 20; this one, 0/40 against 10/40, can give no p below 0.001
     t.is(j2[0]!.status, 'consistent', 'p = 0.001 is chance among twenty comparisons that could each reach 0.01 / 20');
-    t.regex(j2[0]!.line, /^observation .* p = 0\.001, not below the threshold 5\.0e-4 = 0\.01 \/ 20, the 20 of 21 comparisons .*: consistent$/);
+    t.regex(j2[0]!.line, /^observation .* p = 0\.001, not below the threshold 0\.0005 = 0\.01 \/ 20, the 20 of 21 comparisons .*: consistent$/);
     t.is(compareWithBaseline(obs(0, 40), readBaseline('loopback', '5.10.1', dir), '5.10.1').status, 'no-baseline');
     const otherEvent = compareWithBaseline({ ...obs(0, 5), event: 'corrupted-on-wire' }, back, '6.18.99');
     t.regex(otherEvent.line, /counts "corrupted", not "corrupted-on-wire": re-write it/);

@@ -175,7 +175,7 @@ const formatP = (p: number) => (p >= 0.001 ? p.toFixed(3) : p.toExponential(1));
 export type Comparison =
   | {
     status: 'consistent' | 'differs'; p: number; line: string;
-    /** the smallest p these margins allow (Tarone's family: see correctedForMany) */ minP: number;
+    /** the smallest p these margins allow (Tarone's family: see judgeFamily) */ minP: number;
     /** the line without its verdict */ stem: string;
   }
   | { status: 'no-baseline'; p: null; line: string };
@@ -212,7 +212,7 @@ export function judgeFamily(
   const tested = comparisons.flatMap((c, i) => (c.status === 'no-baseline' ? [] : [{ c, i }]));
   const { K, threshold, reject } = taroneBonferroni(tested.map(({ c }) => c), FINDING_ALPHA);
   const judged = [...comparisons];
-  const family = `threshold ${formatP(threshold)} = ${FINDING_ALPHA} / ${K}, the ${K} of ${tested.length} comparisons whose margins could reach it`;
+  const family = `threshold ${Number(threshold.toPrecision(3))} = ${FINDING_ALPHA} / ${K}, the ${K} of ${tested.length} comparisons whose margins could reach it`;
   tested.forEach(({ c, i }, k) => {
     const o = observations[i]!;
     if (reject[k]) judged[i] = { ...c, status: 'differs', line: `FINDING: ${c.stem} < ${family} — "${o.statement}"` };

@@ -61,7 +61,7 @@ test('observations: a rate that differs beyond chance is a finding, listed first
       t.deepEqual(finding.baseline, { seen: 20, runs: 25, outcome: '20/25 corrupted (95 % CI 59–93 %)', singleOutcome: false });
       t.true(finding.pValue! < 1e-6);
       t.regex(finding.line, /^FINDING: msg-zerocopy-reuse on 6\.18\.44-test \(loopback\): 0\/25 corrupted /);
-      t.regex(finding.line, / Fisher's exact test, two-sided: p = [0-9.e-]+ < threshold 0\.010 = 0\.01 \/ 1, the 1 of 3 comparisons /);
+      t.regex(finding.line, / Fisher's exact test, two-sided: p = [0-9.e-]+ < threshold 0\.01 = 0\.01 \/ 1, the 1 of 3 comparisons /);
       const single = o.rows[1]!;
       t.true(single.baseline!.singleOutcome);
       t.is(Number(single.pValue!.toFixed(4)), Number((1 / 26).toFixed(4)), '0 of 25 against 1 of 1: p = 1/26');
