@@ -208,7 +208,7 @@ export function compareWithBaseline(o: Observation, baseline: Baseline | undefin
 export function judgeFamily(
   comparisons: readonly Comparison[],
   observations: readonly Observation[],
-): { judged: Comparison[]; K: number; threshold: number; family: string } {
+): { judged: Comparison[]; family: string } {
   const tested = comparisons.flatMap((c, i) => (c.status === 'no-baseline' ? [] : [{ c, i }]));
   const { K, threshold, reject } = taroneBonferroni(tested.map(({ c }) => c), FINDING_ALPHA);
   const judged = [...comparisons];
@@ -218,7 +218,7 @@ export function judgeFamily(
     if (reject[k]) judged[i] = { ...c, status: 'differs', line: `FINDING: ${c.stem} < ${family} — "${o.statement}"` };
     else judged[i] = { ...c, status: 'consistent', line: `observation ${c.stem}${c.status === 'differs' ? `, not below the ${family}` : ''}: consistent` };
   });
-  return { judged, K, threshold, family };
+  return { judged, family };
 }
 
 /** Appends to the JSON-lines file named by ZCPROBE_OBSERVATIONS_FILE, when set. */

@@ -150,7 +150,7 @@ static uint64_t cap = DEFAULT_CAP;
 static int cap_logged;
 static int protect_on = 1;
 static int linger_on = 1;  /* ZCSHIM_LINGER=0: pages no range needs are opened at once, as before */
-static uint64_t stat_faults, stat_shared, stat_dropped, stat_bytes, stat_sync, stat_linger;
+static uint64_t stat_faults, stat_shared, stat_dropped, stat_bytes, stat_sync, stat_linger, stat_ahead;
 static uintptr_t shim_lo, shim_hi;
 static uintptr_t sites[MAX_SITES];
 static int nsites;
@@ -442,7 +442,6 @@ static void protect_range(struct range *r) {
 /* The rest of a buffer a partial zero-copy call was asked to send, [lo, hi) (page-aligned, at most AHEAD_MAX):
  * read-only ahead of the calls that will take it, one mprotect now instead of one per call. Not in flight:
  * a write there opens its run (on_segv) and is no finding. */
-static uint64_t stat_ahead;
 static void protect_ahead(uintptr_t lo, uintptr_t hi) {
   if (!protect_on || !linger_on || !pages || hi <= lo) return;
   /* a program that writes ahead of its sends (filling the next chunk) would pay a fault per call: stop */
@@ -450,8 +449,7 @@ static void protect_ahead(uintptr_t lo, uintptr_t hi) {
   if (hi - lo > AHEAD_MAX) hi = lo + AHEAD_MAX;
   /* still half a window ahead from the last time: nothing to do (else each call would add one chunk at the
    * far end, one mprotect per call again); otherwise the window is renewed in one call */
-  uintptr_t mid = lo + (hi - lo) / 2 - ((lo + (hi - lo) / 2) & (PG - 1));
-  struct pageslot *m = slot(mid, 0);
+  struct pageslot *m = slot((lo + (hi - lo) / 2) & ~(PG - 1), 0);
   if (m && (m->state == PS_LINGER || m->state == PS_PROT)) return;
   uintptr_t run = 0, p;
   for (p = lo; p < hi; p += PG) {
